@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# iommufd-dkms entry points.
+#
+#   make [KVER=<release>]   build module/iommufd.ko for a kernel (default:
+#                           the running one); W=1 for extra warnings
+#   make check              the full test suite in QEMU guests booting the
+#                           Debian 6.1 and 6.12 kernels (installs what it needs)
+#   make demo               boot a guest, load the module, use /dev/iommu
+#   make install            install through DKMS for the running kernel
+#   make dist-src DESTDIR=  copy the DKMS source package to DESTDIR
+#   make clean
+
+KVER ?= $(shell uname -r)
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+
+all: module
+
+module:
+	$(MAKE) -C module KVER=$(KVER)
+
+check:
+	bash selftests/runner/check.sh
+
+demo:
+	bash selftests/runner/demo.sh
+
+# What DKMS needs to build the module, and nothing else.
+DIST_FILES := dkms.conf LICENSE \
+	$(wildcard module/*.c module/*.h) module/Kbuild module/Makefile \
+	$(wildcard module/compat/*.sh module/compat/probes/*.c) \
+	$(wildcard uapi/linux/*.h)
+
+dist-src:
+	@test -n "$(DESTDIR)" || { echo "dist-src: set DESTDIR" >&2; exit 1; }
+	@for f in $(filter-out module/compat_autoconf.h,$(DIST_FILES)); do \
+		install -D -m 644 $$f $(DESTDIR)/$$f || exit 1; \
+	done
+	@chmod 755 $(DESTDIR)/module/compat/configure.sh
+
+install:
+	bash scripts/dkms-install.sh $(KVER)
+
+clean:
+	-$(MAKE) -C module clean KVER=$(KVER)
+	rm -rf selftests/build
+
+.PHONY: all module check demo dist-src install clean

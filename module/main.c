@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommufd-dkms: the /dev/iommu character device and its ioctl dispatcher.
+ *
+ * Every ioctl argument starts with a u32 holding its size, so that structs
+ * can grow: the dispatcher accepts any size from the ioctl's last mandatory
+ * field up, zero-extends shorter copies and refuses longer ones whose extra
+ * bytes are not zero (E2BIG), exactly as upstream's iommufd does.
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/stddef.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/iommufd.h>
+
+#include "iommufd_private.h"
+
+static int iommufd_fops_open(struct inode *inode, struct file *filp)
+{
+	struct iommufd_ctx *ictx;
+
+	ictx = kzalloc(sizeof(*ictx), GFP_KERNEL_ACCOUNT);
+	if (!ictx)
+		return -ENOMEM;
+
+	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	init_waitqueue_head(&ictx->destroy_wait);
+	ictx->file = filp;
+	filp->private_data = ictx;
+	return 0;
+}
+
+static int iommufd_fops_release(struct inode *inode, struct file *filp)
+{
+	struct iommufd_ctx *ictx = filp->private_data;
+
+	iommufd_objects_destroy_all(ictx);
+	kfree(ictx);
+	return 0;
+}
+
+/*
+ * Copy the handler's (possibly updated) command back, truncated to what
+ * user space passed in: an older binary with a shorter struct must not get
+ * bytes written past its end.
+ */
+int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->user_size, cmd_len)))
+		return -EFAULT;
+	return 0;
+}
+
+/* Room for the largest argument of any ioctl in the table. */
+union iommufd_ucmd_buffer {
+	struct iommu_destroy destroy;
+	struct iommu_ioas_alloc alloc;
+};
+
+struct iommufd_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	unsigned int ioctl_num;
+	int (*execute)(struct iommufd_ucmd *ucmd);
+};
+
+/*
+ * One row per ioctl; @last names the last field an old binary must already
+ * have passed, and the minimum size follows from it.
+ */
+#define IOCTL_OP(_ioctl, _fn, _struct, _last)                                 \
+	[_IOC_NR(_ioctl) - IOMMUFD_CMD_BASE] = {                               \
+		.size = sizeof(_struct) +                                      \
+			BUILD_BUG_ON_ZERO(sizeof(union iommufd_ucmd_buffer) <  \
+					  sizeof(_struct)),                    \
+		.min_size = offsetofend(_struct, _last),                       \
+		.ioctl_num = _ioctl,                                           \
+		.execute = _fn,                                                \
+	}
+
+/*
+ * Rows not filled in yet are ioctls of the upstream ABI this module does
+ * not implement: they answer ENOTTY.  The table still spans the whole
+ * upstream command range, so numbers inside it behave like upstream's
+ * (the size word is read, and faults, before the number is judged).
+ */
+static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
+	IOCTL_OP(IOMMU_DESTROY, iommufd_destroy, struct iommu_destroy, id),
+	IOCTL_OP(IOMMU_IOAS_ALLOC, iommufd_ioas_alloc_ioctl,
+		 struct iommu_ioas_alloc, out_ioas_id),
+	/* The newest command of the upstream ABI that uapi/ tracks. */
+	[IOMMUFD_CMD_HW_QUEUE_ALLOC - IOMMUFD_CMD_BASE] = { 0 },
+};
+
+static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
+			       unsigned long arg)
+{
+	struct iommufd_ctx *ictx = filp->private_data;
+	const struct iommufd_ioctl_op *op;
+	union iommufd_ucmd_buffer buf;
+	struct iommufd_ucmd ucmd = {
+		.ictx = ictx,
+		.ubuffer = (void __user *)arg,
+	};
+	unsigned int nr = _IOC_NR(cmd);
+	int rc;
+
+	if (nr < IOMMUFD_CMD_BASE ||
+	    nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(iommufd_ioctl_ops))
+		return -ENOIOCTLCMD;
+
+	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
+		return -EFAULT;
+
+	op = &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
+	if (op->ioctl_num != cmd || !op->execute)
+		return -ENOIOCTLCMD;
+	if (ucmd.user_size < op->min_size)
+		return -EINVAL;
+
+	ucmd.cmd = &buf;
+	rc = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
+				   ucmd.user_size);
+	if (rc)
+		return rc;
+	return op->execute(&ucmd);
+}
+
+static const struct file_operations iommufd_fops = {
+	.owner = THIS_MODULE,
+	.open = iommufd_fops_open,
+	.release = iommufd_fops_release,
+	.unlocked_ioctl = iommufd_fops_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice iommufd_misc_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "iommu",
+	.fops = &iommufd_fops,
+	.nodename = "iommu",
+	.mode = 0660,
+};
+
+static int __init iommufd_init(void)
+{
+	return misc_register(&iommufd_misc_dev);
+}
+
+static void __exit iommufd_exit(void)
+{
+	misc_deregister(&iommufd_misc_dev);
+}
+
+module_init(iommufd_init);
+module_exit(iommufd_exit);
+
+MODULE_DESCRIPTION("iommufd-dkms: the iommufd user API (/dev/iommu) for kernels built without CONFIG_IOMMUFD");
+MODULE_LICENSE("GPL");
+MODULE_ALIAS_MISCDEV(MISC_DYNAMIC_MINOR);
+MODULE_ALIAS("devname:iommu");

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The per-context object registry: id allocation, publication, lookup,
+ * destruction and the teardown of everything when the file is released.
+ * See iommufd_private.h for the meaning of the two counters.
+ */
+#include <linux/err.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/iommufd.h>
+
+#include "iommufd_private.h"
+
+struct iommufd_object_ops {
+	void (*destroy)(struct iommufd_object *obj);
+};
+
+static const struct iommufd_object_ops iommufd_object_ops[] = {
+	[IOMMUFD_OBJ_IOAS] = {
+		.destroy = iommufd_ioas_destroy,
+	},
+};
+
+/*
+ * Reserve an id and allocate the object.  The id stays invisible to lookups
+ * (XA_ZERO_ENTRY) until iommufd_object_finalize(), so no other thread can
+ * reach a half-built object.
+ */
+struct iommufd_object *_iommufd_object_alloc(struct iommufd_ctx *ictx,
+					     size_t size,
+					     enum iommufd_object_type type)
+{
+	struct iommufd_object *obj;
+	int rc;
+
+	obj = kzalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!obj)
+		return ERR_PTR(-ENOMEM);
+	obj->type = type;
+	refcount_set(&obj->shortterm_users, 1);
+	refcount_set(&obj->users, 1);
+
+	/* Id 0 is never handed out: user space uses it to mean "none". */
+	rc = xa_alloc(&ictx->objects, &obj->id, XA_ZERO_ENTRY, xa_limit_31b,
+		      GFP_KERNEL_ACCOUNT);
+	if (rc)
+		goto err_free;
+	return obj;
+
+err_free:
+	kfree(obj);
+	return ERR_PTR(rc);
+}
+
+void iommufd_object_finalize(struct iommufd_ctx *ictx,
+			     struct iommufd_object *obj)
+{
+	void *old;
+
+	old = xa_store(&ictx->objects, obj->id, obj, GFP_KERNEL);
+	/* The id was reserved at allocation, so the store cannot fail. */
+	WARN_ON(old);
+}
+
+/* Undo iommufd_object_alloc() for an object that was never finalized. */
+void iommufd_object_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj)
+{
+	void *old;
+
+	old = xa_erase(&ictx->objects, obj->id);
+	WARN_ON(old);
+	kfree(obj);
+}
+
+/*
+ * For an object whose type-specific part was already set up: run its
+ * destroy callback, then release the id and memory.
+ */
+void iommufd_object_abort_and_destroy(struct iommufd_ctx *ictx,
+				      struct iommufd_object *obj)
+{
+	iommufd_object_ops[obj->type].destroy(obj);
+	iommufd_object_abort(ictx, obj);
+}
+
+struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
+					  enum iommufd_object_type type)
+{
+	struct iommufd_object *obj;
+
+	xa_lock(&ictx->objects);
+	obj = xa_load(&ictx->objects, id);
+	if (!obj || xa_is_zero(obj) ||
+	    (type != IOMMUFD_OBJ_ANY && obj->type != type) ||
+	    !refcount_inc_not_zero(&obj->shortterm_users)) {
+		obj = ERR_PTR(-ENOENT);
+	} else {
+		/* Published objects always hold the registry's user. */
+		refcount_inc(&obj->users);
+	}
+	xa_unlock(&ictx->objects);
+	return obj;
+}
+
+void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj)
+{
+	/*
+	 * users first: a destroy that sees shortterm_users reach zero must
+	 * also see this ioctl gone from users.
+	 */
+	refcount_dec(&obj->users);
+	if (refcount_dec_and_test(&obj->shortterm_users))
+		wake_up_all(&ictx->destroy_wait);
+}
+
+static void iommufd_object_free(struct iommufd_object *obj)
+{
+	iommufd_object_ops[obj->type].destroy(obj);
+	kfree(obj);
+}
+
+/*
+ * Take object @id out of the registry and destroy it.  Fails with ENOENT if
+ * there is no such object and EBUSY if another object depends on it.
+ * In-flight ioctls using it are waited for: they hold it only briefly.
+ */
+int iommufd_object_remove(struct iommufd_ctx *ictx, u32 id)
+{
+	XA_STATE(xas, &ictx->objects, id);
+	struct iommufd_object *obj;
+	int rc = 0;
+
+	xa_lock(&ictx->objects);
+	obj = xas_load(&xas);
+	if (!obj || xa_is_zero(obj)) {
+		rc = -ENOENT;
+		goto out_unlock;
+	}
+	/*
+	 * users - shortterm_users counts the dependent objects (each side
+	 * also holds one for the registry and one per in-flight ioctl).
+	 * Refuse early so that a busy object never disappears from lookups.
+	 */
+	if (refcount_read(&obj->users) > refcount_read(&obj->shortterm_users)) {
+		rc = -EBUSY;
+		goto out_unlock;
+	}
+	/*
+	 * Hide the object from new lookups but keep its id reserved, so a
+	 * destroy that turns out to be refused can put it back.
+	 */
+	xas_store(&xas, XA_ZERO_ENTRY);
+	xa_unlock(&ictx->objects);
+
+	/* Drop the registry's bias, then let in-flight ioctls finish. */
+	if (!refcount_dec_and_test(&obj->shortterm_users))
+		wait_event(ictx->destroy_wait,
+			   refcount_read(&obj->shortterm_users) == 0);
+
+	xa_lock(&ictx->objects);
+	xas_reset(&xas);
+	/* One of those ioctls may have made another object depend on it. */
+	if (!refcount_dec_if_one(&obj->users)) {
+		refcount_set(&obj->shortterm_users, 1);
+		xas_store(&xas, obj);
+		rc = -EBUSY;
+		goto out_unlock;
+	}
+	xas_store(&xas, NULL);
+	xa_unlock(&ictx->objects);
+
+	iommufd_object_free(obj);
+	return 0;
+
+out_unlock:
+	xa_unlock(&ictx->objects);
+	return rc;
+}
+
+int iommufd_destroy(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_destroy *cmd = ucmd->cmd;
+
+	return iommufd_object_remove(ucmd->ictx, cmd->id);
+}
+
+/*
+ * Release of the file: no ioctl can be running, so only long-term users
+ * matter.  Each pass frees the objects nothing depends on, which releases
+ * their hold on others; dependency chains are short, so this converges in
+ * a few passes.  A pass that frees nothing means a reference leaked.
+ */
+void iommufd_objects_destroy_all(struct iommufd_ctx *ictx)
+{
+	struct iommufd_object *obj;
+	unsigned long index;
+	bool progress;
+
+	do {
+		progress = false;
+		xa_for_each(&ictx->objects, index, obj) {
+			if (!refcount_dec_if_one(&obj->users))
+				continue;
+			progress = true;
+			xa_erase(&ictx->objects, index);
+			iommufd_object_free(obj);
+			cond_resched();
+		}
+	} while (progress);
+
+	WARN(!xa_empty(&ictx->objects),
+	     "iommufd: objects still referenced at release\n");
+	xa_destroy(&ictx->objects);
+}

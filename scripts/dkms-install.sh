@@ -1,0 +1,33 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build and install the module through DKMS for the given kernels, exactly
+# as an administrator would: stage the source under /usr/src, `dkms add`,
+# `dkms build`, `dkms install`.  Prints, for each kernel, the path of the
+# module DKMS installed.  Re-running replaces the previous staging, so the
+# module always comes from the tree as it is now.
+#
+# Usage: dkms-install.sh KVER...
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
+src=/usr/src/iommufd-$ver
+
+if dkms status -m iommufd -v "$ver" 2>/dev/null | grep -q .; then
+	dkms remove -m iommufd -v "$ver" --all >/dev/null
+fi
+rm -rf "$src"
+make -s -C "$top" dist-src DESTDIR="$src"
+dkms add -m iommufd -v "$ver" >/dev/null
+
+for kver in "$@"; do
+	if ! dkms build -m iommufd -v "$ver" -k "$kver" >/dev/null ||
+	   ! dkms install -m iommufd -v "$ver" -k "$kver" >/dev/null; then
+		log=/var/lib/dkms/iommufd/$ver/build/make.log
+		[ -e "$log" ] && sed 's/^/dkms: /' "$log" >&2
+		echo "dkms-install: build for $kver failed" >&2
+		exit 1
+	fi
+	ls /lib/modules/"$kver"/updates/dkms/iommufd.ko*
+done

@@ -1,0 +1,74 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Pack the test guest's initramfs for one Debian kernel.
+#
+# Usage: mkinitramfs.sh KVER OUTPUT ROOTFILES_DIR MODULE.ko [KMOD...]
+#   KVER          kernel release (its modules come from /lib/modules/KVER)
+#   OUTPUT        the cpio archive to write
+#   ROOTFILES_DIR a directory copied as-is into the root (tests/, demo/...)
+#   MODULE.ko     our module as DKMS built it; it goes to updates/dkms like
+#                 a `dkms install` would put it, so the guest finds it with
+#                 the same lookup as `modprobe iommufd`
+#   KMOD...       kernel modules to ship with their dependencies (vfio-pci..)
+set -euo pipefail
+
+kver=$1 out=$2 files=$3 ourmod=$4
+shift 4
+here=$(dirname "$(readlink -f "$0")")
+kmodctl=${KMODCTL:-$here/../build/kmodctl}
+
+root=$(mktemp -d "${TMPDIR:-/tmp}/iommufd-initramfs.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+# mktemp makes 0700: an unprivileged test in the guest could not reach /.
+chmod 755 "$root"
+mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,etc,lib/modules/"$kver"/updates/dkms}
+chmod 1777 "$root/tmp"
+
+cp /bin/busybox "$root/bin/busybox"
+for applet in $(/bin/busybox --list); do
+	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+done
+
+# A binary plus every shared library the dynamic loader would pick.
+copy_with_libs() {
+	local bin=$1 dest=$2 lib
+	install -D -m 755 "$bin" "$root/$dest"
+	for lib in $(ldd "$bin" | grep -oE '/[^ ]+'); do
+		[ -e "$root$lib" ] || install -D -m 755 "$lib" "$root$lib"
+	done
+}
+copy_with_libs "$kmodctl" /bin/kmodctl
+
+# Kernel modules arrive compressed on 6.12 (.ko.xz); busybox's tools and
+# older kmods do not read that, so the guest gets them plain.
+copy_module() {
+	local src=$1 dst=$2
+	mkdir -p "$(dirname "$dst")"
+	case "$src" in
+	*.xz) xz -dc "$src" >"${dst%.xz}" ;;
+	*.zst) zstd -qdc "$src" >"${dst%.zst}" ;;
+	*.gz) gzip -dc "$src" >"${dst%.gz}" ;;
+	*) cp "$src" "$dst" ;;
+	esac
+}
+
+for name in "$@"; do
+	modprobe -S "$kver" --show-depends "$name" |
+	while read -r kind path _; do
+		[ "$kind" = insmod ] || continue
+		copy_module "$path" "$root$path"
+	done
+done
+copy_module "$ourmod" "$root/lib/modules/$kver/updates/dkms/$(basename "$ourmod")"
+for f in modules.order modules.builtin modules.builtin.modinfo; do
+	[ -e "/lib/modules/$kver/$f" ] &&
+		cp "/lib/modules/$kver/$f" "$root/lib/modules/$kver/"
+done
+depmod -b "$root" "$kver"
+
+cp -a "$files"/. "$root/"
+install -m 755 "$here/guest-init.sh" "$root/init"
+
+(cd "$root" && find . | cpio -o -H newc --quiet) >"$out.tmp"
+mv "$out.tmp" "$out"

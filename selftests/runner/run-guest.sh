@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot one Debian kernel in QEMU (q35, TCG, 2 vCPUs) with an emulated IOMMU
+# and the edu DMA device, and collect what the guest reports.
+#
+# Usage: run-guest.sh KVER IOMMU INITRD LOGDIR [MODE [SUITES]]
+#   IOMMU   intel | amd
+#   LOGDIR  gets console.log (the kernel's serial console) and results.log
+#           (the guest runner's TAP stream, ttyS1)
+# Environment: GUEST_MEM (default 2G), GUEST_TIMEOUT seconds (default 900).
+# Exit status: 0 when the guest reached its end marker, 1 otherwise.
+set -euo pipefail
+
+kver=$1 iommu=$2 initrd=$3 logdir=$4
+mode=${5:-check}
+suites=${6:-}
+mem=${GUEST_MEM:-2G}
+limit=${GUEST_TIMEOUT:-900}
+
+case "$iommu" in
+intel) iommu_dev="intel-iommu,intremap=on" iommu_arg="intel_iommu=on" ;;
+amd) iommu_dev="amd-iommu,intremap=on" iommu_arg="" ;;
+*) echo "run-guest: unknown IOMMU $iommu" >&2; exit 2 ;;
+esac
+
+mkdir -p "$logdir"
+: >"$logdir/console.log"
+: >"$logdir/results.log"
+
+cmdline="console=ttyS0 panic=-1 oops=panic $iommu_arg iommu.strict=1"
+cmdline="$cmdline runner.mode=$mode"
+[ -z "$suites" ] || cmdline="$cmdline runner.suites=$suites"
+
+# panic=-1 with -no-reboot: a guest that crashes ends QEMU at once instead
+# of sitting out the timeout.
+timeout --foreground -k 10 "$limit" \
+	qemu-system-x86_64 \
+	-M q35,kernel-irqchip=split -accel tcg,thread=multi \
+	-cpu max -smp 2 -m "$mem" \
+	-device "$iommu_dev" -device edu \
+	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" -append "$cmdline" \
+	-display none -no-reboot -monitor none \
+	-serial "file:$logdir/console.log" -serial "file:$logdir/results.log" \
+	</dev/null || true
+
+grep -q '^# runner: end' "$logdir/results.log"

@@ -370,19 +370,26 @@ static IH_UNUSED int ih_compare(int a_signed, uintmax_t a,
 	return (a > b) - (a < b);
 }
 
+/* "  text = value", unless the text already says the value (a literal). */
+static IH_UNUSED void ih_show_value(const char *text, int is_signed,
+				    uintmax_t value)
+{
+	char shown[64];
+
+	ih_format_value(shown, sizeof(shown), is_signed, value);
+	if (strcmp(text, shown) != 0)
+		ih_diag("  %s = %s", text, shown);
+}
+
 static IH_UNUSED void ih_report_compare(const char *file, int line,
 					const char *macro,
 					const char *a_text, const char *b_text,
 					int a_signed, uintmax_t a,
 					int b_signed, uintmax_t b)
 {
-	char a_value[64], b_value[64];
-
-	ih_format_value(a_value, sizeof(a_value), a_signed, a);
-	ih_format_value(b_value, sizeof(b_value), b_signed, b);
-	ih_diag("%s:%d: %s(%s, %s) failed\n  %s = %s\n  %s = %s",
-		file, line, macro, a_text, b_text,
-		a_text, a_value, b_text, b_value);
+	ih_diag("%s:%d: %s(%s, %s) failed", file, line, macro, a_text, b_text);
+	ih_show_value(a_text, a_signed, a);
+	ih_show_value(b_text, b_signed, b);
 	ih_mark_failed();
 }
 
@@ -390,11 +397,8 @@ static IH_UNUSED void ih_report_truth(const char *file, int line,
 				      const char *macro, const char *text,
 				      int is_signed, uintmax_t value)
 {
-	char shown[64];
-
-	ih_format_value(shown, sizeof(shown), is_signed, value);
-	ih_diag("%s:%d: %s(%s) failed\n  %s = %s",
-		file, line, macro, text, text, shown);
+	ih_diag("%s:%d: %s(%s) failed", file, line, macro, text);
+	ih_show_value(text, is_signed, value);
 	ih_mark_failed();
 }
 
@@ -404,11 +408,14 @@ static IH_UNUSED void ih_report_errno(const char *file, int line,
 				      int expected, long ret, int err)
 {
 	ih_diag("%s:%d: %s(%s, %s) failed\n"
-		"  expected: -1 with errno %s (%d: %s)\n"
-		"  got:      %ld with errno %s (%d: %s)",
+		"  expected: -1 with errno %s (%d: %s)",
 		file, line, macro, errno_text, text,
-		ih_errno_name(expected), expected, strerror(expected),
-		ret, ih_errno_name(err), err, strerror(err));
+		ih_errno_name(expected), expected, strerror(expected));
+	if (err)
+		ih_diag("  got:      %ld with errno %s (%d: %s)", ret,
+			ih_errno_name(err), err, strerror(err));
+	else
+		ih_diag("  got:      %ld with errno unset", ret);
 	ih_mark_failed();
 }
 
@@ -442,7 +449,11 @@ void ih_skip(const char *file, int line, const char *fmt, ...)
 	_Generic((x), signed char: 1, short: 1, int: 1, long: 1,	\
 		 long long: 1, char: (CHAR_MIN < 0), default: 0)
 
-#define IH_COMPARE(bail, macro, op, a, b)				\
+/*
+ * The expression texts are taken by the user-facing macros, before their
+ * arguments are macro-expanded: a failure shows "ENOENT", not "2".
+ */
+#define IH_COMPARE(bail, macro, op, a, b, a_text, b_text)		\
 	do {								\
 		__typeof__(a) ih__a = (a);				\
 		__typeof__(b) ih__b = (b);				\
@@ -452,7 +463,7 @@ void ih_skip(const char *file, int line, const char *fmt, ...)
 		if (!(ih_compare(ih__a_signed, (uintmax_t)ih__a,	\
 				 ih__b_signed, (uintmax_t)ih__b) op 0)) {\
 			ih_report_compare(__FILE__, __LINE__, macro,	\
-					  #a, #b,			\
+					  a_text, b_text,		\
 					  ih__a_signed, (uintmax_t)ih__a,\
 					  ih__b_signed, (uintmax_t)ih__b);\
 			if (bail)					\
@@ -460,12 +471,12 @@ void ih_skip(const char *file, int line, const char *fmt, ...)
 		}							\
 	} while (0)
 
-#define IH_TRUTH(bail, macro, want, x)					\
+#define IH_TRUTH(bail, macro, want, x, x_text)				\
 	do {								\
 		__typeof__(x) ih__x = (x);				\
 									\
 		if (!ih__x != !(want)) {				\
-			ih_report_truth(__FILE__, __LINE__, macro, #x,	\
+			ih_report_truth(__FILE__, __LINE__, macro, x_text,\
 					IH_IS_SIGNED(ih__x),		\
 					(uintmax_t)ih__x);		\
 			if (bail)					\
@@ -473,7 +484,8 @@ void ih_skip(const char *file, int line, const char *fmt, ...)
 		}							\
 	} while (0)
 
-#define IH_ERRNO_CHECK(bail, macro, expected_errno, expr)		\
+#define IH_ERRNO_CHECK(bail, macro, expected_errno, expr, errno_text,	\
+		       expr_text)					\
 	do {								\
 		int ih__want = (expected_errno);			\
 		long ih__ret;						\
@@ -484,32 +496,34 @@ void ih_skip(const char *file, int line, const char *fmt, ...)
 		ih__err = errno;					\
 		if (ih__ret != -1 || ih__err != ih__want) {		\
 			ih_report_errno(__FILE__, __LINE__, macro,	\
-					#expected_errno, #expr,		\
+					errno_text, expr_text,		\
 					ih__want, ih__ret, ih__err);	\
 			if (bail)					\
 				ih_bail();				\
 		}							\
 	} while (0)
 
-#define ASSERT_EQ(a, b)		IH_COMPARE(1, "ASSERT_EQ", ==, a, b)
-#define ASSERT_NE(a, b)		IH_COMPARE(1, "ASSERT_NE", !=, a, b)
-#define ASSERT_LT(a, b)		IH_COMPARE(1, "ASSERT_LT", <, a, b)
-#define ASSERT_GT(a, b)		IH_COMPARE(1, "ASSERT_GT", >, a, b)
-#define ASSERT_LE(a, b)		IH_COMPARE(1, "ASSERT_LE", <=, a, b)
-#define ASSERT_GE(a, b)		IH_COMPARE(1, "ASSERT_GE", >=, a, b)
-#define ASSERT_TRUE(x)		IH_TRUTH(1, "ASSERT_TRUE", 1, x)
-#define ASSERT_FALSE(x)		IH_TRUTH(1, "ASSERT_FALSE", 0, x)
-#define ASSERT_ERRNO(e, expr)	IH_ERRNO_CHECK(1, "ASSERT_ERRNO", e, expr)
+#define ASSERT_EQ(a, b)	IH_COMPARE(1, "ASSERT_EQ", ==, a, b, #a, #b)
+#define ASSERT_NE(a, b)	IH_COMPARE(1, "ASSERT_NE", !=, a, b, #a, #b)
+#define ASSERT_LT(a, b)	IH_COMPARE(1, "ASSERT_LT", <, a, b, #a, #b)
+#define ASSERT_GT(a, b)	IH_COMPARE(1, "ASSERT_GT", >, a, b, #a, #b)
+#define ASSERT_LE(a, b)	IH_COMPARE(1, "ASSERT_LE", <=, a, b, #a, #b)
+#define ASSERT_GE(a, b)	IH_COMPARE(1, "ASSERT_GE", >=, a, b, #a, #b)
+#define ASSERT_TRUE(x)	IH_TRUTH(1, "ASSERT_TRUE", 1, x, #x)
+#define ASSERT_FALSE(x)	IH_TRUTH(1, "ASSERT_FALSE", 0, x, #x)
+#define ASSERT_ERRNO(e, expr)						\
+	IH_ERRNO_CHECK(1, "ASSERT_ERRNO", e, expr, #e, #expr)
 
-#define EXPECT_EQ(a, b)		IH_COMPARE(0, "EXPECT_EQ", ==, a, b)
-#define EXPECT_NE(a, b)		IH_COMPARE(0, "EXPECT_NE", !=, a, b)
-#define EXPECT_LT(a, b)		IH_COMPARE(0, "EXPECT_LT", <, a, b)
-#define EXPECT_GT(a, b)		IH_COMPARE(0, "EXPECT_GT", >, a, b)
-#define EXPECT_LE(a, b)		IH_COMPARE(0, "EXPECT_LE", <=, a, b)
-#define EXPECT_GE(a, b)		IH_COMPARE(0, "EXPECT_GE", >=, a, b)
-#define EXPECT_TRUE(x)		IH_TRUTH(0, "EXPECT_TRUE", 1, x)
-#define EXPECT_FALSE(x)		IH_TRUTH(0, "EXPECT_FALSE", 0, x)
-#define EXPECT_ERRNO(e, expr)	IH_ERRNO_CHECK(0, "EXPECT_ERRNO", e, expr)
+#define EXPECT_EQ(a, b)	IH_COMPARE(0, "EXPECT_EQ", ==, a, b, #a, #b)
+#define EXPECT_NE(a, b)	IH_COMPARE(0, "EXPECT_NE", !=, a, b, #a, #b)
+#define EXPECT_LT(a, b)	IH_COMPARE(0, "EXPECT_LT", <, a, b, #a, #b)
+#define EXPECT_GT(a, b)	IH_COMPARE(0, "EXPECT_GT", >, a, b, #a, #b)
+#define EXPECT_LE(a, b)	IH_COMPARE(0, "EXPECT_LE", <=, a, b, #a, #b)
+#define EXPECT_GE(a, b)	IH_COMPARE(0, "EXPECT_GE", >=, a, b, #a, #b)
+#define EXPECT_TRUE(x)	IH_TRUTH(0, "EXPECT_TRUE", 1, x, #x)
+#define EXPECT_FALSE(x)	IH_TRUTH(0, "EXPECT_FALSE", 0, x, #x)
+#define EXPECT_ERRNO(e, expr)						\
+	IH_ERRNO_CHECK(0, "EXPECT_ERRNO", e, expr, #e, #expr)
 
 #define SKIP(fmt, ...)		ih_skip(__FILE__, __LINE__, fmt, ##__VA_ARGS__)
 #define TEST_LOG(fmt, ...)						\

@@ -14,8 +14,12 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
 src=/usr/src/iommufd-$ver
 
-if dkms status -m iommufd -v "$ver" 2>/dev/null | grep -q .; then
-	dkms remove -m iommufd -v "$ver" --all >/dev/null
+# Drop whatever an earlier run left, even a tree whose source is gone
+# (dkms itself then refuses to remove it).
+if [ -e "/var/lib/dkms/iommufd/$ver" ]; then
+	dkms remove -m iommufd -v "$ver" --all >/dev/null 2>&1 || true
+	rm -rf "/var/lib/dkms/iommufd/$ver"
+	rm -f /lib/modules/*/updates/dkms/iommufd.ko*
 fi
 rm -rf "$src"
 make -s -C "$top" dist-src DESTDIR="$src"

@@ -35,9 +35,9 @@ static unsigned long long use_header(void)
 	alloc.size = sizeof(alloc);
 	alloc.data_type = IOMMU_HWPT_DATA_NONE;
 
-	return map.size + map.flags + map.iova + info.size + info.out_data_type +
-	       alloc.size + alloc.data_type + IOMMU_IOAS_MAP +
-	       IOMMU_HW_QUEUE_ALLOC;
+	return map.size + map.flags + map.iova + info.size +
+	       info.out_data_type + alloc.size + alloc.data_type +
+	       IOMMU_IOAS_MAP + IOMMU_HW_QUEUE_ALLOC;
 }
 
 int main(void)

@@ -79,6 +79,13 @@
 
 #define IH_UNUSED		__attribute__((unused))
 
+/* Diagnostics name the source file without the build's directories. */
+#ifdef __FILE_NAME__
+#define IH_FILE			__FILE_NAME__
+#else
+#define IH_FILE			__FILE__
+#endif
+
 /* ------------------------------------------------------------------------
  * Registry: filled by constructors before main(), read by ih_main().
  */
@@ -462,7 +469,7 @@ void ih_skip(const char *file, int line, const char *fmt, ...)
 									\
 		if (!(ih_compare(ih__a_signed, (uintmax_t)ih__a,	\
 				 ih__b_signed, (uintmax_t)ih__b) op 0)) {\
-			ih_report_compare(__FILE__, __LINE__, macro,	\
+			ih_report_compare(IH_FILE, __LINE__, macro,	\
 					  a_text, b_text,		\
 					  ih__a_signed, (uintmax_t)ih__a,\
 					  ih__b_signed, (uintmax_t)ih__b);\
@@ -476,7 +483,7 @@ void ih_skip(const char *file, int line, const char *fmt, ...)
 		__typeof__(x) ih__x = (x);				\
 									\
 		if (!ih__x != !(want)) {				\
-			ih_report_truth(__FILE__, __LINE__, macro, x_text,\
+			ih_report_truth(IH_FILE, __LINE__, macro, x_text,\
 					IH_IS_SIGNED(ih__x),		\
 					(uintmax_t)ih__x);		\
 			if (bail)					\
@@ -495,7 +502,7 @@ void ih_skip(const char *file, int line, const char *fmt, ...)
 		ih__ret = (long)(expr);					\
 		ih__err = errno;					\
 		if (ih__ret != -1 || ih__err != ih__want) {		\
-			ih_report_errno(__FILE__, __LINE__, macro,	\
+			ih_report_errno(IH_FILE, __LINE__, macro,	\
 					errno_text, expr_text,		\
 					ih__want, ih__ret, ih__err);	\
 			if (bail)					\
@@ -525,9 +532,9 @@ void ih_skip(const char *file, int line, const char *fmt, ...)
 #define EXPECT_ERRNO(e, expr)						\
 	IH_ERRNO_CHECK(0, "EXPECT_ERRNO", e, expr, #e, #expr)
 
-#define SKIP(fmt, ...)		ih_skip(__FILE__, __LINE__, fmt, ##__VA_ARGS__)
+#define SKIP(fmt, ...)		ih_skip(IH_FILE, __LINE__, fmt, ##__VA_ARGS__)
 #define TEST_LOG(fmt, ...)						\
-	ih_diag("%s:%d: " fmt, __FILE__, __LINE__, ##__VA_ARGS__)
+	ih_diag("%s:%d: " fmt, IH_FILE, __LINE__, ##__VA_ARGS__)
 
 /* ------------------------------------------------------------------------
  * Running one case: the child side.

@@ -39,7 +39,7 @@ if [ -z "$k61" ] || [ -z "$k612" ]; then
 fi
 
 pkgs="build-essential qemu-system-x86 busybox-static cpio kmod libkmod-dev
-      pkg-config dkms xz-utils zstd
+      pkg-config dkms xz-utils zstd gcc-multilib g++-multilib
       linux-image-$k61 linux-headers-$k61
       linux-image-$k612 linux-headers-$k612"
 

@@ -751,7 +751,12 @@ struct iommu_hw_info {
 	__u32 dev_id;
 	__u32 data_len;
 	__aligned_u64 data_uptr;
-	__extension__ union {
+#if !defined(__cplusplus) && (!defined(__STDC_VERSION__) || \
+			      __STDC_VERSION__ < 201112L)
+	/* Unnamed unions are only standard from C11; keep -pedantic quiet. */
+	__extension__
+#endif
+	union {
 		__u32 in_data_type;
 		__u32 out_data_type;
 	};

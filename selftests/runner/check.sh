@@ -96,6 +96,7 @@ host_suite() {
 	} >"$logdir/$name/results.log"
 	collect host "$logdir/$name"
 }
+host_suite build "$top/scripts/build-w1.sh" $kernels
 host_suite abi make -s -C "$top/selftests/abi" check
 host_suite harness make -s -C "$top/selftests" harness-check
 

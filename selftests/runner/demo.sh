@@ -18,7 +18,7 @@ iommu=${DEMO_IOMMU:-intel}
 
 mkdir -p "$build/root/demo"
 echo "demo: building iommufd through DKMS for $kver"
-ko=$("$top/scripts/dkms-install.sh" "$kver" | tail -n 1)
+ko=$("$top/scripts/dkms-install.sh" "$kver" 2>"$build/dkms.log" | tail -n 1)
 gcc -O2 -Wall -Wextra -Werror -o "$build/kmodctl" "$here/kmodctl.c" -lkmod
 gcc -static -O2 -Wall -Wextra -Werror -I"$top/uapi" \
 	-o "$build/root/demo/run-demo" "$top/selftests/demo/vmm-demo.c"

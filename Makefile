@@ -29,6 +29,7 @@ demo:
 DIST_FILES := dkms.conf LICENSE \
 	$(wildcard module/*.c module/*.h) module/Kbuild module/Makefile \
 	$(wildcard module/compat/*.sh module/compat/probes/*.c) \
+	module/compat/exports.list \
 	$(wildcard uapi/linux/*.h)
 
 dist-src:

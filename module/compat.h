@@ -12,23 +12,26 @@
 #ifndef IOMMUFD_COMPAT_H
 #define IOMMUFD_COMPAT_H
 
+#include <linux/iommu.h>
 #include <linux/mm.h>
 
 #include "compat_autoconf.h"
 
+#ifndef HAVE_IOMMU_MAP_GFP
+/*
+ * Before 6.3 iommu_map() had no allocation flags and used GFP_KERNEL; the
+ * modern call's flags are dropped.  A function-like macro does not expand
+ * itself again, so this calls the kernel's four-argument iommu_map().
+ */
+#define iommu_map(domain, iova, paddr, size, prot, gfp)                       \
+	iommu_map(domain, iova, paddr, size, prot)
+#endif
+
 #ifndef HAVE_PIN_USER_PAGES_REMOTE_NO_VMAS
 /* Before 6.5 the call also took a vmas array, which nobody here wants. */
-static inline long iommufd_compat_pin_user_pages_remote(struct mm_struct *mm,
-							unsigned long start,
-							unsigned long nr_pages,
-							unsigned int gup_flags,
-							struct page **pages,
-							int *locked)
-{
-	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
-				     NULL, locked);
-}
-#define pin_user_pages_remote iommufd_compat_pin_user_pages_remote
+#define pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages, locked)  \
+	pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages, NULL,    \
+			      locked)
 #endif
 
 #endif /* IOMMUFD_COMPAT_H */

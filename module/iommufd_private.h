@@ -30,12 +30,14 @@
 #ifndef IOMMUFD_PRIVATE_H
 #define IOMMUFD_PRIVATE_H
 
+#include <linux/err.h>
 #include <linux/refcount.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
 #include "compat.h"
+#include "io_pagetable.h"
 
 struct file;
 struct iommufd_ctx;
@@ -43,7 +45,10 @@ struct iommufd_ctx;
 enum iommufd_object_type {
 	IOMMUFD_OBJ_NONE,
 	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_DEVICE,
+	IOMMUFD_OBJ_HWPT_PAGING,
 	IOMMUFD_OBJ_IOAS,
+	IOMMUFD_OBJ_SELFTEST,
 	IOMMUFD_OBJ_MAX,
 };
 
@@ -61,11 +66,13 @@ struct iommufd_object {
  *           whose object is still being built or being destroyed
  * @destroy_wait: woken whenever an object's short-term users drop, so that
  *                a destroy waiting for in-flight ioctls can go on
+ * @account_mode: who pays for pins of new mappings (IOMMU_OPTION_RLIMIT_MODE)
  */
 struct iommufd_ctx {
 	struct file *file;
 	struct xarray objects;
 	wait_queue_head_t destroy_wait;
+	enum iopt_account_mode account_mode;
 };
 
 /*
@@ -105,6 +112,8 @@ struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
 					  enum iommufd_object_type type);
 void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj);
 int iommufd_object_remove(struct iommufd_ctx *ictx, u32 id);
+void iommufd_object_destroy_owned(struct iommufd_ctx *ictx,
+				  struct iommufd_object *obj);
 void iommufd_objects_destroy_all(struct iommufd_ctx *ictx);
 int iommufd_destroy(struct iommufd_ucmd *ucmd);
 
@@ -123,11 +132,155 @@ static inline void iommufd_object_unref_user(struct iommufd_object *obj)
 }
 
 /* ioas.c: IO address spaces */
+
+/**
+ * struct iommufd_ioas - an IO address space
+ * @obj: registry header
+ * @iopt: the IOVA space and the domains mirroring it
+ * @mutex: protects @hwpt_list
+ * @hwpt_list: struct iommufd_hwpt_paging on this IOAS (auto ones are reused
+ *             by later attaches of compatible devices)
+ */
 struct iommufd_ioas {
 	struct iommufd_object obj;
+	struct io_pagetable iopt;
+	struct mutex mutex;
+	struct list_head hwpt_list;
 };
 
-int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
+static inline struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx,
+						    u32 id)
+{
+	struct iommufd_object *obj = iommufd_get_object(ictx, id,
+							 IOMMUFD_OBJ_IOAS);
+
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	return container_of(obj, struct iommufd_ioas, obj);
+}
+
+struct iommufd_ioas *iommufd_ioas_alloc(struct iommufd_ctx *ictx);
 void iommufd_ioas_destroy(struct iommufd_object *obj);
+int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_map(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_copy(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd);
+int iommufd_option(struct iommufd_ucmd *ucmd);
+
+/* io_pagetable.c entry points that need the context */
+int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
+			unsigned long *iova, void __user *uptr,
+			unsigned long length, int iommu_prot,
+			unsigned int flags);
+int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
+			unsigned long *iova, struct file *file, loff_t start,
+			unsigned long length, int iommu_prot,
+			unsigned int flags);
+
+/* device.c and hw_pagetable.c: devices and the domains they attach to */
+struct iommufd_device;
+
+/**
+ * struct iommufd_device_ops - what a device backend provides
+ * @domain_alloc_paging: a new, empty paging domain fit for the device
+ * @domain_free: release a domain from @domain_alloc_paging
+ * @attach: make the device translate through @domain; on failure the
+ *          previous attachment must still be in force (replace semantics)
+ * @detach: block the device's DMA
+ * @reserve_regions: reserve in @iopt (owner @owner) the IOVA the device
+ *                   cannot use, such as its MSI window
+ *
+ * Real devices (through VFIO and the kernel's IOMMU API) and the self-test's
+ * mock devices are two implementations; the rest of the module does not
+ * know which it talks to.
+ */
+struct iommufd_device_ops {
+	struct iommu_domain *(*domain_alloc_paging)(struct iommufd_device *idev,
+						    u32 flags);
+	void (*domain_free)(struct iommu_domain *domain);
+	int (*attach)(struct iommufd_device *idev, struct iommu_domain *domain);
+	void (*detach)(struct iommufd_device *idev);
+	int (*reserve_regions)(struct iommufd_device *idev,
+			       struct io_pagetable *iopt, void *owner);
+};
+
+/**
+ * struct iommufd_hwpt_paging - a paging domain mirroring an IOAS
+ * @obj: registry header
+ * @ioas: the IOAS it mirrors (a user of it)
+ * @domain: the domain
+ * @ops: the backend that made the domain; only its devices attach to it
+ * @auto_domain: created by an attach to the IOAS itself, destroyed when its
+ *               last device goes
+ * @ndevices: attached devices, protected by ioas->mutex
+ * @hwpt_item: in ioas->hwpt_list
+ */
+struct iommufd_hwpt_paging {
+	struct iommufd_object obj;
+	struct iommufd_ioas *ioas;
+	struct iommu_domain *domain;
+	const struct iommufd_device_ops *ops;
+	bool auto_domain;
+	unsigned int ndevices;
+	struct list_head hwpt_item;
+};
+
+/**
+ * struct iommufd_device - a device whose DMA this context translates
+ * @obj: registry header (its id is the dev_id of the ABI)
+ * @ictx: the context
+ * @ops: its backend
+ * @priv: the backend's state
+ * @lock: protects @hwpt
+ * @hwpt: where its DMA goes now, NULL when blocked
+ */
+struct iommufd_device {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	const struct iommufd_device_ops *ops;
+	void *priv;
+	struct mutex lock;
+	struct iommufd_hwpt_paging *hwpt;
+};
+
+struct iommufd_device *iommufd_device_create(struct iommufd_ctx *ictx,
+					     const struct iommufd_device_ops *ops,
+					     void *priv);
+void iommufd_device_destroy(struct iommufd_object *obj);
+int iommufd_device_attach(struct iommufd_device *idev, u32 pt_id);
+void iommufd_device_detach(struct iommufd_device *idev);
+void iommufd_device_unbind(struct iommufd_device *idev);
+
+struct iommufd_hwpt_paging *
+iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
+			  struct iommufd_device *idev, u32 flags,
+			  bool auto_domain);
+void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
+int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
+
+static inline struct iommufd_hwpt_paging *
+iommufd_get_hwpt_paging(struct iommufd_ctx *ictx, u32 id)
+{
+	struct iommufd_object *obj = iommufd_get_object(ictx, id,
+							 IOMMUFD_OBJ_HWPT_PAGING);
+
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	return container_of(obj, struct iommufd_hwpt_paging, obj);
+}
+
+/* selftest.c: the mock IOMMU, reachable only with the selftest parameter */
+extern bool iommufd_selftest_enabled;
+int iommufd_test(struct iommufd_ucmd *ucmd);
+void iommufd_selftest_destroy(struct iommufd_object *obj);
+
+/* access.c: in-kernel users of an IOAS (emulated devices, the self-test) */
+int iommufd_access_notify_unmap(struct io_pagetable *iopt, unsigned long iova,
+				unsigned long length);
+unsigned long iommufd_access_max_alignment(struct io_pagetable *iopt);
 
 #endif /* IOMMUFD_PRIVATE_H */

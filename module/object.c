@@ -16,8 +16,17 @@ struct iommufd_object_ops {
 };
 
 static const struct iommufd_object_ops iommufd_object_ops[] = {
+	[IOMMUFD_OBJ_DEVICE] = {
+		.destroy = iommufd_device_destroy,
+	},
+	[IOMMUFD_OBJ_HWPT_PAGING] = {
+		.destroy = iommufd_hwpt_paging_destroy,
+	},
 	[IOMMUFD_OBJ_IOAS] = {
 		.destroy = iommufd_ioas_destroy,
+	},
+	[IOMMUFD_OBJ_SELFTEST] = {
+		.destroy = iommufd_selftest_destroy,
 	},
 };
 
@@ -175,6 +184,20 @@ int iommufd_object_remove(struct iommufd_ctx *ictx, u32 id)
 out_unlock:
 	xa_unlock(&ictx->objects);
 	return rc;
+}
+
+/*
+ * Destroy an object on behalf of the kernel object that owned it (an auto
+ * HWPT after its last device, a device after its backend unbound it).  The
+ * owner already dropped its reference; user space may have destroyed the
+ * object first, which is fine.
+ */
+void iommufd_object_destroy_owned(struct iommufd_ctx *ictx,
+				  struct iommufd_object *obj)
+{
+	int rc = iommufd_object_remove(ictx, obj->id);
+
+	WARN_ON(rc && rc != -ENOENT);
 }
 
 int iommufd_destroy(struct iommufd_ucmd *ucmd)

@@ -7,6 +7,10 @@
 # came out turns into a HAVE_* define in the generated header.  The macro
 # name is the probe's file name in capitals.
 #
+# Exports are a second kind of probe: exports.list names symbols that some
+# supported kernels export and others do not; they are looked up in the
+# kernel's Module.symvers.
+#
 # Usage: configure.sh KDIR OUTPUT_HEADER
 set -eu
 
@@ -41,6 +45,16 @@ tmp="$out.tmp"
 		name=$(basename "$src" .c)
 		macro=HAVE_$(echo "$name" | tr a-z A-Z)
 		if [ -s "$work/$name.o" ]; then
+			echo "#define $macro 1"
+		else
+			echo "/* #undef $macro */"
+		fi
+	done
+	grep -v '^#' "$(dirname "$0")/exports.list" | while read -r sym; do
+		[ -n "$sym" ] || continue
+		macro=HAVE_EXPORT_$(echo "$sym" | tr a-z A-Z)
+		if awk -v s="$sym" '$2 == s { found = 1 } END { exit !found }' \
+			"$kdir/Module.symvers" 2>/dev/null; then
 			echo "#define $macro 1"
 		else
 			echo "/* #undef $macro */"

@@ -58,45 +58,74 @@ finish() {
 
 echo "# runner: begin kernel=$(uname -r) mode=$mode" >"$out"
 
-kmodctl load iommufd >/tmp/load.log 2>&1
-rc=$?
-guest_check $rc "iommufd_module_loads_through_libkmod"
-if [ $rc != 0 ]; then
-	sed 's/^/# /' /tmp/load.log >"$out"
-	finish
-fi
-[ -c /dev/iommu ]
-guest_check $? "dev_iommu_appears_after_load"
+# Huge pages for the suites that map hugetlbfs memory.
+echo 64 >/proc/sys/vm/nr_hugepages
+
+# Load the module as `modprobe iommufd PARAMS` would, check /dev/iommu.
+load_module() {
+	kmodctl load iommufd "$@" >/tmp/load.log 2>&1
+	rc=$?
+	guest_check $rc "iommufd_module_loads_through_libkmod${1:+ ($*)}"
+	if [ $rc != 0 ]; then
+		sed 's/^/# /' /tmp/load.log >"$out"
+		finish
+	fi
+	[ -c /dev/iommu ]
+	guest_check $? "dev_iommu_appears_after_load${1:+ ($*)}"
+}
+
+# Every suite must leave the module unused, and it must unload.
+unload_module() {
+	refs=$(kmodctl refcnt iommufd 2>/dev/null)
+	[ "$refs" = 0 ]
+	guest_check $? "iommufd_refcount_is_zero_after_tests$1"
+	kmodctl unload iommufd >/tmp/unload.log 2>&1
+	rc=$?
+	guest_check $rc "iommufd_module_unloads$1"
+	[ $rc = 0 ] || sed 's/^/# /' /tmp/unload.log >"$out"
+}
+
+run_suite() {
+	echo "# runner: suite $2" >"$out"
+	"/tests/$1" >"$out" 2>&1
+	echo "# runner: suite $2 exit=$?" >"$out"
+}
 
 case "$mode" in
 demo)
+	load_module
 	echo "# runner: suite demo" >"$out"
 	/demo/run-demo >"$out" 2>&1
 	guest_check $? "demo_runs"
+	unload_module
 	;;
 bench)
+	load_module selftest=1
 	for b in /bench/*; do
 		echo "# runner: bench $(basename "$b")" >"$out"
 		"$b" >"$out" 2>&1
 		guest_check $? "bench_$(basename "$b")_completes"
 	done
+	unload_module
 	;;
 *)
+	# First as a production system loads it (self-test mode must be
+	# invisible, and the kernel untainted, so this goes first), then in
+	# self-test mode for everything.
+	load_module
 	for s in $suites; do
-		echo "# runner: suite $s" >"$out"
-		"/tests/$s" >"$out" 2>&1
-		echo "# runner: suite $s exit=$?" >"$out"
+		case "$s" in
+		dispatcher*|selftest_gate*) run_suite "$s" "$s@default" ;;
+		esac
 	done
+	unload_module " (default load)"
+	load_module selftest=1
+	for s in $suites; do
+		run_suite "$s" "$s"
+	done
+	unload_module " (selftest load)"
 	;;
 esac
-
-refs=$(kmodctl refcnt iommufd 2>/dev/null)
-[ "$refs" = 0 ]
-guest_check $? "iommufd_refcount_is_zero_after_tests"
-kmodctl unload iommufd >/tmp/unload.log 2>&1
-rc=$?
-guest_check $rc "iommufd_module_unloads"
-[ $rc = 0 ] || sed 's/^/# /' /tmp/unload.log >"$out"
 
 # Anything the kernel complained about during the run fails it.
 dmesg >/tmp/dmesg.log

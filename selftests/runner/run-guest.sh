@@ -8,14 +8,14 @@
 #   IOMMU   intel | amd
 #   LOGDIR  gets console.log (the kernel's serial console) and results.log
 #           (the guest runner's TAP stream, ttyS1)
-# Environment: GUEST_MEM (default 2G), GUEST_TIMEOUT seconds (default 900).
+# Environment: GUEST_MEM (default 4G), GUEST_TIMEOUT seconds (default 900).
 # Exit status: 0 when the guest reached its end marker, 1 otherwise.
 set -euo pipefail
 
 kver=$1 iommu=$2 initrd=$3 logdir=$4
 mode=${5:-check}
 suites=${6:-}
-mem=${GUEST_MEM:-2G}
+mem=${GUEST_MEM:-4G}
 limit=${GUEST_TIMEOUT:-900}
 
 case "$iommu" in

@@ -33,6 +33,9 @@ function close_suite() {
 
 BEGIN { n = start; passed = failed = skipped = 0; suite = ""; ended = 0 }
 
+# The serial console ends lines with CR LF.
+{ sub(/\r$/, "") }
+
 /^# runner: suite [^ ]+ exit=/ {
 	split($4, a, "=")
 	code = a[2]

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Devices: attaching a device's DMA to an IOAS or a paging HWPT, replacing
+ * the attachment, detaching.  The backend (struct iommufd_device_ops) does
+ * the hardware side; this file keeps the objects and the IOAS consistent.
+ */
+#include <linux/err.h>
+#include <linux/slab.h>
+
+#include "iommufd_private.h"
+
+struct iommufd_device *iommufd_device_create(struct iommufd_ctx *ictx,
+					     const struct iommufd_device_ops *ops,
+					     void *priv)
+{
+	struct iommufd_device *idev;
+
+	idev = iommufd_object_alloc(ictx, idev, IOMMUFD_OBJ_DEVICE);
+	if (IS_ERR(idev))
+		return idev;
+	idev->ictx = ictx;
+	idev->ops = ops;
+	idev->priv = priv;
+	mutex_init(&idev->lock);
+	return idev;
+}
+
+void iommufd_device_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_device *idev =
+		container_of(obj, struct iommufd_device, obj);
+
+	WARN_ON(idev->hwpt);
+	mutex_destroy(&idev->lock);
+}
+
+/* Drop the device's use of @hwpt; an auto HWPT goes with its last device. */
+static void iommufd_hwpt_put_device(struct iommufd_ctx *ictx,
+				    struct iommufd_hwpt_paging *hwpt)
+{
+	struct iommufd_ioas *ioas = hwpt->ioas;
+	bool destroy;
+
+	mutex_lock(&ioas->mutex);
+	hwpt->ndevices--;
+	destroy = hwpt->auto_domain && !hwpt->ndevices;
+	if (destroy)
+		list_del_init(&hwpt->hwpt_item);
+	mutex_unlock(&ioas->mutex);
+
+	iommufd_object_unref_user(&hwpt->obj);
+	if (destroy)
+		iommufd_object_destroy_owned(ictx, &hwpt->obj);
+}
+
+/*
+ * The HWPT an attach to @pt_id means: the HWPT itself, or for an IOAS an
+ * automatic one, shared with earlier devices of the same backend.  Returns
+ * it with a device use taken.
+ */
+static struct iommufd_hwpt_paging *
+iommufd_device_get_hwpt(struct iommufd_device *idev, u32 pt_id)
+{
+	struct iommufd_hwpt_paging *hwpt;
+	struct iommufd_object *obj;
+	struct iommufd_ioas *ioas;
+
+	obj = iommufd_get_object(idev->ictx, pt_id, IOMMUFD_OBJ_ANY);
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+
+	if (obj->type == IOMMUFD_OBJ_HWPT_PAGING) {
+		hwpt = container_of(obj, struct iommufd_hwpt_paging, obj);
+		if (hwpt->ops != idev->ops) {
+			hwpt = ERR_PTR(-EINVAL);
+			goto out_put;
+		}
+		mutex_lock(&hwpt->ioas->mutex);
+		hwpt->ndevices++;
+		mutex_unlock(&hwpt->ioas->mutex);
+		iommufd_object_ref_user(&hwpt->obj);
+		goto out_put;
+	}
+	if (obj->type != IOMMUFD_OBJ_IOAS) {
+		hwpt = ERR_PTR(-EINVAL);
+		goto out_put;
+	}
+
+	ioas = container_of(obj, struct iommufd_ioas, obj);
+	mutex_lock(&ioas->mutex);
+	list_for_each_entry(hwpt, &ioas->hwpt_list, hwpt_item) {
+		if (hwpt->auto_domain && hwpt->ops == idev->ops) {
+			hwpt->ndevices++;
+			iommufd_object_ref_user(&hwpt->obj);
+			goto out_unlock;
+		}
+	}
+	hwpt = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev, 0, true);
+	if (!IS_ERR(hwpt)) {
+		hwpt->ndevices = 1;
+		iommufd_object_ref_user(&hwpt->obj);
+		iommufd_object_finalize(idev->ictx, &hwpt->obj);
+	}
+out_unlock:
+	mutex_unlock(&ioas->mutex);
+out_put:
+	iommufd_put_object(idev->ictx, obj);
+	return hwpt;
+}
+
+/**
+ * iommufd_device_attach() - attach, or replace the attachment, to @pt_id
+ * @idev: the device
+ * @pt_id: an IOAS (an automatic domain is used) or a paging HWPT
+ *
+ * A replace never leaves the device blocked: on failure the previous
+ * attachment is still in force.
+ */
+int iommufd_device_attach(struct iommufd_device *idev, u32 pt_id)
+{
+	struct iommufd_hwpt_paging *hwpt, *old;
+	int rc;
+
+	hwpt = iommufd_device_get_hwpt(idev, pt_id);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
+
+	mutex_lock(&idev->lock);
+	old = idev->hwpt;
+	if (old == hwpt) {
+		mutex_unlock(&idev->lock);
+		iommufd_hwpt_put_device(idev->ictx, hwpt);
+		return 0;
+	}
+	/* The device's reserved IOVA stays reserved while it is attached. */
+	if (!old || old->ioas != hwpt->ioas) {
+		rc = idev->ops->reserve_regions(idev, &hwpt->ioas->iopt, idev);
+		if (rc)
+			goto err_unlock;
+	}
+	rc = idev->ops->attach(idev, hwpt->domain);
+	if (rc)
+		goto err_unreserve;
+	idev->hwpt = hwpt;
+	mutex_unlock(&idev->lock);
+
+	if (old) {
+		if (old->ioas != hwpt->ioas)
+			iopt_remove_reserved_iova(&old->ioas->iopt, idev);
+		iommufd_hwpt_put_device(idev->ictx, old);
+	}
+	return 0;
+
+err_unreserve:
+	if (!old || old->ioas != hwpt->ioas)
+		iopt_remove_reserved_iova(&hwpt->ioas->iopt, idev);
+err_unlock:
+	mutex_unlock(&idev->lock);
+	iommufd_hwpt_put_device(idev->ictx, hwpt);
+	return rc;
+}
+
+void iommufd_device_detach(struct iommufd_device *idev)
+{
+	struct iommufd_hwpt_paging *old;
+
+	mutex_lock(&idev->lock);
+	old = idev->hwpt;
+	if (old) {
+		idev->ops->detach(idev);
+		idev->hwpt = NULL;
+	}
+	mutex_unlock(&idev->lock);
+	if (!old)
+		return;
+	iopt_remove_reserved_iova(&old->ioas->iopt, idev);
+	iommufd_hwpt_put_device(idev->ictx, old);
+}
+
+/* The backend lets go of the device: detach and destroy its object. */
+void iommufd_device_unbind(struct iommufd_device *idev)
+{
+	iommufd_device_detach(idev);
+	iommufd_object_destroy_owned(idev->ictx, &idev->obj);
+}

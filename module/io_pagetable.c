@@ -1,0 +1,844 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The IOVA space of an IOAS: areas, allowed and reserved ranges, and the
+ * domains that mirror the areas.  Pinning and loading PFNs into domains is
+ * pages.c's business; this file decides where things go and keeps every
+ * domain in step with the areas.
+ */
+#include <linux/err.h>
+#include <linux/iommu.h>
+#include <linux/log2.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+
+#include "iommufd_private.h"
+
+struct iopt_area *iopt_area_iter_first(struct io_pagetable *iopt,
+				       unsigned long first, unsigned long last)
+{
+	struct interval_tree_node *node;
+
+	node = interval_tree_iter_first(&iopt->area_itree, first, last);
+	return node ? container_of(node, struct iopt_area, node) : NULL;
+}
+
+struct iopt_area *iopt_area_iter_next(struct iopt_area *area,
+				      unsigned long first, unsigned long last)
+{
+	struct interval_tree_node *node;
+
+	node = interval_tree_iter_next(&area->node, first, last);
+	return node ? container_of(node, struct iopt_area, node) : NULL;
+}
+
+static bool iopt_itree_overlaps(struct rb_root_cached *root,
+				unsigned long first, unsigned long last)
+{
+	return interval_tree_iter_first(root, first, last);
+}
+
+void iopt_init_table(struct io_pagetable *iopt)
+{
+	init_rwsem(&iopt->domains_rwsem);
+	init_rwsem(&iopt->iova_rwsem);
+	xa_init_flags(&iopt->domains, XA_FLAGS_ACCOUNT);
+	xa_init_flags(&iopt->access_list, XA_FLAGS_ALLOC);
+	iopt->area_itree = RB_ROOT_CACHED;
+	iopt->allowed_itree = RB_ROOT_CACHED;
+	iopt->reserved_itree = RB_ROOT_CACHED;
+	/* With no domain the IOVA space is byte-granular. */
+	iopt->iova_alignment = 1;
+}
+
+static void iopt_free_itree(struct rb_root_cached *root, size_t offset)
+{
+	struct interval_tree_node *node;
+
+	while ((node = interval_tree_iter_first(root, 0, ULONG_MAX))) {
+		interval_tree_remove(node, root);
+		kfree((void *)node - offset);
+	}
+}
+
+void iopt_destroy_table(struct io_pagetable *iopt)
+{
+	iopt_free_itree(&iopt->allowed_itree,
+			offsetof(struct iopt_allowed, node));
+	/* Reserved ranges without an owner came from the self-test. */
+	iopt_remove_reserved_iova(iopt, NULL);
+	WARN_ON(!RB_EMPTY_ROOT(&iopt->reserved_itree.rb_root));
+	WARN_ON(!RB_EMPTY_ROOT(&iopt->area_itree.rb_root));
+	WARN_ON(!xa_empty(&iopt->domains));
+	WARN_ON(!xa_empty(&iopt->access_list));
+}
+
+/* IOVA allocation -------------------------------------------------------- */
+
+/*
+ * First address >= @start that is @align-aligned after removing
+ * @page_offset, plus @page_offset; false on overflow.
+ */
+static bool iova_align_up(unsigned long start, unsigned long align,
+			  unsigned long page_offset, unsigned long *out)
+{
+	unsigned long base;
+
+	if (check_add_overflow(start, align - 1, &base))
+		return false;
+	base = (base & ~(align - 1)) | page_offset;
+	if (base < start) {
+		if (check_add_overflow(base, align, &base))
+			return false;
+	}
+	*out = base;
+	return true;
+}
+
+/*
+ * Find room for @length bytes inside [first, last] that touches neither a
+ * reserved range nor an area.  Each conflict found moves the candidate past
+ * it, so the walk is linear in the number of conflicting ranges.
+ */
+static bool iopt_find_hole(struct io_pagetable *iopt, unsigned long first,
+			   unsigned long last, unsigned long length,
+			   unsigned long align, unsigned long page_offset,
+			   unsigned long *iova)
+{
+	unsigned long cand = first, cand_last;
+	struct interval_tree_node *node;
+
+	for (;;) {
+		if (!iova_align_up(cand, align, page_offset, &cand) ||
+		    check_add_overflow(cand, length - 1, &cand_last) ||
+		    cand_last > last)
+			return false;
+		node = interval_tree_iter_first(&iopt->reserved_itree, cand,
+						cand_last);
+		if (!node)
+			node = interval_tree_iter_first(&iopt->area_itree, cand,
+							cand_last);
+		if (!node) {
+			*iova = cand;
+			return true;
+		}
+		if (node->last >= last)
+			return false;
+		cand = node->last + 1;
+	}
+}
+
+/*
+ * Choose an IOVA for @length bytes of memory at user address @uptr.  The
+ * IOVA keeps the alignment @uptr has (up to 2 MiB, a THP), so that large
+ * IOMMU pages can map it, and is never 0.
+ */
+static int iopt_alloc_iova(struct io_pagetable *iopt, unsigned long *iova,
+			   unsigned long uptr, unsigned long length)
+{
+	unsigned long page_offset = uptr % PAGE_SIZE;
+	struct interval_tree_node *allowed;
+	unsigned long align;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+
+	if (length == 0 || length >= ULONG_MAX / 2)
+		return -EOVERFLOW;
+
+	align = roundup_pow_of_two(length);
+	if (uptr)
+		align = min(align, 1UL << __ffs(uptr));
+	align = min_t(unsigned long, align, SZ_2M);
+	align = max(align, PAGE_SIZE);
+	if (page_offset & (iopt->iova_alignment - 1))
+		return -EINVAL;
+	if (iopt->iova_alignment > align)
+		return -EINVAL;
+
+	if (RB_EMPTY_ROOT(&iopt->allowed_itree.rb_root))
+		return iopt_find_hole(iopt, PAGE_SIZE, ULONG_MAX - PAGE_SIZE,
+				      length, align, page_offset, iova) ?
+			       0 : -ENOSPC;
+
+	for (allowed = interval_tree_iter_first(&iopt->allowed_itree, 0,
+						ULONG_MAX);
+	     allowed;
+	     allowed = interval_tree_iter_next(allowed, 0, ULONG_MAX)) {
+		if (iopt_find_hole(iopt, max(allowed->start, PAGE_SIZE),
+				   allowed->last, length, align, page_offset,
+				   iova))
+			return 0;
+	}
+	return -ENOSPC;
+}
+
+static int iopt_check_iova(struct io_pagetable *iopt, unsigned long iova,
+			   unsigned long length)
+{
+	unsigned long last;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+
+	if (iova & (iopt->iova_alignment - 1))
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	if (iopt_itree_overlaps(&iopt->reserved_itree, iova, last))
+		return -EINVAL;
+	if (iopt_itree_overlaps(&iopt->area_itree, iova, last))
+		return -EEXIST;
+	return 0;
+}
+
+/* Areas ------------------------------------------------------------------ */
+
+static struct iopt_area *iopt_area_alloc(void)
+{
+	struct iopt_area *area;
+
+	area = kzalloc(sizeof(*area), GFP_KERNEL_ACCOUNT);
+	if (!area)
+		return NULL;
+	RB_CLEAR_NODE(&area->node.rb);
+	RB_CLEAR_NODE(&area->pages_node.rb);
+	return area;
+}
+
+/*
+ * Place @area at [iova, iova + length) over bytes [start_byte, start_byte +
+ * length) of @pages.  The area is not ready: lookups see the IOVA taken,
+ * but nothing else touches it until iopt_map_pages() finishes.
+ */
+static int iopt_insert_area(struct io_pagetable *iopt, struct iopt_area *area,
+			    struct iopt_pages *pages, unsigned long iova,
+			    unsigned long start_byte, unsigned long length,
+			    int iommu_prot)
+{
+	unsigned long last_byte;
+
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+
+	if ((iommu_prot & IOMMU_WRITE) && !pages->writable)
+		return -EPERM;
+	area->page_offset = start_byte % PAGE_SIZE;
+	if (area->page_offset & (iopt->iova_alignment - 1))
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &area->node.last) ||
+	    check_add_overflow(start_byte, length - 1, &last_byte))
+		return -EOVERFLOW;
+	if (WARN_ON(last_byte / PAGE_SIZE >= pages->npages))
+		return -EOVERFLOW;
+
+	area->node.start = iova;
+	area->pages_node.start = start_byte / PAGE_SIZE;
+	area->pages_node.last = last_byte / PAGE_SIZE;
+	area->iommu_prot = iommu_prot;
+	area->iopt = iopt;
+	area->pages = pages;
+	interval_tree_insert(&area->node, &iopt->area_itree);
+	return 0;
+}
+
+static void iopt_area_free(struct iopt_area *area)
+{
+	if (area->iopt) {
+		down_write(&area->iopt->iova_rwsem);
+		interval_tree_remove(&area->node, &area->iopt->area_itree);
+		up_write(&area->iopt->iova_rwsem);
+	}
+	kfree(area);
+}
+
+void iopt_free_pages_list(struct list_head *pages_list)
+{
+	struct iopt_pages_list *elm, *next;
+
+	list_for_each_entry_safe(elm, next, pages_list, next) {
+		if (elm->area)
+			iopt_area_free(elm->area);
+		if (elm->pages)
+			iopt_put_pages(elm->pages);
+		list_del(&elm->next);
+		kfree(elm);
+	}
+}
+
+/**
+ * iopt_map_pages() - map a list of page slices at consecutive IOVAs
+ * @iopt: the IO page table
+ * @pages_list: struct iopt_pages_list entries; each one's pages reference
+ *              moves to its new area on success
+ * @length: total bytes
+ * @iova: in: the IOVA (with IOPT_ALLOC_IOVA unset); out: where it went
+ * @iommu_prot: protection for every area
+ * @flags: IOPT_ALLOC_IOVA to let the kernel choose
+ */
+int iopt_map_pages(struct io_pagetable *iopt, struct list_head *pages_list,
+		   unsigned long length, unsigned long *iova, int iommu_prot,
+		   unsigned int flags)
+{
+	struct iopt_pages_list *elm, *failed;
+	unsigned long cur;
+	int rc = 0;
+
+	list_for_each_entry(elm, pages_list, next) {
+		elm->area = iopt_area_alloc();
+		if (!elm->area)
+			return -ENOMEM;
+	}
+
+	down_write(&iopt->iova_rwsem);
+	if (!length || (length & (iopt->iova_alignment - 1))) {
+		rc = -EINVAL;
+		goto out_unlock_iova;
+	}
+	if (flags & IOPT_ALLOC_IOVA) {
+		elm = list_first_entry(pages_list, struct iopt_pages_list, next);
+		rc = iopt_alloc_iova(iopt, iova,
+				     iopt_pages_list_uptr(elm), length);
+	} else {
+		rc = iopt_check_iova(iopt, *iova, length);
+	}
+	if (rc)
+		goto out_unlock_iova;
+
+	cur = *iova;
+	list_for_each_entry(elm, pages_list, next) {
+		rc = iopt_insert_area(iopt, elm->area, elm->pages, cur,
+				      elm->start_byte, elm->length,
+				      iommu_prot);
+		if (rc)
+			goto out_unlock_iova;
+		cur += elm->length;
+	}
+	up_write(&iopt->iova_rwsem);
+
+	/*
+	 * Fill while holding the domains lock for read: a domain added
+	 * meanwhile waits, then finds the areas ready and copies them.
+	 */
+	down_read(&iopt->domains_rwsem);
+	list_for_each_entry(elm, pages_list, next) {
+		rc = iopt_area_fill_domains(elm->area, NULL);
+		if (rc)
+			goto err_unfill;
+	}
+	down_write(&iopt->iova_rwsem);
+	list_for_each_entry(elm, pages_list, next) {
+		elm->area->ready = true;
+		elm->area = NULL;
+		elm->pages = NULL;
+	}
+	up_write(&iopt->iova_rwsem);
+	up_read(&iopt->domains_rwsem);
+	return 0;
+
+err_unfill:
+	failed = elm;
+	list_for_each_entry(elm, pages_list, next) {
+		if (elm == failed)
+			break;
+		iopt_area_unfill_domains(elm->area, NULL);
+	}
+	up_read(&iopt->domains_rwsem);
+	return rc;
+
+out_unlock_iova:
+	up_write(&iopt->iova_rwsem);
+	return rc;
+}
+
+/* The user address the first slice starts at, to guess a good alignment. */
+unsigned long iopt_pages_list_uptr(struct iopt_pages_list *elm)
+{
+	if (elm->pages->source == IOPT_SOURCE_USER)
+		return (uintptr_t)elm->pages->uptr + elm->start_byte;
+	return elm->pages->file_start + elm->start_byte;
+}
+
+static int iopt_map_new_pages(struct io_pagetable *iopt,
+			      struct iopt_pages *pages, unsigned long start_byte,
+			      unsigned long *iova, unsigned long length,
+			      int iommu_prot, unsigned int flags)
+{
+	struct iopt_pages_list elm = {
+		.pages = pages,
+		.start_byte = start_byte,
+		.length = length,
+	};
+	LIST_HEAD(pages_list);
+	int rc;
+
+	list_add(&elm.next, &pages_list);
+	rc = iopt_map_pages(iopt, &pages_list, length, iova, iommu_prot,
+			    flags);
+	if (rc) {
+		if (elm.area)
+			iopt_area_free(elm.area);
+		iopt_put_pages(pages);
+	}
+	return rc;
+}
+
+int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
+			unsigned long *iova, void __user *uptr,
+			unsigned long length, int iommu_prot,
+			unsigned int flags)
+{
+	struct iopt_pages *pages;
+
+	pages = iopt_alloc_user_pages(uptr, length, iommu_prot & IOMMU_WRITE,
+				      ictx->account_mode == IOPT_ACCOUNT_MM);
+	if (IS_ERR(pages))
+		return PTR_ERR(pages);
+	return iopt_map_new_pages(iopt, pages, (uintptr_t)uptr % PAGE_SIZE,
+				  iova, length, iommu_prot, flags);
+}
+
+int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
+			unsigned long *iova, struct file *file, loff_t start,
+			unsigned long length, int iommu_prot,
+			unsigned int flags)
+{
+	struct iopt_pages *pages;
+
+	pages = iopt_alloc_file_pages(file, start, length,
+				      iommu_prot & IOMMU_WRITE,
+				      ictx->account_mode == IOPT_ACCOUNT_MM);
+	if (IS_ERR(pages))
+		return PTR_ERR(pages);
+	return iopt_map_new_pages(iopt, pages, start % PAGE_SIZE, iova, length,
+				  iommu_prot, flags);
+}
+
+/**
+ * iopt_get_pages() - the page slices behind [iova, iova + length)
+ * @iopt: the IO page table
+ * @iova: first IOVA
+ * @length: bytes
+ * @pages_list: gets one struct iopt_pages_list per area crossed
+ *
+ * The range must be covered by ready areas without a gap (ENOENT
+ * otherwise).  Each slice holds a reference on its pages, for IOAS_COPY.
+ */
+int iopt_get_pages(struct io_pagetable *iopt, unsigned long iova,
+		   unsigned long length, struct list_head *pages_list)
+{
+	unsigned long last, cur = iova;
+	struct iopt_area *area;
+	bool covered = false;
+	int rc = 0;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+
+	down_read(&iopt->iova_rwsem);
+	for_each_iopt_area(area, iopt, iova, last) {
+		unsigned long area_end = min(last, iopt_area_last_iova(area));
+		struct iopt_pages_list *elm;
+
+		/* A gap, or an area still being built, breaks the range. */
+		if (!area->ready || iopt_area_iova(area) > cur)
+			break;
+		elm = kzalloc(sizeof(*elm), GFP_KERNEL_ACCOUNT);
+		if (!elm) {
+			rc = -ENOMEM;
+			goto err;
+		}
+		elm->start_byte = iopt_area_start_byte(area, cur);
+		elm->length = area_end - cur + 1;
+		elm->pages = area->pages;
+		kref_get(&elm->pages->kref);
+		list_add_tail(&elm->next, pages_list);
+		if (area_end == last) {
+			covered = true;
+			break;
+		}
+		cur = area_end + 1;
+	}
+	if (!covered) {
+		rc = -ENOENT;
+		goto err;
+	}
+	up_read(&iopt->iova_rwsem);
+	return 0;
+
+err:
+	up_read(&iopt->iova_rwsem);
+	iopt_free_pages_list(pages_list);
+	return rc;
+}
+
+/* Unmapping -------------------------------------------------------------- */
+
+static int iopt_unmap_range(struct io_pagetable *iopt, unsigned long first,
+			    unsigned long last, unsigned long *unmapped)
+{
+	unsigned long done = 0;
+	struct iopt_area *area;
+	int rc = 0;
+
+again:
+	down_read(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	while ((area = iopt_area_iter_first(iopt, first, last))) {
+		unsigned long area_first = iopt_area_iova(area);
+		unsigned long area_last = iopt_area_last_iova(area);
+
+		/* Someone is mapping or unmapping this very area. */
+		if (!area->ready) {
+			rc = -EBUSY;
+			break;
+		}
+		/* Cutting a mapping in two is not allowed. */
+		if (area_first < first || area_last > last) {
+			rc = -ENOENT;
+			break;
+		}
+		if (area->num_accesses) {
+			/*
+			 * In-kernel users must drop their pins first; they are
+			 * told to, without our locks held, then we look again.
+			 */
+			area->prevent_access = true;
+			up_write(&iopt->iova_rwsem);
+			up_read(&iopt->domains_rwsem);
+			rc = iommufd_access_notify_unmap(iopt, area_first,
+							 area_last - area_first +
+								 1);
+			if (rc)
+				goto out;
+			goto again;
+		}
+		area->ready = false;
+		up_write(&iopt->iova_rwsem);
+
+		iopt_area_unfill_domains(area, NULL);
+		iopt_put_pages(area->pages);
+		area->pages = NULL;
+		iopt_area_free(area);
+		done += area_last - area_first + 1;
+
+		down_write(&iopt->iova_rwsem);
+		if (area_last >= last)
+			break;
+		/* New areas may appear behind us; never revisit them. */
+		first = area_last + 1;
+	}
+	up_write(&iopt->iova_rwsem);
+	up_read(&iopt->domains_rwsem);
+out:
+	*unmapped = done;
+	return rc;
+}
+
+int iopt_unmap_iova(struct io_pagetable *iopt, unsigned long iova,
+		    unsigned long length, unsigned long *unmapped)
+{
+	unsigned long last;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	return iopt_unmap_range(iopt, iova, last, unmapped);
+}
+
+int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped)
+{
+	return iopt_unmap_range(iopt, 0, ULONG_MAX, unmapped);
+}
+
+/* Allowed and reserved ranges -------------------------------------------- */
+
+/*
+ * Replace the allowed ranges by @allowed (swapped in, the old ones come
+ * back in @allowed for the caller to free).  Refused with EADDRINUSE when a
+ * new range overlaps a reserved one.
+ */
+int iopt_set_allow_iova(struct io_pagetable *iopt,
+			struct rb_root_cached *allowed)
+{
+	struct interval_tree_node *node;
+	int rc = 0;
+
+	down_write(&iopt->iova_rwsem);
+	for (node = interval_tree_iter_first(allowed, 0, ULONG_MAX); node;
+	     node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
+		if (iopt_itree_overlaps(&iopt->reserved_itree, node->start,
+					node->last)) {
+			rc = -EADDRINUSE;
+			goto out_unlock;
+		}
+	}
+	swap(*allowed, iopt->allowed_itree);
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	return rc;
+}
+
+int iopt_reserve_iova(struct io_pagetable *iopt, unsigned long first,
+		      unsigned long last, void *owner)
+{
+	struct iopt_reserved *reserved;
+
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+
+	if (iopt_itree_overlaps(&iopt->area_itree, first, last) ||
+	    iopt_itree_overlaps(&iopt->allowed_itree, first, last))
+		return -EADDRINUSE;
+	reserved = kzalloc(sizeof(*reserved), GFP_KERNEL_ACCOUNT);
+	if (!reserved)
+		return -ENOMEM;
+	reserved->node.start = first;
+	reserved->node.last = last;
+	reserved->owner = owner;
+	interval_tree_insert(&reserved->node, &iopt->reserved_itree);
+	return 0;
+}
+
+static void __iopt_remove_reserved_iova(struct io_pagetable *iopt, void *owner)
+{
+	struct interval_tree_node *node, *next;
+
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+
+	for (node = interval_tree_iter_first(&iopt->reserved_itree, 0,
+					     ULONG_MAX);
+	     node; node = next) {
+		struct iopt_reserved *reserved =
+			container_of(node, struct iopt_reserved, node);
+
+		next = interval_tree_iter_next(node, 0, ULONG_MAX);
+		if (reserved->owner != owner)
+			continue;
+		interval_tree_remove(node, &iopt->reserved_itree);
+		kfree(reserved);
+	}
+}
+
+void iopt_remove_reserved_iova(struct io_pagetable *iopt, void *owner)
+{
+	down_write(&iopt->iova_rwsem);
+	__iopt_remove_reserved_iova(iopt, owner);
+	up_write(&iopt->iova_rwsem);
+}
+
+/* Domains ---------------------------------------------------------------- */
+
+/* Can every area live with @align?  EADDRINUSE if one cannot. */
+static int iopt_check_alignment(struct io_pagetable *iopt, unsigned long align)
+{
+	struct iopt_area *area;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+
+	for_each_iopt_area(area, iopt, 0, ULONG_MAX)
+		if ((iopt_area_iova(area) | iopt_area_length(area) |
+		     area->page_offset) & (align - 1))
+			return -EADDRINUSE;
+	return 0;
+}
+
+static unsigned long iopt_domain_alignment(struct iommu_domain *domain)
+{
+	return 1UL << __ffs(domain->pgsize_bitmap);
+}
+
+/* Recompute the alignment from what is left after a domain or access went. */
+static void iopt_recalc_alignment(struct io_pagetable *iopt)
+{
+	unsigned long align = iopt->disable_large_pages ? PAGE_SIZE : 1;
+	struct iommu_domain *domain;
+	unsigned long index;
+
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+
+	xa_for_each(&iopt->domains, index, domain)
+		align = max(align, iopt_domain_alignment(domain));
+	align = max(align, iommufd_access_max_alignment(iopt));
+	iopt->iova_alignment = align;
+}
+
+static void iopt_unfill_new_domain(struct io_pagetable *iopt,
+				   struct iommu_domain *domain,
+				   struct iopt_area *end)
+{
+	struct iopt_area *area;
+
+	for_each_iopt_area(area, iopt, 0, ULONG_MAX) {
+		if (area == end)
+			break;
+		if (!area->ready)
+			continue;
+		if (iopt->ndomains)
+			iopt_area_unmap_domain(area, domain);
+		else
+			iopt_area_unfill_domains(area, domain);
+	}
+}
+
+/**
+ * iopt_table_add_domain() - make @domain mirror this IOAS
+ * @iopt: the IO page table
+ * @domain: a paging domain, not yet attached to any device of the IOAS
+ *
+ * Every existing area is loaded into the domain; areas outside its aperture
+ * make the attach fail (EADDRINUSE), and the aperture's outside becomes
+ * reserved for as long as the domain stays.
+ */
+int iopt_table_add_domain(struct io_pagetable *iopt,
+			  struct iommu_domain *domain)
+{
+	const struct iommu_domain_geometry *geo = &domain->geometry;
+	unsigned long align;
+	struct iopt_area *area;
+	int rc;
+
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+
+	/* Our pages are PAGE_SIZE; the domain must take that granule. */
+	align = max(iopt->iova_alignment, iopt_domain_alignment(domain));
+	if (align > PAGE_SIZE) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	if (align != iopt->iova_alignment) {
+		rc = iopt_check_alignment(iopt, align);
+		if (rc)
+			goto out_unlock;
+	}
+
+	if (geo->aperture_start) {
+		rc = iopt_reserve_iova(iopt, 0, geo->aperture_start - 1,
+				       domain);
+		if (rc)
+			goto out_unreserve;
+	}
+	if (geo->aperture_end != ULONG_MAX) {
+		rc = iopt_reserve_iova(iopt, geo->aperture_end + 1, ULONG_MAX,
+				       domain);
+		if (rc)
+			goto out_unreserve;
+	}
+
+	rc = xa_reserve(&iopt->domains, iopt->ndomains, GFP_KERNEL_ACCOUNT);
+	if (rc)
+		goto out_unreserve;
+
+	for_each_iopt_area(area, iopt, 0, ULONG_MAX) {
+		if (!area->ready)
+			continue;
+		if (iopt->ndomains)
+			rc = iopt_area_copy_to_domain(area, domain);
+		else
+			rc = iopt_area_fill_domains(area, domain);
+		if (rc) {
+			iopt_unfill_new_domain(iopt, domain, area);
+			goto out_release;
+		}
+	}
+
+	xa_store(&iopt->domains, iopt->ndomains, domain, GFP_KERNEL);
+	iopt->ndomains++;
+	iopt->iova_alignment = align;
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
+	return 0;
+
+out_release:
+	xa_release(&iopt->domains, iopt->ndomains);
+out_unreserve:
+	__iopt_remove_reserved_iova(iopt, domain);
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
+	return rc;
+}
+
+void iopt_table_remove_domain(struct io_pagetable *iopt,
+			      struct iommu_domain *domain)
+{
+	struct iommu_domain *iter, *remaining;
+	struct iopt_area *area;
+	unsigned long index;
+
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+
+	xa_for_each(&iopt->domains, index, iter)
+		if (iter == domain)
+			break;
+	if (WARN_ON(iter != domain))
+		goto out_unlock;
+
+	/* Keep the array dense: the last entry takes the hole. */
+	iopt->ndomains--;
+	iter = xa_erase(&iopt->domains, iopt->ndomains);
+	if (index != iopt->ndomains)
+		xa_store(&iopt->domains, index, iter, GFP_KERNEL);
+
+	remaining = xa_load(&iopt->domains, 0);
+	for_each_iopt_area(area, iopt, 0, ULONG_MAX) {
+		if (!area->ready)
+			continue;
+		if (remaining) {
+			/* Others still hold the PFNs: just leave this one. */
+			mutex_lock(&area->pages->mutex);
+			if (area->storage_domain == domain)
+				area->storage_domain = remaining;
+			mutex_unlock(&area->pages->mutex);
+			iopt_area_unmap_domain(area, domain);
+		} else {
+			iopt_area_unfill_domains(area, domain);
+		}
+	}
+	__iopt_remove_reserved_iova(iopt, domain);
+	iopt_recalc_alignment(iopt);
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
+}
+
+/* Options ---------------------------------------------------------------- */
+
+/*
+ * Large pages cannot be taken back from a domain piecemeal, so switching
+ * them off is only allowed while no domain holds mappings made with them.
+ */
+int iopt_disable_large_pages(struct io_pagetable *iopt)
+{
+	int rc = 0;
+
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	if (iopt->disable_large_pages)
+		goto out_unlock;
+	if (iopt->ndomains && !RB_EMPTY_ROOT(&iopt->area_itree.rb_root)) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	if (iopt->iova_alignment < PAGE_SIZE) {
+		rc = iopt_check_alignment(iopt, PAGE_SIZE);
+		if (rc)
+			goto out_unlock;
+		iopt->iova_alignment = PAGE_SIZE;
+	}
+	iopt->disable_large_pages = true;
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
+	return rc;
+}
+
+void iopt_enable_large_pages(struct io_pagetable *iopt)
+{
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	iopt->disable_large_pages = false;
+	iopt_recalc_alignment(iopt);
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
+}

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The IO page table of an IOAS and the pinned-page storage behind it.
+ *
+ * struct io_pagetable is the IOVA space: which IOVA ranges are mapped
+ * (areas), which may be allocated automatically (allowed ranges), which
+ * must never be used (reserved ranges), and the IOMMU domains that mirror
+ * every area.
+ *
+ * struct iopt_pages is one range of user memory (or of a file) that areas
+ * point into.  IOAS_COPY makes a second area point at the same iopt_pages,
+ * so the memory is pinned and charged once however often it is mapped.
+ * Pages are pinned lazily: only while a domain or an in-kernel access
+ * needs them.  Where a pinned page's PFN lives:
+ *   - if an area in a domain covers it: in that domain's page table (read
+ *     back with iommu_iova_to_phys), which costs no memory of ours;
+ *   - if an access pinned it: in iopt_pages::pinned_pfns as well.
+ *
+ * Lock order: iopt->domains_rwsem, then iopt->iova_rwsem, then
+ * pages->mutex.  pages->mutex is held across pinning (which may fault in
+ * user memory and take mmap_lock); nothing that holds mmap_lock calls back
+ * into this code.
+ */
+#ifndef IOMMUFD_IO_PAGETABLE_H
+#define IOMMUFD_IO_PAGETABLE_H
+
+#include <linux/interval_tree.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/xarray.h>
+
+struct file;
+struct iommu_domain;
+struct iommufd_access;
+struct mm_struct;
+struct task_struct;
+struct user_struct;
+
+/**
+ * struct io_pagetable - the IOVA space of one IOAS
+ * @domains_rwsem: write side held while domains are added or removed, read
+ *                 side while areas are filled into or emptied from domains
+ * @domains: index -> struct iommu_domain *, dense from 0
+ * @ndomains: number of entries in @domains
+ * @iova_rwsem: protects the three interval trees and @iova_alignment
+ * @area_itree: struct iopt_area by IOVA
+ * @allowed_itree: struct iopt_allowed; empty means everything is allowed
+ * @reserved_itree: struct iopt_reserved
+ * @access_list: id -> struct iommufd_access attached to this IOAS
+ * @iova_alignment: every area's IOVA, length and page offset are multiples
+ *                  of this (the smallest page size of any domain)
+ * @disable_large_pages: IOMMU_OPTION_HUGE_PAGES set to 0
+ */
+struct io_pagetable {
+	struct rw_semaphore domains_rwsem;
+	struct xarray domains;
+	unsigned int ndomains;
+
+	struct rw_semaphore iova_rwsem;
+	struct rb_root_cached area_itree;
+	struct rb_root_cached allowed_itree;
+	struct rb_root_cached reserved_itree;
+	struct xarray access_list;
+	unsigned long iova_alignment;
+	bool disable_large_pages;
+};
+
+/**
+ * struct iopt_area - one mapping: IOVA [node.start, node.last] -> a slice
+ *                    of an iopt_pages
+ * @node: in io_pagetable::area_itree, by IOVA (inclusive last)
+ * @pages_node: in iopt_pages::domains_itree while the area is filled into
+ *              the IOAS's domains, by page index (inclusive last)
+ * @iopt: the IO page table holding the area
+ * @pages: the memory; NULL while the area is being created or removed
+ * @storage_domain: the domain PFNs are read back from; NULL when the IOAS
+ *                  has no domain
+ * @page_offset: byte offset of node.start within its first page
+ * @iommu_prot: IOMMU_READ/IOMMU_WRITE/IOMMU_CACHE for iommu_map()
+ * @num_accesses: in-kernel access pins inside this area
+ * @prevent_access: set while an unmap waits for accesses to let go
+ * @ready: fully mapped; false while being created or removed, when only
+ *         its creator or remover may touch it
+ */
+struct iopt_area {
+	struct interval_tree_node node;
+	struct interval_tree_node pages_node;
+	struct io_pagetable *iopt;
+	struct iopt_pages *pages;
+	struct iommu_domain *storage_domain;
+	unsigned int page_offset;
+	int iommu_prot;
+	unsigned int num_accesses;
+	bool prevent_access;
+	bool ready;
+};
+
+struct iopt_allowed {
+	struct interval_tree_node node;
+};
+
+struct iopt_reserved {
+	struct interval_tree_node node;
+	void *owner;
+};
+
+enum iopt_account_mode {
+	IOPT_ACCOUNT_NONE,	/* CAP_IPC_LOCK: VmPin only, no limit */
+	IOPT_ACCOUNT_USER,	/* user->locked_vm, the default */
+	IOPT_ACCOUNT_MM,	/* mm->locked_vm (VmLck), like VFIO type1 */
+};
+
+/**
+ * struct iopt_account - who pays for the pages an iopt_pages pins
+ * @mode: which counter is charged besides mm->pinned_vm
+ * @mm: the process whose VmPin (and, in MM mode, VmLck) is charged; for
+ *      user memory also the address space pages are pinned from
+ * @task: whose RLIMIT_MEMLOCK applies (the group leader)
+ * @user: charged in USER mode
+ */
+struct iopt_account {
+	enum iopt_account_mode mode;
+	struct mm_struct *mm;
+	struct task_struct *task;
+	struct user_struct *user;
+};
+
+enum iopt_pages_source {
+	IOPT_SOURCE_USER,
+	IOPT_SOURCE_FILE,
+};
+
+/**
+ * struct iopt_pages - a range of memory that areas map, pinned on demand
+ * @kref: one per area pointing here, plus transient holders
+ * @mutex: protects everything below
+ * @source: user memory or a file
+ * @uptr: page-aligned start of the user range (IOPT_SOURCE_USER)
+ * @file: the file (IOPT_SOURCE_FILE), with a reference held
+ * @file_start: page-aligned byte offset in @file of page index 0
+ * @npages: number of pages spanned
+ * @writable: pinned for write (some mapping may let a device write)
+ * @account: who is charged for @npinned
+ * @npinned: pages pinned now, each exactly once
+ * @pinned_pfns: index -> xa_mk_value(pfn) for every index an access holds
+ * @domains_itree: iopt_area::pages_node of areas filled into domains
+ * @access_itree: struct iopt_access_pin of in-kernel accesses
+ */
+struct iopt_pages {
+	struct kref kref;
+	struct mutex mutex;
+	enum iopt_pages_source source;
+	void __user *uptr;
+	struct file *file;
+	loff_t file_start;
+	unsigned long npages;
+	bool writable;
+	struct iopt_account account;
+	unsigned long npinned;
+	struct xarray pinned_pfns;
+	struct rb_root_cached domains_itree;
+	struct rb_root_cached access_itree;
+};
+
+/* An in-kernel access holding page indexes [node.start, node.last]. */
+struct iopt_access_pin {
+	struct interval_tree_node node;
+	unsigned int users;
+};
+
+static inline unsigned long iopt_area_iova(struct iopt_area *area)
+{
+	return area->node.start;
+}
+
+static inline unsigned long iopt_area_last_iova(struct iopt_area *area)
+{
+	return area->node.last;
+}
+
+static inline unsigned long iopt_area_length(struct iopt_area *area)
+{
+	return area->node.last - area->node.start + 1;
+}
+
+static inline unsigned long iopt_area_index(struct iopt_area *area)
+{
+	return area->pages_node.start;
+}
+
+static inline unsigned long iopt_area_last_index(struct iopt_area *area)
+{
+	return area->pages_node.last;
+}
+
+/* Byte offset inside area->pages of @iova, which lies inside @area. */
+static inline unsigned long iopt_area_start_byte(struct iopt_area *area,
+						 unsigned long iova)
+{
+	return iopt_area_index(area) * PAGE_SIZE + area->page_offset +
+	       (iova - iopt_area_iova(area));
+}
+
+/* IOVA at which page @index of area->pages starts (may precede the area). */
+static inline unsigned long iopt_area_index_to_iova(struct iopt_area *area,
+						    unsigned long index)
+{
+	return iopt_area_iova(area) - area->page_offset +
+	       (index - iopt_area_index(area)) * PAGE_SIZE;
+}
+
+#define for_each_iopt_area(area, iopt, first, last)                            \
+	for (area = iopt_area_iter_first(iopt, first, last); area;             \
+	     area = iopt_area_iter_next(area, first, last))
+
+struct iopt_area *iopt_area_iter_first(struct io_pagetable *iopt,
+				       unsigned long first, unsigned long last);
+struct iopt_area *iopt_area_iter_next(struct iopt_area *area,
+				      unsigned long first, unsigned long last);
+
+/*
+ * A slice of an iopt_pages on its way to becoming an area: built by
+ * IOAS_MAP for new memory and by IOAS_COPY from existing areas.
+ */
+struct iopt_pages_list {
+	struct iopt_pages *pages;
+	struct iopt_area *area;
+	struct list_head next;
+	unsigned long start_byte;
+	unsigned long length;
+};
+
+/* io_pagetable.c */
+#define IOPT_ALLOC_IOVA BIT(0)
+
+void iopt_init_table(struct io_pagetable *iopt);
+void iopt_destroy_table(struct io_pagetable *iopt);
+int iopt_map_pages(struct io_pagetable *iopt, struct list_head *pages_list,
+		   unsigned long length, unsigned long *iova, int iommu_prot,
+		   unsigned int flags);
+unsigned long iopt_pages_list_uptr(struct iopt_pages_list *elm);
+void iopt_free_pages_list(struct list_head *pages_list);
+int iopt_get_pages(struct io_pagetable *iopt, unsigned long iova,
+		   unsigned long length, struct list_head *pages_list);
+int iopt_unmap_iova(struct io_pagetable *iopt, unsigned long iova,
+		    unsigned long length, unsigned long *unmapped);
+int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped);
+int iopt_set_allow_iova(struct io_pagetable *iopt,
+			struct rb_root_cached *allowed);
+int iopt_reserve_iova(struct io_pagetable *iopt, unsigned long first,
+		      unsigned long last, void *owner);
+void iopt_remove_reserved_iova(struct io_pagetable *iopt, void *owner);
+int iopt_table_add_domain(struct io_pagetable *iopt,
+			  struct iommu_domain *domain);
+void iopt_table_remove_domain(struct io_pagetable *iopt,
+			      struct iommu_domain *domain);
+int iopt_disable_large_pages(struct io_pagetable *iopt);
+void iopt_enable_large_pages(struct io_pagetable *iopt);
+
+/* accounting.c */
+int iopt_account_init(struct iopt_account *account, bool per_process);
+void iopt_account_release(struct iopt_account *account);
+int iopt_account_charge(struct iopt_account *account, unsigned long npages);
+void iopt_account_uncharge(struct iopt_account *account,
+			   unsigned long npages);
+
+/* pages.c */
+struct iopt_pages *iopt_alloc_user_pages(void __user *uptr,
+					 unsigned long length, bool writable,
+					 bool per_process);
+struct iopt_pages *iopt_alloc_file_pages(struct file *file, loff_t start,
+					 unsigned long length, bool writable,
+					 bool per_process);
+void iopt_release_pages(struct kref *kref);
+static inline void iopt_put_pages(struct iopt_pages *pages)
+{
+	kref_put(&pages->kref, iopt_release_pages);
+}
+
+int iopt_area_fill_domains(struct iopt_area *area, struct iommu_domain *only);
+void iopt_area_unfill_domains(struct iopt_area *area,
+			      struct iommu_domain *only);
+int iopt_area_copy_to_domain(struct iopt_area *area,
+			     struct iommu_domain *domain);
+void iopt_area_unmap_domain(struct iopt_area *area,
+			    struct iommu_domain *domain);
+
+int iopt_pages_access_pin(struct iopt_pages *pages, unsigned long index,
+			  unsigned long last_index, struct page **out_pages);
+void iopt_pages_access_unpin(struct iopt_pages *pages, unsigned long index,
+			     unsigned long last_index);
+int iopt_pages_rw_access(struct iopt_pages *pages, unsigned long start_byte,
+			 void *data, unsigned long length, unsigned int flags);
+void iopt_pages_switch_account(struct iopt_pages *pages,
+			       struct iopt_account *new_account);
+
+#endif /* IOMMUFD_IO_PAGETABLE_H */

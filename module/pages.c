@@ -1,0 +1,771 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iopt_pages: pinning memory on demand and loading it into IOMMU domains.
+ *
+ * A page index of an iopt_pages is pinned, exactly once, while at least one
+ * "user" covers it: an area filled into domains (domains_itree) or an
+ * in-kernel access (access_itree).  Every operation below walks a range of
+ * indexes as spans with a uniform coverage, and for each span knows where
+ * the PFNs come from:
+ *   covered by another area in a domain  -> read back from that domain
+ *   covered by an access                 -> pinned_pfns
+ *   not covered                          -> pin now (and charge)
+ * and symmetrically, when a user goes, which spans become uncovered and are
+ * unpinned.
+ *
+ * Work is done in windows that never straddle a 2 MiB-aligned IOVA boundary
+ * (see iopt_window_last()): one pin_user_pages call, one PFN buffer and,
+ * for contiguous memory, one iommu_map() per window.  Because no iommu_map()
+ * call crosses such a boundary, no IOMMU page does either, so unmapping a
+ * window never takes a large page that also holds the next window's PFNs.
+ */
+#include <linux/file.h>
+#include <linux/highmem.h>
+#include <linux/iommu.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/sched/mm.h>
+#include <linux/shmem_fs.h>
+#include <linux/slab.h>
+
+#include "iommufd_private.h"
+
+/* Pages per window, plus one for a first page straddling the boundary. */
+#define IOPT_WINDOW_SIZE	SZ_2M
+#define IOPT_WINDOW_PAGES	(IOPT_WINDOW_SIZE / PAGE_SIZE + 1)
+
+struct iopt_window {
+	unsigned long *pfns;
+	struct page **upages;
+};
+
+/*
+ * Undoing work must not fail, so teardown paths ask for @pfns only, with
+ * __GFP_NOFAIL: one array of a window is an order-1 allocation, which the
+ * allocator allows to be unfailing.
+ */
+static int iopt_window_init(struct iopt_window *win, bool for_pinning)
+{
+	gfp_t gfp = for_pinning ? GFP_KERNEL : GFP_KERNEL | __GFP_NOFAIL;
+
+	win->upages = NULL;
+	win->pfns = kmalloc_array(IOPT_WINDOW_PAGES, sizeof(*win->pfns), gfp);
+	if (!win->pfns)
+		return -ENOMEM;
+	if (!for_pinning)
+		return 0;
+	win->upages = kmalloc_array(IOPT_WINDOW_PAGES, sizeof(*win->upages),
+				    GFP_KERNEL);
+	if (!win->upages) {
+		kfree(win->pfns);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void iopt_window_destroy(struct iopt_window *win)
+{
+	kfree(win->pfns);
+	kfree(win->upages);
+}
+
+/*
+ * Last index of the window that starts at @index for @area: the pages whose
+ * IOVA starts below the next 2 MiB boundary, capped at @last.
+ */
+static unsigned long iopt_window_last(struct iopt_area *area,
+				      unsigned long index, unsigned long last)
+{
+	unsigned long iova = iopt_area_index_to_iova(area, index);
+	unsigned long boundary = ALIGN(iova + 1, IOPT_WINDOW_SIZE);
+	unsigned long npages = DIV_ROUND_UP(boundary - iova, PAGE_SIZE);
+
+	return min(last, index + npages - 1);
+}
+
+/*
+ * Coverage of [cur, last] by one interval tree: returns whether @cur is
+ * covered and sets *end to the last index of the run that shares that
+ * answer.  Nodes come in order of their start, so a covered run grows as
+ * long as the next node starts inside or right after it.
+ */
+static bool itree_span(struct rb_root_cached *root, unsigned long cur,
+		       unsigned long last, unsigned long *end)
+{
+	struct interval_tree_node *node;
+	unsigned long reach;
+
+	node = interval_tree_iter_first(root, cur, last);
+	if (!node) {
+		*end = last;
+		return false;
+	}
+	if (node->start > cur) {
+		*end = node->start - 1;
+		return false;
+	}
+	reach = node->last;
+	while ((node = interval_tree_iter_next(node, cur, last)) &&
+	       reach < last && node->start <= reach + 1)
+		reach = max(reach, node->last);
+	*end = min(reach, last);
+	return true;
+}
+
+struct iopt_span {
+	unsigned long start;
+	unsigned long last;
+	bool in_domains;
+	bool in_access;
+};
+
+static void iopt_span_at(struct iopt_pages *pages, unsigned long cur,
+			 unsigned long last, struct iopt_span *span)
+{
+	unsigned long end_d, end_a;
+
+	span->start = cur;
+	span->in_domains = itree_span(&pages->domains_itree, cur, last, &end_d);
+	span->in_access = itree_span(&pages->access_itree, cur, last, &end_a);
+	span->last = min(end_d, end_a);
+}
+
+#define for_each_iopt_span(span, pages, first, last_index)                    \
+	for (iopt_span_at(pages, first, last_index, span);                    \
+	     (span)->start <= (last_index);                                    \
+	     (span)->last == (last_index) ?                                    \
+		     (void)((span)->start = (last_index) + 1) :                \
+		     iopt_span_at(pages, (span)->last + 1, last_index, span))
+
+/* PFN sources ---------------------------------------------------------- */
+
+/* Read PFNs of [index, last] back from the domains of covering areas. */
+static void read_pfns_from_domains(struct iopt_pages *pages,
+				   unsigned long index, unsigned long last,
+				   unsigned long *pfns)
+{
+	struct interval_tree_node *node = NULL;
+	struct iopt_area *area = NULL;
+
+	for (; index <= last; index++, pfns++) {
+		unsigned long iova;
+
+		if (!area || index > iopt_area_last_index(area)) {
+			node = interval_tree_iter_first(&pages->domains_itree,
+							index, index);
+			area = container_of(node, struct iopt_area, pages_node);
+		}
+		iova = max(iopt_area_iova(area),
+			   iopt_area_index_to_iova(area, index));
+		*pfns = PHYS_PFN(iommu_iova_to_phys(area->storage_domain,
+						    iova));
+	}
+}
+
+static void read_pfns_from_xarray(struct iopt_pages *pages,
+				  unsigned long index, unsigned long last,
+				  unsigned long *pfns)
+{
+	XA_STATE(xas, &pages->pinned_pfns, index);
+	void *entry;
+
+	rcu_read_lock();
+	xas_for_each(&xas, entry, last) {
+		if (xas_retry(&xas, entry))
+			continue;
+		*pfns++ = xa_to_value(entry);
+	}
+	rcu_read_unlock();
+}
+
+static int pin_user_window(struct iopt_pages *pages, unsigned long index,
+			   unsigned long npages, struct page **upages)
+{
+	unsigned long uptr = (uintptr_t)pages->uptr + index * PAGE_SIZE;
+	unsigned int gup_flags = FOLL_LONGTERM;
+	struct mm_struct *mm = pages->account.mm;
+	unsigned long done = 0;
+	long rc = 0;
+
+	if (pages->writable)
+		gup_flags |= FOLL_WRITE;
+
+	if (mm == current->mm) {
+		while (done < npages) {
+			rc = pin_user_pages_fast(uptr + done * PAGE_SIZE,
+						 npages - done, gup_flags,
+						 upages + done);
+			if (rc <= 0)
+				break;
+			done += rc;
+		}
+	} else {
+		/*
+		 * The fd went to another process: pin from the mapper's mm,
+		 * holding its lock throughout (6.1 refuses FOLL_LONGTERM with
+		 * a droppable lock).
+		 */
+		if (!mmget_not_zero(mm))
+			return -EFAULT;
+		mmap_read_lock(mm);
+		while (done < npages) {
+			rc = pin_user_pages_remote(mm, uptr + done * PAGE_SIZE,
+						   npages - done, gup_flags,
+						   upages + done, NULL);
+			if (rc <= 0)
+				break;
+			done += rc;
+		}
+		mmap_read_unlock(mm);
+		mmput(mm);
+	}
+
+	if (done == npages)
+		return 0;
+	if (done)
+		unpin_user_pages(upages, done);
+	return rc < 0 ? rc : -EFAULT;
+}
+
+/*
+ * Memory of a memfd (shmem) file is held through page-cache references
+ * rather than GUP pins: it needs no mm, so it survives the mapper's exit and
+ * can be charged to another process (IOAS_CHANGE_PROCESS), and both
+ * supported kernels offer the same call for it.
+ */
+static int pin_file_window(struct iopt_pages *pages, unsigned long index,
+			   unsigned long npages, struct page **upages)
+{
+	struct address_space *mapping = pages->file->f_mapping;
+	pgoff_t first = (pages->file_start >> PAGE_SHIFT) + index;
+	unsigned long i;
+
+	for (i = 0; i != npages; i++) {
+		struct page *page;
+
+		page = shmem_read_mapping_page_gfp(mapping, first + i,
+						   mapping_gfp_mask(mapping));
+		if (IS_ERR(page)) {
+			while (i--)
+				put_page(upages[i]);
+			return PTR_ERR(page);
+		}
+		upages[i] = page;
+	}
+	return 0;
+}
+
+static void unpin_file_pages(struct page *page, unsigned long npages,
+			     bool dirty)
+{
+	for (; npages; npages--, page++) {
+		if (dirty)
+			set_page_dirty_lock(page);
+		put_page(page);
+	}
+}
+
+static void unpin_pfns(struct iopt_pages *pages, unsigned long *pfns,
+		       unsigned long npages)
+{
+	unsigned long i = 0;
+
+	while (i < npages) {
+		unsigned long run = 1;
+
+		while (i + run < npages && pfns[i + run] == pfns[i] + run)
+			run++;
+		if (pages->source == IOPT_SOURCE_FILE)
+			unpin_file_pages(pfn_to_page(pfns[i]), run,
+					 pages->writable);
+		else
+			unpin_user_page_range_dirty_lock(pfn_to_page(pfns[i]),
+							 run, pages->writable);
+		i += run;
+	}
+}
+
+/*
+ * Pin [index, last], charging first so that going over the limit leaves
+ * nothing pinned; on success the PFNs are in @pfns.
+ */
+static int pin_pfns(struct iopt_pages *pages, unsigned long index,
+		    unsigned long last, struct iopt_window *win)
+{
+	unsigned long npages = last - index + 1;
+	unsigned long i;
+	int rc;
+
+	rc = iopt_account_charge(&pages->account, npages);
+	if (rc)
+		return rc;
+	if (pages->source == IOPT_SOURCE_FILE)
+		rc = pin_file_window(pages, index, npages, win->upages);
+	else
+		rc = pin_user_window(pages, index, npages, win->upages);
+	if (rc) {
+		iopt_account_uncharge(&pages->account, npages);
+		return rc;
+	}
+	for (i = 0; i != npages; i++)
+		win->pfns[i] = page_to_pfn(win->upages[i]);
+	pages->npinned += npages;
+	return 0;
+}
+
+static void unpin_and_uncharge(struct iopt_pages *pages, unsigned long *pfns,
+			       unsigned long npages)
+{
+	unpin_pfns(pages, pfns, npages);
+	pages->npinned -= npages;
+	iopt_account_uncharge(&pages->account, npages);
+}
+
+/*
+ * Get the PFNs of [index, last] (inside one window and one span), pinning
+ * if nothing holds them yet.  Returns 1 when the pages were newly pinned.
+ */
+static int get_span_pfns(struct iopt_pages *pages, struct iopt_span *span,
+			 unsigned long index, unsigned long last,
+			 struct iopt_window *win)
+{
+	int rc;
+
+	if (span->in_access) {
+		read_pfns_from_xarray(pages, index, last, win->pfns);
+		return 0;
+	}
+	if (span->in_domains) {
+		read_pfns_from_domains(pages, index, last, win->pfns);
+		return 0;
+	}
+	rc = pin_pfns(pages, index, last, win);
+	return rc ?: 1;
+}
+
+/* Loading windows into domains ----------------------------------------- */
+
+/*
+ * Map the pages [index, last] of @area, whose PFNs are in @pfns, into
+ * @domain.  Physically contiguous runs go in one iommu_map() call so the
+ * driver can use large IOMMU pages, unless the IOAS disabled them.
+ */
+static int map_window(struct iopt_area *area, struct iommu_domain *domain,
+		      unsigned long index, unsigned long last,
+		      unsigned long *pfns, bool large_pages)
+{
+	unsigned long first_iova = 0, i = 0;
+	unsigned long npages = last - index + 1;
+	int rc;
+
+	while (i < npages) {
+		unsigned long run = 1, iova, end, offset;
+
+		if (large_pages)
+			while (i + run < npages &&
+			       pfns[i + run] == pfns[i] + run)
+				run++;
+		iova = iopt_area_index_to_iova(area, index + i);
+		end = iova + run * PAGE_SIZE - 1;
+		offset = 0;
+		/* The first and last page may be partly outside the area. */
+		if (iova < iopt_area_iova(area)) {
+			offset = iopt_area_iova(area) - iova;
+			iova = iopt_area_iova(area);
+		}
+		end = min(end, iopt_area_last_iova(area));
+		if (i == 0)
+			first_iova = iova;
+		rc = iommu_map(domain, iova, PFN_PHYS(pfns[i]) + offset,
+			       end - iova + 1, area->iommu_prot,
+			       GFP_KERNEL_ACCOUNT);
+		if (rc)
+			goto err_unmap;
+		i += run;
+	}
+	return 0;
+
+err_unmap:
+	if (i)
+		iommu_unmap(domain, first_iova,
+			    iopt_area_index_to_iova(area, index + i) -
+				    first_iova);
+	return rc;
+}
+
+/* IOVA range of the pages [index, last] of @area, clipped to the area. */
+static void window_iova(struct iopt_area *area, unsigned long index,
+			unsigned long last, unsigned long *iova,
+			unsigned long *length)
+{
+	unsigned long start = max(iopt_area_iova(area),
+				  iopt_area_index_to_iova(area, index));
+	unsigned long end = min(iopt_area_last_iova(area),
+				iopt_area_index_to_iova(area, last) +
+					PAGE_SIZE - 1);
+
+	*iova = start;
+	*length = end - start + 1;
+}
+
+static void unmap_window(struct iopt_area *area, struct iommu_domain *domain,
+			 unsigned long index, unsigned long last)
+{
+	unsigned long iova, length;
+
+	window_iova(area, index, last, &iova, &length);
+	WARN_ON(iommu_unmap(domain, iova, length) != length);
+}
+
+/*
+ * The domains an operation acts on: @only if given (it may already be out
+ * of the IOAS's list, being removed), else every domain of the IOAS, which
+ * are kept dense from index 0.
+ */
+#define for_each_target_domain(iopt, only, idx, domain)                       \
+	for (idx = 0, domain = (only) ?: xa_load(&(iopt)->domains, 0); domain; \
+	     domain = (only) ? NULL : xa_load(&(iopt)->domains, ++idx))
+
+static void unmap_window_all(struct iopt_area *area,
+			     struct iommu_domain *only, unsigned long index,
+			     unsigned long last)
+{
+	struct iommu_domain *domain;
+	unsigned long idx;
+
+	for_each_target_domain(area->iopt, only, idx, domain)
+		unmap_window(area, domain, index, last);
+}
+
+static int map_window_all(struct iopt_area *area, struct iommu_domain *only,
+			  unsigned long index, unsigned long last,
+			  unsigned long *pfns)
+{
+	bool large = !area->iopt->disable_large_pages;
+	struct iommu_domain *domain, *failed;
+	unsigned long idx;
+	int rc = 0;
+
+	for_each_target_domain(area->iopt, only, idx, domain) {
+		rc = map_window(area, domain, index, last, pfns, large);
+		if (rc)
+			break;
+	}
+	if (!rc)
+		return 0;
+	failed = domain;
+	for_each_target_domain(area->iopt, only, idx, domain) {
+		if (domain == failed)
+			break;
+		unmap_window(area, domain, index, last);
+	}
+	return rc;
+}
+
+/*
+ * Undo the fill of [index, last] of @area: unmap it from the target
+ * domains and unpin what no other user holds.  The area must already be
+ * out of domains_itree.  @storage is a domain the PFNs can still be read
+ * from (one of the targets).
+ */
+static void unfill_range(struct iopt_area *area, struct iommu_domain *only,
+			 struct iommu_domain *storage, unsigned long index,
+			 unsigned long last, struct iopt_window *win)
+{
+	struct iopt_pages *pages = area->pages;
+	struct iopt_span span;
+
+	for_each_iopt_span(&span, pages, index, last) {
+		unsigned long cur = span.start;
+
+		while (cur <= span.last) {
+			unsigned long wlast = iopt_window_last(area, cur,
+							       span.last);
+			unsigned long i;
+
+			if (!span.in_domains && !span.in_access)
+				for (i = cur; i <= wlast; i++)
+					win->pfns[i - cur] = PHYS_PFN(
+						iommu_iova_to_phys(storage,
+							max(iopt_area_iova(area),
+							    iopt_area_index_to_iova(
+								    area, i))));
+			unmap_window_all(area, only, cur, wlast);
+			if (!span.in_domains && !span.in_access)
+				unpin_and_uncharge(pages, win->pfns,
+						   wlast - cur + 1);
+			cur = wlast + 1;
+		}
+	}
+}
+
+/**
+ * iopt_area_fill_domains() - load an area into its IOAS's domains
+ * @area: the area, with area->pages set but not yet in domains_itree
+ * @only: fill only this domain (the IOAS's first), or NULL for every domain
+ *
+ * Pins what no other user holds.  On failure nothing is left mapped, pinned
+ * or charged.  Called with the domains_rwsem held; takes pages->mutex.
+ */
+int iopt_area_fill_domains(struct iopt_area *area, struct iommu_domain *only)
+{
+	struct iopt_pages *pages = area->pages;
+	unsigned long first = iopt_area_index(area);
+	unsigned long last = iopt_area_last_index(area);
+	struct iommu_domain *storage;
+	struct iopt_window window;
+	struct iopt_window *win = &window;
+	struct iopt_span span;
+	unsigned long cur = first;
+	int rc = 0;
+
+	storage = only ?: xa_load(&area->iopt->domains, 0);
+	if (!storage)
+		return 0;
+	rc = iopt_window_init(win, true);
+	if (rc)
+		return rc;
+
+	mutex_lock(&pages->mutex);
+	for_each_iopt_span(&span, pages, first, last) {
+		for (cur = span.start; cur <= span.last;) {
+			unsigned long wlast = iopt_window_last(area, cur,
+							       span.last);
+			int pinned;
+
+			pinned = get_span_pfns(pages, &span, cur, wlast, win);
+			if (pinned < 0) {
+				rc = pinned;
+				goto err_unfill;
+			}
+			rc = map_window_all(area, only, cur, wlast, win->pfns);
+			if (rc) {
+				if (pinned)
+					unpin_and_uncharge(pages, win->pfns,
+							   wlast - cur + 1);
+				goto err_unfill;
+			}
+			cur = wlast + 1;
+		}
+	}
+	area->storage_domain = storage;
+	interval_tree_insert(&area->pages_node, &pages->domains_itree);
+	mutex_unlock(&pages->mutex);
+	iopt_window_destroy(win);
+	return 0;
+
+err_unfill:
+	/* Everything before @cur is mapped; the coverage trees are intact. */
+	if (cur > first)
+		unfill_range(area, only, storage, first, cur - 1, win);
+	mutex_unlock(&pages->mutex);
+	iopt_window_destroy(win);
+	return rc;
+}
+
+/**
+ * iopt_area_unfill_domains() - remove an area from its IOAS's domains
+ * @area: a filled area
+ * @only: the domain being removed from the IOAS, or NULL for all domains
+ *
+ * Unpins what no other user holds.  Called with the domains_rwsem held;
+ * takes pages->mutex.
+ */
+void iopt_area_unfill_domains(struct iopt_area *area,
+			      struct iommu_domain *only)
+{
+	struct iopt_pages *pages = area->pages;
+	struct iopt_window win;
+
+	if (!area->storage_domain)
+		return;
+	iopt_window_init(&win, false);
+	mutex_lock(&pages->mutex);
+	interval_tree_remove(&area->pages_node, &pages->domains_itree);
+	unfill_range(area, only, area->storage_domain, iopt_area_index(area),
+		     iopt_area_last_index(area), &win);
+	area->storage_domain = NULL;
+	mutex_unlock(&pages->mutex);
+	iopt_window_destroy(&win);
+}
+
+/**
+ * iopt_area_copy_to_domain() - load a filled area into one more domain
+ * @area: an area already filled into the IOAS's other domains
+ * @domain: the domain being added
+ *
+ * The area's pages are pinned already; their PFNs are read back from the
+ * area's storage domain.  Nothing is pinned or charged.
+ */
+int iopt_area_copy_to_domain(struct iopt_area *area,
+			     struct iommu_domain *domain)
+{
+	unsigned long first = iopt_area_index(area);
+	unsigned long last = iopt_area_last_index(area);
+	bool large = !area->iopt->disable_large_pages;
+	struct iopt_window window;
+	struct iopt_window *win = &window;
+	unsigned long cur, i;
+	int rc;
+
+	rc = iopt_window_init(win, false);
+	if (rc)
+		return rc;
+	mutex_lock(&area->pages->mutex);
+	for (cur = first; cur <= last;) {
+		unsigned long wlast = iopt_window_last(area, cur, last);
+
+		for (i = cur; i <= wlast; i++)
+			win->pfns[i - cur] = PHYS_PFN(iommu_iova_to_phys(
+				area->storage_domain,
+				max(iopt_area_iova(area),
+				    iopt_area_index_to_iova(area, i))));
+		rc = map_window(area, domain, cur, wlast, win->pfns, large);
+		if (rc)
+			break;
+		cur = wlast + 1;
+	}
+	mutex_unlock(&area->pages->mutex);
+	if (rc && cur > first)
+		iommu_unmap(domain, iopt_area_iova(area),
+			    iopt_area_index_to_iova(area, cur) -
+				    iopt_area_iova(area));
+	iopt_window_destroy(win);
+	return rc;
+}
+
+/* Remove a filled area from one of several domains; pins stay. */
+void iopt_area_unmap_domain(struct iopt_area *area,
+			    struct iommu_domain *domain)
+{
+	unsigned long first = iopt_area_index(area);
+	unsigned long last = iopt_area_last_index(area);
+	unsigned long cur;
+
+	for (cur = first; cur <= last;) {
+		unsigned long wlast = iopt_window_last(area, cur, last);
+
+		unmap_window(area, domain, cur, wlast);
+		cur = wlast + 1;
+	}
+}
+
+/* Creation and release -------------------------------------------------- */
+
+static struct iopt_pages *iopt_pages_alloc(unsigned long npages,
+					   bool writable, bool per_process)
+{
+	struct iopt_pages *pages;
+	int rc;
+
+	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages)
+		return ERR_PTR(-ENOMEM);
+	rc = iopt_account_init(&pages->account, per_process);
+	if (rc) {
+		kfree(pages);
+		return ERR_PTR(rc);
+	}
+	kref_init(&pages->kref);
+	mutex_init(&pages->mutex);
+	xa_init_flags(&pages->pinned_pfns, XA_FLAGS_ACCOUNT);
+	pages->domains_itree = RB_ROOT_CACHED;
+	pages->access_itree = RB_ROOT_CACHED;
+	pages->npages = npages;
+	pages->writable = writable;
+	return pages;
+}
+
+/**
+ * iopt_alloc_user_pages() - describe a range of the caller's memory
+ * @uptr: user address of the first byte
+ * @length: bytes
+ * @writable: devices may write to it
+ * @per_process: charge the process (IOMMU_OPTION_RLIMIT_MODE 1), not the user
+ *
+ * Nothing is pinned yet.  The caller is who pays for the pins later.
+ */
+struct iopt_pages *iopt_alloc_user_pages(void __user *uptr,
+					 unsigned long length, bool writable,
+					 bool per_process)
+{
+	unsigned long start = ALIGN_DOWN((uintptr_t)uptr, PAGE_SIZE);
+	struct iopt_pages *pages;
+	unsigned long end;
+
+	if (!length)
+		return ERR_PTR(-EINVAL);
+	if (check_add_overflow((uintptr_t)uptr, length, &end))
+		return ERR_PTR(-EOVERFLOW);
+	if (!access_ok(uptr, length))
+		return ERR_PTR(-EFAULT);
+
+	pages = iopt_pages_alloc(DIV_ROUND_UP(end - start, PAGE_SIZE),
+				 writable, per_process);
+	if (IS_ERR(pages))
+		return pages;
+	pages->source = IOPT_SOURCE_USER;
+	pages->uptr = (void __user *)start;
+	return pages;
+}
+
+struct iopt_pages *iopt_alloc_file_pages(struct file *file, loff_t start,
+					 unsigned long length, bool writable,
+					 bool per_process)
+{
+	loff_t first = ALIGN_DOWN(start, PAGE_SIZE);
+	struct iopt_pages *pages;
+	loff_t end;
+
+	if (!length)
+		return ERR_PTR(-EINVAL);
+	if (start < 0 || check_add_overflow(start, (loff_t)length, &end))
+		return ERR_PTR(-EOVERFLOW);
+
+	pages = iopt_pages_alloc(DIV_ROUND_UP(end - first, PAGE_SIZE),
+				 writable, per_process);
+	if (IS_ERR(pages))
+		return pages;
+	pages->source = IOPT_SOURCE_FILE;
+	pages->file = get_file(file);
+	pages->file_start = first;
+	return pages;
+}
+
+void iopt_release_pages(struct kref *kref)
+{
+	struct iopt_pages *pages = container_of(kref, struct iopt_pages, kref);
+
+	WARN_ON(!RB_EMPTY_ROOT(&pages->domains_itree.rb_root));
+	WARN_ON(!RB_EMPTY_ROOT(&pages->access_itree.rb_root));
+	WARN_ON(!xa_empty(&pages->pinned_pfns));
+	WARN_ON(pages->npinned);
+	iopt_account_release(&pages->account);
+	if (pages->file)
+		fput(pages->file);
+	mutex_destroy(&pages->mutex);
+	kfree(pages);
+}
+
+/**
+ * iopt_pages_switch_account() - make another process pay for these pages
+ * @pages: the pages
+ * @new_account: the new payer, already charged for pages->npinned
+ *
+ * The old payer is uncharged and released.
+ */
+void iopt_pages_switch_account(struct iopt_pages *pages,
+			       struct iopt_account *new_account)
+{
+	struct iopt_account old;
+
+	mutex_lock(&pages->mutex);
+	iopt_account_uncharge(&pages->account, pages->npinned);
+	old = pages->account;
+	pages->account = *new_account;
+	mmgrab(pages->account.mm);
+	get_task_struct(pages->account.task);
+	get_uid(pages->account.user);
+	mutex_unlock(&pages->mutex);
+	iopt_account_release(&old);
+}

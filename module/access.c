@@ -1,23 +1,371 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * In-kernel accesses to an IOAS: an emulated device or the self-test pins
- * pages by IOVA, and must let go when user space unmaps them.
+ * In-kernel accesses to an IOAS: what an emulated device (an mdev driver, a
+ * VMM-side device model in the kernel) or the self-test uses to reach guest
+ * memory by IOVA.  An access pins pages or copies through an IOAS, and
+ * must drop its pins when user space unmaps them: unmap calls its ->unmap
+ * callback and waits for the range to be released.
  */
+#include <linux/err.h>
+#include <linux/file.h>
+#include <linux/slab.h>
+
 #include "iommufd_private.h"
+
+struct iommufd_access *iommufd_access_create(struct iommufd_ctx *ictx,
+					     const struct iommufd_access_ops *ops,
+					     void *data)
+{
+	struct iommufd_access *access;
+
+	access = iommufd_object_alloc(ictx, access, IOMMUFD_OBJ_ACCESS);
+	if (IS_ERR(access))
+		return access;
+	access->ictx = ictx;
+	access->ops = ops;
+	access->data = data;
+	mutex_init(&access->ioas_lock);
+	/*
+	 * The access may outlive the user's /dev/iommu fd; the context must
+	 * not be released under it.
+	 */
+	get_file(ictx->file);
+	/* The creator holds the access until iommufd_access_destroy(). */
+	iommufd_object_ref_user(&access->obj);
+	iommufd_object_finalize(ictx, &access->obj);
+	return access;
+}
+
+static void iommufd_access_detach_locked(struct iommufd_access *access)
+{
+	struct iommufd_ioas *ioas = access->ioas;
+
+	lockdep_assert_held(&access->ioas_lock);
+	if (!ioas)
+		return;
+	down_write(&ioas->iopt.iova_rwsem);
+	xa_erase(&ioas->iopt.access_list, access->iopt_access_id);
+	up_write(&ioas->iopt.iova_rwsem);
+	access->ioas = NULL;
+	iommufd_object_unref_user(&ioas->obj);
+}
+
+void iommufd_access_destroy_object(struct iommufd_object *obj)
+{
+	struct iommufd_access *access =
+		container_of(obj, struct iommufd_access, obj);
+
+	mutex_lock(&access->ioas_lock);
+	iommufd_access_detach_locked(access);
+	mutex_unlock(&access->ioas_lock);
+	mutex_destroy(&access->ioas_lock);
+}
+
+void iommufd_access_destroy(struct iommufd_access *access)
+{
+	struct iommufd_ctx *ictx = access->ictx;
+
+	iommufd_object_unref_user(&access->obj);
+	iommufd_object_destroy_owned(ictx, &access->obj);
+	fput(ictx->file);
+}
+
+/* Register @access with IOAS @ioas_id; returns it referenced, or an error. */
+static struct iommufd_ioas *access_join_ioas(struct iommufd_access *access,
+					     u32 ioas_id, u32 *list_id)
+{
+	struct iommufd_ioas *ioas;
+	int rc;
+
+	ioas = iommufd_get_ioas(access->ictx, ioas_id);
+	if (IS_ERR(ioas))
+		return ioas;
+	down_write(&ioas->iopt.iova_rwsem);
+	rc = xa_alloc(&ioas->iopt.access_list, list_id, access, xa_limit_32b,
+		      GFP_KERNEL_ACCOUNT);
+	up_write(&ioas->iopt.iova_rwsem);
+	if (!rc)
+		iommufd_object_ref_user(&ioas->obj);
+	iommufd_put_object(access->ictx, &ioas->obj);
+	return rc ? ERR_PTR(rc) : ioas;
+}
+
+int iommufd_access_attach(struct iommufd_access *access, u32 ioas_id)
+{
+	struct iommufd_ioas *ioas;
+	int rc = 0;
+
+	mutex_lock(&access->ioas_lock);
+	if (access->ioas) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	ioas = access_join_ioas(access, ioas_id, &access->iopt_access_id);
+	if (IS_ERR(ioas))
+		rc = PTR_ERR(ioas);
+	else
+		access->ioas = ioas;
+out_unlock:
+	mutex_unlock(&access->ioas_lock);
+	return rc;
+}
+
+/*
+ * Move the access to another IOAS.  Its pins belong to the old one, so it
+ * is first told to drop them all, exactly as an unmap of everything would
+ * tell it (the callback unpins, so no lock of ours may be held).
+ */
+int iommufd_access_replace(struct iommufd_access *access, u32 ioas_id)
+{
+	struct iommufd_ioas *new;
+	u32 new_list_id;
+	int rc = 0;
+
+	mutex_lock(&access->ioas_lock);
+	if (!access->ioas) {
+		rc = -ENOENT;
+		goto out_unlock;
+	}
+	if (access->ioas->obj.id == ioas_id)
+		goto out_unlock;
+	mutex_unlock(&access->ioas_lock);
+
+	if (access->ops->unmap)
+		access->ops->unmap(access->data, 0, ULONG_MAX);
+
+	mutex_lock(&access->ioas_lock);
+	new = access_join_ioas(access, ioas_id, &new_list_id);
+	if (IS_ERR(new)) {
+		rc = PTR_ERR(new);
+		goto out_unlock;
+	}
+	iommufd_access_detach_locked(access);
+	access->ioas = new;
+	access->iopt_access_id = new_list_id;
+out_unlock:
+	mutex_unlock(&access->ioas_lock);
+	return rc;
+}
 
 /*
  * Ask every access of @iopt to drop its pins inside [iova, iova + length).
- * Returns once they have been told; the unmap then looks again.
+ * They are called without any IOAS lock held, since they unpin (and so
+ * take the locks) from inside the callback.
  */
-int iommufd_access_notify_unmap(struct io_pagetable *iopt, unsigned long iova,
-				unsigned long length)
+void iommufd_access_notify_unmap(struct io_pagetable *iopt, unsigned long iova,
+				 unsigned long length)
 {
-	/* No access object can attach yet, so nobody holds pins to drop. */
-	return WARN_ON_ONCE(!xa_empty(&iopt->access_list)) ? -EDEADLK : 0;
+	struct iommufd_access *access;
+	unsigned long index;
+
+	xa_lock(&iopt->access_list);
+	xa_for_each(&iopt->access_list, index, access) {
+		if (!refcount_inc_not_zero(&access->obj.users))
+			continue;
+		xa_unlock(&iopt->access_list);
+		if (access->ops->unmap)
+			access->ops->unmap(access->data, iova, length);
+		refcount_dec(&access->obj.users);
+		xa_lock(&iopt->access_list);
+	}
+	xa_unlock(&iopt->access_list);
 }
 
 /* The largest IOVA alignment an access of @iopt needs (1 if none). */
 unsigned long iommufd_access_max_alignment(struct io_pagetable *iopt)
 {
 	return 1;
+}
+
+static bool area_allows(struct iopt_area *area, bool write)
+{
+	return area->iommu_prot & (write ? IOMMU_WRITE : IOMMU_READ);
+}
+
+/* Unpin [iova, last] of @iopt, which an earlier pin covered. */
+static void access_unpin_range(struct io_pagetable *iopt, unsigned long iova,
+			       unsigned long last)
+{
+	struct iopt_area *area;
+	unsigned long cur = iova;
+
+	for_each_iopt_area(area, iopt, iova, last) {
+		unsigned long end = min(last, iopt_area_last_iova(area));
+
+		iopt_pages_access_unpin(area->pages,
+					iopt_area_start_byte(area, cur) /
+						PAGE_SIZE,
+					iopt_area_start_byte(area, end) /
+						PAGE_SIZE);
+		mutex_lock(&area->pages->mutex);
+		area->num_accesses--;
+		mutex_unlock(&area->pages->mutex);
+		if (end == last)
+			break;
+		cur = end + 1;
+	}
+}
+
+/**
+ * iommufd_access_pin_pages() - pin the pages behind an IOVA range
+ * @access: the access
+ * @iova: first IOVA
+ * @length: bytes
+ * @out_pages: one struct page pointer per page the range touches
+ * @write: the caller will write to them
+ *
+ * The range must be mapped without a gap.  Until iommufd_access_unpin_pages()
+ * of the same range the pages stay, and an unmap of any of them first asks
+ * the access, through ->unmap, to let go.
+ */
+int iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
+			     unsigned long length, struct page **out_pages,
+			     bool write)
+{
+	unsigned long last, cur;
+	struct io_pagetable *iopt;
+	struct iopt_area *area;
+	bool covered = false;
+	int rc = 0;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+
+	mutex_lock(&access->ioas_lock);
+	if (!access->ioas) {
+		mutex_unlock(&access->ioas_lock);
+		return -ENOENT;
+	}
+	iopt = &access->ioas->iopt;
+	down_read(&iopt->iova_rwsem);
+	cur = iova;
+	for_each_iopt_area(area, iopt, iova, last) {
+		unsigned long end = min(last, iopt_area_last_iova(area));
+		unsigned long index = iopt_area_start_byte(area, cur) /
+				      PAGE_SIZE;
+		unsigned long last_index = iopt_area_start_byte(area, end) /
+					   PAGE_SIZE;
+
+		if (iopt_area_iova(area) > cur || !area->ready) {
+			rc = -ENOENT;
+			break;
+		}
+		if (area->prevent_access) {
+			rc = -EINVAL;
+			break;
+		}
+		if (!area_allows(area, write)) {
+			rc = -EPERM;
+			break;
+		}
+		rc = iopt_pages_access_pin(area->pages, index, last_index,
+					   out_pages);
+		if (rc)
+			break;
+		mutex_lock(&area->pages->mutex);
+		area->num_accesses++;
+		mutex_unlock(&area->pages->mutex);
+		out_pages += last_index - index + 1;
+		if (end == last) {
+			covered = true;
+			break;
+		}
+		cur = end + 1;
+	}
+	if (!rc && !covered)
+		rc = -ENOENT;
+	if (rc && cur > iova)
+		access_unpin_range(iopt, iova, cur - 1);
+	up_read(&iopt->iova_rwsem);
+	mutex_unlock(&access->ioas_lock);
+	return rc;
+}
+
+void iommufd_access_unpin_pages(struct iommufd_access *access,
+				unsigned long iova, unsigned long length)
+{
+	struct io_pagetable *iopt;
+	unsigned long last;
+
+	if (WARN_ON(!length || check_add_overflow(iova, length - 1, &last)))
+		return;
+	mutex_lock(&access->ioas_lock);
+	if (WARN_ON(!access->ioas)) {
+		mutex_unlock(&access->ioas_lock);
+		return;
+	}
+	iopt = &access->ioas->iopt;
+	down_read(&iopt->iova_rwsem);
+	access_unpin_range(iopt, iova, last);
+	up_read(&iopt->iova_rwsem);
+	mutex_unlock(&access->ioas_lock);
+}
+
+/**
+ * iommufd_access_rw() - copy to or from the memory behind an IOVA range
+ * @access: the access
+ * @iova: first IOVA, any alignment
+ * @data: kernel buffer
+ * @length: bytes
+ * @write: copy @data into guest memory
+ * @slow_path: do not use the mapper's address space even when possible
+ */
+int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
+		      void *data, unsigned long length, bool write,
+		      bool slow_path)
+{
+	unsigned long last, cur;
+	struct io_pagetable *iopt;
+	struct iopt_area *area;
+	bool covered = false;
+	int rc = 0;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+
+	mutex_lock(&access->ioas_lock);
+	if (!access->ioas) {
+		mutex_unlock(&access->ioas_lock);
+		return -ENOENT;
+	}
+	iopt = &access->ioas->iopt;
+	down_read(&iopt->iova_rwsem);
+	cur = iova;
+	for_each_iopt_area(area, iopt, iova, last) {
+		unsigned long end = min(last, iopt_area_last_iova(area));
+		unsigned long n = end - cur + 1;
+
+		if (iopt_area_iova(area) > cur || !area->ready) {
+			rc = -ENOENT;
+			break;
+		}
+		if (area->prevent_access) {
+			rc = -EINVAL;
+			break;
+		}
+		if (!area_allows(area, write)) {
+			rc = -EPERM;
+			break;
+		}
+		rc = iopt_pages_rw_access(area->pages,
+					  iopt_area_start_byte(area, cur), data,
+					  n, write, slow_path);
+		if (rc)
+			break;
+		data += n;
+		if (end == last) {
+			covered = true;
+			break;
+		}
+		cur = end + 1;
+	}
+	if (!rc && !covered)
+		rc = -ENOENT;
+	up_read(&iopt->iova_rwsem);
+	mutex_unlock(&access->ioas_lock);
+	return rc;
 }

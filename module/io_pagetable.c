@@ -476,6 +476,7 @@ static int iopt_unmap_range(struct io_pagetable *iopt, unsigned long first,
 			    unsigned long last, unsigned long *unmapped)
 {
 	unsigned long done = 0;
+	unsigned int tries = 0;
 	struct iopt_area *area;
 	int rc = 0;
 
@@ -504,11 +505,13 @@ again:
 			area->prevent_access = true;
 			up_write(&iopt->iova_rwsem);
 			up_read(&iopt->domains_rwsem);
-			rc = iommufd_access_notify_unmap(iopt, area_first,
-							 area_last - area_first +
-								 1);
-			if (rc)
+			/* An access that never lets go is a kernel bug. */
+			if (WARN_ON(++tries > 100)) {
+				rc = -EDEADLK;
 				goto out;
+			}
+			iommufd_access_notify_unmap(iopt, area_first,
+						    area_last - area_first + 1);
 			goto again;
 		}
 		area->ready = false;
@@ -525,6 +528,7 @@ again:
 			break;
 		/* New areas may appear behind us; never revisit them. */
 		first = area_last + 1;
+		tries = 0;
 	}
 	up_write(&iopt->iova_rwsem);
 	up_read(&iopt->domains_rwsem);

@@ -163,10 +163,12 @@ struct iopt_pages {
 	struct rb_root_cached access_itree;
 };
 
-/* An in-kernel access holding page indexes [node.start, node.last]. */
+/*
+ * One hold by an in-kernel access on page indexes [node.start, node.last];
+ * overlapping and identical holds are separate nodes.
+ */
 struct iopt_access_pin {
 	struct interval_tree_node node;
-	unsigned int users;
 };
 
 static inline unsigned long iopt_area_iova(struct iopt_area *area)
@@ -291,7 +293,8 @@ int iopt_pages_access_pin(struct iopt_pages *pages, unsigned long index,
 void iopt_pages_access_unpin(struct iopt_pages *pages, unsigned long index,
 			     unsigned long last_index);
 int iopt_pages_rw_access(struct iopt_pages *pages, unsigned long start_byte,
-			 void *data, unsigned long length, unsigned int flags);
+			 void *data, unsigned long length, bool write,
+			 bool slow_path);
 void iopt_pages_switch_account(struct iopt_pages *pages,
 			       struct iopt_account *new_account);
 

@@ -48,6 +48,7 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_DEVICE,
 	IOMMUFD_OBJ_HWPT_PAGING,
 	IOMMUFD_OBJ_IOAS,
+	IOMMUFD_OBJ_ACCESS,
 	IOMMUFD_OBJ_SELFTEST,
 	IOMMUFD_OBJ_MAX,
 };
@@ -279,8 +280,53 @@ int iommufd_test(struct iommufd_ucmd *ucmd);
 void iommufd_selftest_destroy(struct iommufd_object *obj);
 
 /* access.c: in-kernel users of an IOAS (emulated devices, the self-test) */
-int iommufd_access_notify_unmap(struct io_pagetable *iopt, unsigned long iova,
-				unsigned long length);
+
+/**
+ * struct iommufd_access_ops - what the user of an access provides
+ * @unmap: drop every pin inside [iova, iova + length); called, without
+ *         locks of ours held, before that range is unmapped
+ */
+struct iommufd_access_ops {
+	void (*unmap)(void *data, unsigned long iova, unsigned long length);
+};
+
+/**
+ * struct iommufd_access - an in-kernel user of an IOAS
+ * @obj: registry header
+ * @ictx: the context
+ * @ops: the user's callbacks
+ * @data: the user's argument to @ops
+ * @ioas_lock: protects @ioas and @iopt_access_id
+ * @ioas: the IOAS it reaches memory through, NULL when detached
+ * @iopt_access_id: its index in ioas->iopt.access_list
+ */
+struct iommufd_access {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	const struct iommufd_access_ops *ops;
+	void *data;
+	struct mutex ioas_lock;
+	struct iommufd_ioas *ioas;
+	u32 iopt_access_id;
+};
+
+struct iommufd_access *iommufd_access_create(struct iommufd_ctx *ictx,
+					     const struct iommufd_access_ops *ops,
+					     void *data);
+void iommufd_access_destroy(struct iommufd_access *access);
+void iommufd_access_destroy_object(struct iommufd_object *obj);
+int iommufd_access_attach(struct iommufd_access *access, u32 ioas_id);
+int iommufd_access_replace(struct iommufd_access *access, u32 ioas_id);
+int iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
+			     unsigned long length, struct page **out_pages,
+			     bool write);
+void iommufd_access_unpin_pages(struct iommufd_access *access,
+				unsigned long iova, unsigned long length);
+int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
+		      void *data, unsigned long length, bool write,
+		      bool slow_path);
+void iommufd_access_notify_unmap(struct io_pagetable *iopt, unsigned long iova,
+				 unsigned long length);
 unsigned long iommufd_access_max_alignment(struct io_pagetable *iopt);
 
 #endif /* IOMMUFD_PRIVATE_H */

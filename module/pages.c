@@ -769,3 +769,220 @@ void iopt_pages_switch_account(struct iopt_pages *pages,
 	mutex_unlock(&pages->mutex);
 	iopt_account_release(&old);
 }
+
+/* In-kernel accesses ---------------------------------------------------- */
+
+/*
+ * Undo iopt_pages_access_pin()'s work on [index, last] for indexes that no
+ * other access holds: forget their PFNs, and unpin those no domain holds.
+ */
+static void access_release_range(struct iopt_pages *pages, unsigned long index,
+				 unsigned long last, struct iopt_window *win)
+{
+	struct iopt_span span;
+
+	for_each_iopt_span(&span, pages, index, last) {
+		unsigned long cur = span.start;
+
+		if (span.in_access)
+			continue;
+		while (cur <= span.last) {
+			unsigned long wlast = min(span.last,
+						  cur + IOPT_WINDOW_PAGES - 1);
+			unsigned long i;
+
+			read_pfns_from_xarray(pages, cur, wlast, win->pfns);
+			for (i = cur; i <= wlast; i++)
+				xa_erase(&pages->pinned_pfns, i);
+			if (!span.in_domains)
+				unpin_and_uncharge(pages, win->pfns,
+						   wlast - cur + 1);
+			cur = wlast + 1;
+		}
+	}
+}
+
+static int store_pfns(struct iopt_pages *pages, unsigned long index,
+		      unsigned long last, unsigned long *pfns)
+{
+	unsigned long i;
+	int rc;
+
+	for (i = index; i <= last; i++) {
+		rc = xa_err(xa_store(&pages->pinned_pfns, i,
+				     xa_mk_value(pfns[i - index]),
+				     GFP_KERNEL_ACCOUNT));
+		if (rc) {
+			while (i-- > index)
+				xa_erase(&pages->pinned_pfns, i);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/**
+ * iopt_pages_access_pin() - pin page indexes [index, last] for an access
+ * @pages: the pages
+ * @index: first page index
+ * @last: last page index
+ * @out_pages: gets last - index + 1 struct page pointers
+ *
+ * Each call is one hold; iopt_pages_access_unpin() of the same range drops
+ * it.  Pages already held by a domain or another access are not pinned
+ * again.
+ */
+int iopt_pages_access_pin(struct iopt_pages *pages, unsigned long index,
+			  unsigned long last, struct page **out_pages)
+{
+	struct iopt_access_pin *pin;
+	struct iopt_window win;
+	struct iopt_span span;
+	unsigned long cur = index;
+	int rc;
+
+	pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
+	if (!pin)
+		return -ENOMEM;
+	rc = iopt_window_init(&win, true);
+	if (rc)
+		goto err_free_pin;
+
+	mutex_lock(&pages->mutex);
+	for_each_iopt_span(&span, pages, index, last) {
+		for (cur = span.start; cur <= span.last;) {
+			unsigned long wlast = min(span.last,
+						  cur + IOPT_WINDOW_PAGES - 1);
+			unsigned long i;
+			int pinned;
+
+			pinned = get_span_pfns(pages, &span, cur, wlast, &win);
+			if (pinned < 0) {
+				rc = pinned;
+				goto err_release;
+			}
+			if (!span.in_access) {
+				rc = store_pfns(pages, cur, wlast, win.pfns);
+				if (rc) {
+					if (pinned)
+						unpin_and_uncharge(
+							pages, win.pfns,
+							wlast - cur + 1);
+					goto err_release;
+				}
+			}
+			for (i = cur; i <= wlast; i++)
+				out_pages[i - index] =
+					pfn_to_page(win.pfns[i - cur]);
+			cur = wlast + 1;
+		}
+	}
+	pin->node.start = index;
+	pin->node.last = last;
+	interval_tree_insert(&pin->node, &pages->access_itree);
+	mutex_unlock(&pages->mutex);
+	iopt_window_destroy(&win);
+	return 0;
+
+err_release:
+	if (cur > index)
+		access_release_range(pages, index, cur - 1, &win);
+	mutex_unlock(&pages->mutex);
+	iopt_window_destroy(&win);
+err_free_pin:
+	kfree(pin);
+	return rc;
+}
+
+void iopt_pages_access_unpin(struct iopt_pages *pages, unsigned long index,
+			     unsigned long last)
+{
+	struct interval_tree_node *node;
+	struct iopt_window win;
+
+	iopt_window_init(&win, false);
+	mutex_lock(&pages->mutex);
+	for (node = interval_tree_iter_first(&pages->access_itree, index, last);
+	     node; node = interval_tree_iter_next(node, index, last))
+		if (node->start == index && node->last == last)
+			break;
+	if (!WARN_ON(!node)) {
+		interval_tree_remove(node, &pages->access_itree);
+		kfree(container_of(node, struct iopt_access_pin, node));
+		access_release_range(pages, index, last, &win);
+	}
+	mutex_unlock(&pages->mutex);
+	iopt_window_destroy(&win);
+}
+
+/*
+ * Copy between @data and bytes [start_byte, start_byte + length) of the
+ * pages through temporary pins, for callers that cannot use the mapper's
+ * address space.
+ */
+static int rw_through_pins(struct iopt_pages *pages, unsigned long start_byte,
+			   void *data, unsigned long length, bool write)
+{
+	unsigned long index = start_byte / PAGE_SIZE;
+	unsigned long last = (start_byte + length - 1) / PAGE_SIZE;
+	unsigned long offset = start_byte % PAGE_SIZE;
+	struct page **upages;
+	unsigned long i;
+	int rc;
+
+	upages = kvcalloc(last - index + 1, sizeof(*upages), GFP_KERNEL);
+	if (!upages)
+		return -ENOMEM;
+	rc = iopt_pages_access_pin(pages, index, last, upages);
+	if (rc)
+		goto out_free;
+	for (i = 0; length; i++) {
+		unsigned long n = min(length, PAGE_SIZE - offset);
+		void *kaddr = kmap_local_page(upages[i]);
+
+		if (write) {
+			memcpy(kaddr + offset, data, n);
+			set_page_dirty_lock(upages[i]);
+		} else {
+			memcpy(data, kaddr + offset, n);
+		}
+		kunmap_local(kaddr);
+		data += n;
+		length -= n;
+		offset = 0;
+	}
+	iopt_pages_access_unpin(pages, index, last);
+out_free:
+	kvfree(upages);
+	return rc;
+}
+
+/**
+ * iopt_pages_rw_access() - read or write the memory behind the pages
+ * @pages: the pages
+ * @start_byte: offset of the first byte in the pages
+ * @data: kernel buffer
+ * @length: bytes
+ * @write: copy @data into the pages rather than out of them
+ * @slow_path: never use the mapper's address space directly
+ *
+ * When the caller runs in the mapper's process, plain user copies are the
+ * fast way; otherwise (or when asked to) the pages are pinned for the copy.
+ */
+int iopt_pages_rw_access(struct iopt_pages *pages, unsigned long start_byte,
+			 void *data, unsigned long length, bool write,
+			 bool slow_path)
+{
+	void __user *uaddr;
+
+	if (write && !pages->writable)
+		return -EPERM;
+	if (slow_path || pages->source != IOPT_SOURCE_USER ||
+	    current->mm != pages->account.mm)
+		return rw_through_pins(pages, start_byte, data, length, write);
+
+	uaddr = pages->uptr + start_byte;
+	if (write)
+		return copy_to_user(uaddr, data, length) ? -EFAULT : 0;
+	return copy_from_user(data, uaddr, length) ? -EFAULT : 0;
+}

@@ -14,7 +14,9 @@
  * kernel's iommu_map()/iommu_unmap() exactly as it does a hardware domain.
  * Its page table is an xarray indexed by IOVA / MOCK_PAGE_SIZE.
  */
+#include <linux/anon_inodes.h>
 #include <linux/err.h>
+#include <linux/file.h>
 #include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -175,6 +177,310 @@ static const struct iommufd_device_ops mock_device_ops = {
 	.detach = mock_detach,
 	.reserve_regions = mock_reserve_regions,
 };
+
+/* Self-test accesses ------------------------------------------------------ */
+
+/*
+ * A self-test access is a file descriptor: closing it destroys the access.
+ * Each IOMMU_TEST_OP_ACCESS_PAGES call is an item that stays pinned until
+ * destroyed, or until an unmap of its range asks the access to let go.
+ */
+struct selftest_access {
+	struct iommufd_access *access;
+	struct file *file;
+	struct mutex lock;
+	struct list_head items;
+	unsigned int next_id;
+	bool can_pin;
+};
+
+struct selftest_access_item {
+	struct list_head items_elm;
+	unsigned long iova;
+	unsigned long length;
+	unsigned int id;
+};
+
+static void selftest_access_unmap(void *data, unsigned long iova,
+				  unsigned long length)
+{
+	unsigned long last = iova + length - 1;
+	struct selftest_access *staccess = data;
+	struct selftest_access_item *item, *tmp;
+
+	mutex_lock(&staccess->lock);
+	list_for_each_entry_safe(item, tmp, &staccess->items, items_elm) {
+		if (iova > item->iova + item->length - 1 || last < item->iova)
+			continue;
+		list_del(&item->items_elm);
+		iommufd_access_unpin_pages(staccess->access, item->iova,
+					   item->length);
+		kfree(item);
+	}
+	mutex_unlock(&staccess->lock);
+}
+
+static const struct iommufd_access_ops selftest_access_ops = {
+	.unmap = selftest_access_unmap,
+};
+
+static int selftest_access_release(struct inode *inode, struct file *file)
+{
+	struct selftest_access *staccess = file->private_data;
+
+	if (staccess->access) {
+		selftest_access_unmap(staccess, 0, ULONG_MAX);
+		iommufd_access_destroy(staccess->access);
+	}
+	mutex_destroy(&staccess->lock);
+	kfree(staccess);
+	return 0;
+}
+
+static const struct file_operations selftest_access_fops = {
+	.owner = THIS_MODULE,
+	.release = selftest_access_release,
+};
+
+/* The access behind file descriptor @fd, with the file held. */
+static struct selftest_access *selftest_access_get(int fd)
+{
+	struct file *file = fget(fd);
+
+	if (!file)
+		return ERR_PTR(-EBADFD);
+	if (file->f_op != &selftest_access_fops) {
+		fput(file);
+		return ERR_PTR(-EBADFD);
+	}
+	return file->private_data;
+}
+
+static int test_create_access(struct iommufd_ucmd *ucmd, u32 ioas_id,
+			      u32 flags)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct selftest_access *staccess;
+	struct iommufd_access *access;
+	int fdno, rc;
+
+	if (flags & ~MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES)
+		return -EOPNOTSUPP;
+
+	staccess = kzalloc(sizeof(*staccess), GFP_KERNEL_ACCOUNT);
+	if (!staccess)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&staccess->items);
+	mutex_init(&staccess->lock);
+	staccess->can_pin = flags & MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES;
+	staccess->file = anon_inode_getfile("[iommufd_test_access]",
+					    &selftest_access_fops, staccess,
+					    O_RDWR);
+	if (IS_ERR(staccess->file)) {
+		rc = PTR_ERR(staccess->file);
+		mutex_destroy(&staccess->lock);
+		kfree(staccess);
+		return rc;
+	}
+
+	fdno = get_unused_fd_flags(O_CLOEXEC);
+	if (fdno < 0) {
+		rc = fdno;
+		goto out_fput;
+	}
+	access = iommufd_access_create(ucmd->ictx, &selftest_access_ops,
+				       staccess);
+	if (IS_ERR(access)) {
+		rc = PTR_ERR(access);
+		goto out_put_fd;
+	}
+	rc = iommufd_access_attach(access, ioas_id);
+	if (rc)
+		goto out_destroy;
+	cmd->create_access.out_access_fd = fdno;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		goto out_destroy;
+	staccess->access = access;
+	fd_install(fdno, staccess->file);
+	return 0;
+
+out_destroy:
+	iommufd_access_destroy(access);
+out_put_fd:
+	put_unused_fd(fdno);
+out_fput:
+	fput(staccess->file);
+	return rc;
+}
+
+/* Do the pinned pages match what the user's buffer maps? */
+static int check_pages(void __user *uptr, struct page **pages, size_t npages)
+{
+	for (; npages; npages--, pages++, uptr += PAGE_SIZE) {
+		struct page *page;
+		long got;
+
+		got = get_user_pages_fast((uintptr_t)uptr, 1, 0, &page);
+		if (got != 1)
+			return got < 0 ? got : -EFAULT;
+		put_page(page);
+		if (page != *pages)
+			return -EBADE;
+	}
+	return 0;
+}
+
+static int test_access_pages(struct iommufd_ucmd *ucmd, int fd,
+			     unsigned long iova, size_t length,
+			     void __user *uptr, u32 flags)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct selftest_access_item *item;
+	struct selftest_access *staccess;
+	struct page **pages;
+	size_t npages;
+	int rc;
+
+	/* Keep the page array a reasonable allocation. */
+	if (length > SZ_16M)
+		return -ENOMEM;
+	if (flags & ~MOCK_FLAGS_ACCESS_WRITE)
+		return -EOPNOTSUPP;
+	if (!length || iova + length < iova)
+		return -EINVAL;
+
+	staccess = selftest_access_get(fd);
+	if (IS_ERR(staccess))
+		return PTR_ERR(staccess);
+	if (!staccess->can_pin) {
+		rc = -EOPNOTSUPP;
+		goto out_put;
+	}
+
+	npages = (ALIGN(iova + length, PAGE_SIZE) - ALIGN_DOWN(iova, PAGE_SIZE)) /
+		 PAGE_SIZE;
+	pages = kvcalloc(npages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages) {
+		rc = -ENOMEM;
+		goto out_put;
+	}
+
+	/*
+	 * The lock makes pin + record atomic against the unmap callback,
+	 * which must find every item it is asked to release.
+	 */
+	mutex_lock(&staccess->lock);
+	rc = iommufd_access_pin_pages(staccess->access, iova, length, pages,
+				      flags & MOCK_FLAGS_ACCESS_WRITE);
+	if (rc)
+		goto out_unlock;
+	if (uptr) {
+		rc = check_pages(uptr - (iova - ALIGN_DOWN(iova, PAGE_SIZE)),
+				 pages, npages);
+		if (rc)
+			goto out_unpin;
+	}
+	item = kzalloc(sizeof(*item), GFP_KERNEL_ACCOUNT);
+	if (!item) {
+		rc = -ENOMEM;
+		goto out_unpin;
+	}
+	item->iova = iova;
+	item->length = length;
+	item->id = staccess->next_id++;
+	cmd->access_pages.out_access_pages_id = item->id;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc) {
+		kfree(item);
+		goto out_unpin;
+	}
+	list_add_tail(&item->items_elm, &staccess->items);
+	goto out_unlock;
+
+out_unpin:
+	iommufd_access_unpin_pages(staccess->access, iova, length);
+out_unlock:
+	mutex_unlock(&staccess->lock);
+	kvfree(pages);
+out_put:
+	fput(staccess->file);
+	return rc;
+}
+
+static int test_destroy_access_pages(int fd, unsigned int item_id)
+{
+	struct selftest_access_item *item;
+	struct selftest_access *staccess;
+	int rc = -ENOENT;
+
+	staccess = selftest_access_get(fd);
+	if (IS_ERR(staccess))
+		return PTR_ERR(staccess);
+	mutex_lock(&staccess->lock);
+	list_for_each_entry(item, &staccess->items, items_elm) {
+		if (item->id != item_id)
+			continue;
+		list_del(&item->items_elm);
+		iommufd_access_unpin_pages(staccess->access, item->iova,
+					   item->length);
+		kfree(item);
+		rc = 0;
+		break;
+	}
+	mutex_unlock(&staccess->lock);
+	fput(staccess->file);
+	return rc;
+}
+
+static int test_access_rw(int fd, unsigned long iova, size_t length,
+			  void __user *ubuf, u32 flags)
+{
+	bool write = flags & MOCK_ACCESS_RW_WRITE;
+	struct selftest_access *staccess;
+	void *tmp;
+	int rc;
+
+	if (length > SZ_16M)
+		return -ENOMEM;
+	if (flags & ~(MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH))
+		return -EOPNOTSUPP;
+
+	staccess = selftest_access_get(fd);
+	if (IS_ERR(staccess))
+		return PTR_ERR(staccess);
+	tmp = kvzalloc(length ?: 1, GFP_KERNEL_ACCOUNT);
+	if (!tmp) {
+		rc = -ENOMEM;
+		goto out_put;
+	}
+	if (write && copy_from_user(tmp, ubuf, length)) {
+		rc = -EFAULT;
+		goto out_free;
+	}
+	rc = iommufd_access_rw(staccess->access, iova, tmp, length, write,
+			       flags & MOCK_ACCESS_RW_SLOW_PATH);
+	if (!rc && !write && copy_to_user(ubuf, tmp, length))
+		rc = -EFAULT;
+out_free:
+	kvfree(tmp);
+out_put:
+	fput(staccess->file);
+	return rc;
+}
+
+static int test_access_replace_ioas(int fd, u32 ioas_id)
+{
+	struct selftest_access *staccess;
+	int rc;
+
+	staccess = selftest_access_get(fd);
+	if (IS_ERR(staccess))
+		return PTR_ERR(staccess);
+	rc = iommufd_access_replace(staccess->access, ioas_id);
+	fput(staccess->file);
+	return rc;
+}
 
 /* IOMMU_TEST_CMD operations ---------------------------------------------- */
 
@@ -413,6 +719,25 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return test_md_check_refs(u64_to_user_ptr(cmd->check_refs.uptr),
 					  cmd->check_refs.length,
 					  cmd->check_refs.refs);
+	case IOMMU_TEST_OP_CREATE_ACCESS:
+		return test_create_access(ucmd, cmd->id,
+					  cmd->create_access.flags);
+	case IOMMU_TEST_OP_ACCESS_PAGES:
+		return test_access_pages(ucmd, cmd->id, cmd->access_pages.iova,
+					 cmd->access_pages.length,
+					 u64_to_user_ptr(cmd->access_pages.uptr),
+					 cmd->access_pages.flags);
+	case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
+		return test_destroy_access_pages(
+			cmd->id, cmd->destroy_access_pages.access_pages_id);
+	case IOMMU_TEST_OP_ACCESS_RW:
+		return test_access_rw(cmd->id, cmd->access_rw.iova,
+				      cmd->access_rw.length,
+				      u64_to_user_ptr(cmd->access_rw.uptr),
+				      cmd->access_rw.flags);
+	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
+		return test_access_replace_ioas(
+			cmd->id, cmd->access_replace_ioas.ioas_id);
 	case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
 		/*
 		 * Upstream caps its temporary PFN batches with this to force

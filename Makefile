@@ -27,8 +27,9 @@ demo:
 
 # What DKMS needs to build the module, and nothing else.
 DIST_FILES := dkms.conf LICENSE \
-	$(wildcard module/*.c module/*.h) module/Kbuild module/Makefile \
-	$(wildcard module/compat/*.sh module/compat/probes/*.c) \
+	$(wildcard module/*.c module/*.h module/vfio/*.c module/vfio/*.h) \
+	module/Kbuild module/Makefile \
+	$(wildcard module/compat/*.sh module/compat/*.h module/compat/probes/*.c) \
 	module/compat/exports.list \
 	$(wildcard uapi/linux/*.h)
 

@@ -6,6 +6,7 @@
  */
 #include <linux/err.h>
 #include <linux/slab.h>
+#include <uapi/linux/iommufd_dkms.h>
 
 #include "iommufd_private.h"
 
@@ -177,9 +178,83 @@ void iommufd_device_detach(struct iommufd_device *idev)
 	iommufd_hwpt_put_device(idev->ictx, old);
 }
 
+/**
+ * iommufd_device_bind() - make a device an object of @ictx
+ * @ictx: the context
+ * @ops: the device's backend
+ * @priv: the backend's state for it
+ *
+ * The device's DMA is blocked until it is attached.  The backend holds the
+ * object until iommufd_device_unbind(); user space cannot destroy it.
+ */
+struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
+					   const struct iommufd_device_ops *ops,
+					   void *priv)
+{
+	struct iommufd_device *idev;
+
+	idev = iommufd_device_create(ictx, ops, priv);
+	if (IS_ERR(idev))
+		return idev;
+	iommufd_object_ref_user(&idev->obj);
+	iommufd_object_finalize(ictx, &idev->obj);
+	return idev;
+}
+IOMMUFD_EXPORT(iommufd_device_bind);
+
 /* The backend lets go of the device: detach and destroy its object. */
 void iommufd_device_unbind(struct iommufd_device *idev)
 {
 	iommufd_device_detach(idev);
+	iommufd_object_unref_user(&idev->obj);
 	iommufd_object_destroy_owned(idev->ictx, &idev->obj);
+}
+IOMMUFD_EXPORT(iommufd_device_unbind);
+IOMMUFD_EXPORT(iommufd_device_attach);
+IOMMUFD_EXPORT(iommufd_device_detach);
+
+static struct iommufd_device *iommufd_get_device(struct iommufd_ucmd *ucmd,
+						 u32 id)
+{
+	struct iommufd_object *obj;
+
+	obj = iommufd_get_object(ucmd->ictx, id, IOMMUFD_OBJ_DEVICE);
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	return container_of(obj, struct iommufd_device, obj);
+}
+
+int iommufd_dkms_device_attach(struct iommufd_ucmd *ucmd)
+{
+	struct iommufd_dkms_device_attach *cmd = ucmd->cmd;
+	struct iommufd_device *idev;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	idev = iommufd_get_device(ucmd, cmd->dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	rc = iommufd_device_attach(idev, cmd->pt_id);
+	if (!rc) {
+		mutex_lock(&idev->lock);
+		cmd->pt_id = idev->hwpt->obj.id;
+		mutex_unlock(&idev->lock);
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	iommufd_put_object(ucmd->ictx, &idev->obj);
+	return rc;
+}
+
+int iommufd_dkms_device_detach(struct iommufd_ucmd *ucmd)
+{
+	struct iommufd_dkms_device_detach *cmd = ucmd->cmd;
+	struct iommufd_device *idev;
+
+	idev = iommufd_get_device(ucmd, cmd->dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	iommufd_device_detach(idev);
+	iommufd_put_object(ucmd->ictx, &idev->obj);
+	return 0;
 }

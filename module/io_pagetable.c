@@ -557,6 +557,42 @@ int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped)
 /* Allowed and reserved ranges -------------------------------------------- */
 
 /*
+ * The usable IOVA is what no reserved range covers.  Start with
+ * hole->node == NULL and hole->start == 0; returns false after the last
+ * hole.  The caller holds the iova_rwsem.
+ */
+bool iopt_next_hole(struct iopt_hole_iter *hole, struct io_pagetable *iopt)
+{
+	struct interval_tree_node *node = hole->node;
+	unsigned long cur = hole->next;
+
+	if (hole->done)
+		return false;
+	if (!node)
+		node = interval_tree_iter_first(&iopt->reserved_itree, 0,
+						ULONG_MAX);
+	/* Step over reserved ranges that cover @cur. */
+	while (node && node->start <= cur) {
+		if (node->last >= cur) {
+			if (node->last == ULONG_MAX)
+				return false;
+			cur = node->last + 1;
+		}
+		node = interval_tree_iter_next(node, 0, ULONG_MAX);
+	}
+	hole->start = cur;
+	if (node) {
+		hole->last = node->start - 1;
+		hole->next = node->start;
+	} else {
+		hole->last = ULONG_MAX;
+		hole->done = true;
+	}
+	hole->node = node;
+	return true;
+}
+
+/*
  * Replace the allowed ranges by @allowed (swapped in, the old ones come
  * back in @allowed for the caller to free).  Refused with EADDRINUSE when a
  * new range overlaps a reserved one.
@@ -602,6 +638,19 @@ int iopt_reserve_iova(struct io_pagetable *iopt, unsigned long first,
 	return 0;
 }
 
+/* iopt_reserve_iova() for callers outside the IO page table's locking. */
+int iopt_reserve_range(struct io_pagetable *iopt, unsigned long first,
+		       unsigned long last, void *owner)
+{
+	int rc;
+
+	down_write(&iopt->iova_rwsem);
+	rc = iopt_reserve_iova(iopt, first, last, owner);
+	up_write(&iopt->iova_rwsem);
+	return rc;
+}
+IOMMUFD_EXPORT(iopt_reserve_range);
+
 static void __iopt_remove_reserved_iova(struct io_pagetable *iopt, void *owner)
 {
 	struct interval_tree_node *node, *next;
@@ -628,6 +677,7 @@ void iopt_remove_reserved_iova(struct io_pagetable *iopt, void *owner)
 	__iopt_remove_reserved_iova(iopt, owner);
 	up_write(&iopt->iova_rwsem);
 }
+IOMMUFD_EXPORT(iopt_remove_reserved_iova);
 
 /* Domains ---------------------------------------------------------------- */
 

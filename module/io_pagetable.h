@@ -252,6 +252,21 @@ int iopt_set_allow_iova(struct io_pagetable *iopt,
 			struct rb_root_cached *allowed);
 int iopt_reserve_iova(struct io_pagetable *iopt, unsigned long first,
 		      unsigned long last, void *owner);
+/* A walk over the usable IOVA: the holes between reserved ranges. */
+struct iopt_hole_iter {
+	struct interval_tree_node *node;
+	unsigned long next;
+	unsigned long start;
+	unsigned long last;
+	bool done;
+};
+
+bool iopt_next_hole(struct iopt_hole_iter *hole, struct io_pagetable *iopt);
+#define iopt_for_each_hole(hole, iopt)                                         \
+	for (*(hole) = (struct iopt_hole_iter){}; iopt_next_hole(hole, iopt);)
+
+int iopt_reserve_range(struct io_pagetable *iopt, unsigned long first,
+		       unsigned long last, void *owner);
 void iopt_remove_reserved_iova(struct io_pagetable *iopt, void *owner);
 int iopt_table_add_domain(struct io_pagetable *iopt,
 			  struct iommu_domain *domain);

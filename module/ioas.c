@@ -72,10 +72,8 @@ int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_iova_ranges *cmd = ucmd->cmd;
 	struct iommu_iova_range __user *uranges;
-	struct interval_tree_node *node;
+	struct iopt_hole_iter hole;
 	struct iommufd_ioas *ioas;
-	unsigned long cur = 0;
-	bool done = false;
 	u32 max_iovas;
 	int rc = 0;
 
@@ -91,32 +89,12 @@ int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd)
 	uranges = u64_to_user_ptr(cmd->allowed_iovas);
 	cmd->num_iovas = 0;
 	cmd->out_iova_alignment = ioas->iopt.iova_alignment;
-	node = interval_tree_iter_first(&ioas->iopt.reserved_itree, 0,
-					ULONG_MAX);
-	while (!done) {
-		struct iommu_iova_range range = { .start = cur };
+	iopt_for_each_hole(&hole, &ioas->iopt) {
+		struct iommu_iova_range range = {
+			.start = hole.start,
+			.last = hole.last,
+		};
 
-		/* Skip reserved ranges that start at or overlap @cur. */
-		while (node && node->start <= cur) {
-			if (node->last >= cur) {
-				if (node->last == ULONG_MAX) {
-					done = true;
-					break;
-				}
-				cur = node->last + 1;
-			}
-			node = interval_tree_iter_next(node, 0, ULONG_MAX);
-		}
-		if (done)
-			break;
-		range.start = cur;
-		if (node) {
-			range.last = node->start - 1;
-			cur = node->start;
-		} else {
-			range.last = ULONG_MAX;
-			done = true;
-		}
 		if (cmd->num_iovas < max_iovas &&
 		    copy_to_user(&uranges[cmd->num_iovas], &range,
 				 sizeof(range))) {

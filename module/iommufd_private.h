@@ -68,12 +68,19 @@ struct iommufd_object {
  * @destroy_wait: woken whenever an object's short-term users drop, so that
  *                a destroy waiting for in-flight ioctls can go on
  * @account_mode: who pays for pins of new mappings (IOMMU_OPTION_RLIMIT_MODE)
+ * @vfio_lock: protects @vfio_ioas
+ * @vfio_ioas: the IOAS the VFIO type1 compatibility ioctls act on (held as
+ *             a user), see vfio_compat.c
+ * @vfio_type1_v1: a VFIO_TYPE1_IOMMU (not v2) container
  */
 struct iommufd_ctx {
 	struct file *file;
 	struct xarray objects;
 	wait_queue_head_t destroy_wait;
 	enum iopt_account_mode account_mode;
+	struct mutex vfio_lock;
+	struct iommufd_ioas *vfio_ioas;
+	bool vfio_type1_v1;
 };
 
 /*
@@ -252,9 +259,19 @@ struct iommufd_device *iommufd_device_create(struct iommufd_ctx *ictx,
 					     const struct iommufd_device_ops *ops,
 					     void *priv);
 void iommufd_device_destroy(struct iommufd_object *obj);
+struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
+					   const struct iommufd_device_ops *ops,
+					   void *priv);
+void iommufd_device_unbind(struct iommufd_device *idev);
 int iommufd_device_attach(struct iommufd_device *idev, u32 pt_id);
 void iommufd_device_detach(struct iommufd_device *idev);
-void iommufd_device_unbind(struct iommufd_device *idev);
+int iommufd_dkms_device_attach(struct iommufd_ucmd *ucmd);
+int iommufd_dkms_device_detach(struct iommufd_ucmd *ucmd);
+
+/* main.c: contexts for kernel users (the VFIO backend) */
+struct iommufd_ctx *iommufd_ctx_from_file(struct file *file);
+struct iommufd_ctx *iommufd_ctx_create(void);
+void iommufd_ctx_put(struct iommufd_ctx *ictx);
 
 struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
@@ -273,6 +290,16 @@ iommufd_get_hwpt_paging(struct iommufd_ctx *ictx, u32 id)
 		return ERR_CAST(obj);
 	return container_of(obj, struct iommufd_hwpt_paging, obj);
 }
+
+/* vfio_compat.c: the VFIO type1 ioctls on an IOAS */
+int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
+void iommufd_vfio_compat_release(struct iommufd_ctx *ictx);
+struct iommufd_ctx *iommufd_vfio_compat_ctx_create(bool v2);
+int iommufd_vfio_compat_attach(struct iommufd_ctx *ictx,
+			       struct iommufd_device *idev);
+long iommufd_vfio_compat_check_extension(unsigned long ext);
+long iommufd_vfio_compat_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
+			       unsigned long arg);
 
 /* selftest.c: the mock IOMMU, reachable only with the selftest parameter */
 extern bool iommufd_selftest_enabled;

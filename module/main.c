@@ -7,6 +7,8 @@
  * field up, zero-extends shorter copies and refuses longer ones whose extra
  * bytes are not zero (E2BIG), exactly as upstream's iommufd does.
  */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -14,6 +16,7 @@
 #include <linux/stddef.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/iommufd.h>
+#include <uapi/linux/iommufd_dkms.h>
 #include <uapi/linux/iommufd_test.h>
 
 #include "iommufd_private.h"
@@ -23,27 +26,86 @@ module_param_named(selftest, iommufd_selftest_enabled, bool, 0444);
 MODULE_PARM_DESC(selftest,
 		 "Expose IOMMU_TEST_CMD and mock IOMMU devices for iommufd test suites (taints the kernel; never on production systems; default: off)");
 
-static int iommufd_fops_open(struct inode *inode, struct file *filp)
+static const struct file_operations iommufd_fops;
+
+static struct iommufd_ctx *iommufd_ctx_alloc(struct file *filp)
 {
 	struct iommufd_ctx *ictx;
 
 	ictx = kzalloc(sizeof(*ictx), GFP_KERNEL_ACCOUNT);
 	if (!ictx)
-		return -ENOMEM;
-
+		return NULL;
 	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	init_waitqueue_head(&ictx->destroy_wait);
 	ictx->file = filp;
 	ictx->account_mode = IOPT_ACCOUNT_USER;
+	mutex_init(&ictx->vfio_lock);
+	return ictx;
+}
+
+static int iommufd_fops_open(struct inode *inode, struct file *filp)
+{
+	struct iommufd_ctx *ictx = iommufd_ctx_alloc(filp);
+
+	if (!ictx)
+		return -ENOMEM;
 	filp->private_data = ictx;
 	return 0;
 }
+
+/**
+ * iommufd_ctx_from_file() - the context behind a /dev/iommu file
+ * @file: a file user space passed in
+ *
+ * Returns the context with a reference on its file, to be dropped with
+ * iommufd_ctx_put(), or an error if @file is not ours.
+ */
+struct iommufd_ctx *iommufd_ctx_from_file(struct file *file)
+{
+	if (file->f_op != &iommufd_fops)
+		return ERR_PTR(-EBADFD);
+	get_file(file);
+	return file->private_data;
+}
+IOMMUFD_EXPORT(iommufd_ctx_from_file);
+
+void iommufd_ctx_put(struct iommufd_ctx *ictx)
+{
+	fput(ictx->file);
+}
+IOMMUFD_EXPORT(iommufd_ctx_put);
+
+/**
+ * iommufd_ctx_create() - a context no /dev/iommu open made
+ *
+ * For kernel users that need an iommufd of their own (the VFIO type1
+ * compatibility of a container).  Returns it with one file reference.
+ */
+struct iommufd_ctx *iommufd_ctx_create(void)
+{
+	struct iommufd_ctx *ictx;
+	struct file *file;
+
+	ictx = iommufd_ctx_alloc(NULL);
+	if (!ictx)
+		return ERR_PTR(-ENOMEM);
+	file = anon_inode_getfile("[iommufd]", &iommufd_fops, ictx, O_RDWR);
+	if (IS_ERR(file)) {
+		kfree(ictx);
+		return ERR_CAST(file);
+	}
+	ictx->file = file;
+	return ictx;
+}
+IOMMUFD_EXPORT(iommufd_ctx_create);
 
 static int iommufd_fops_release(struct inode *inode, struct file *filp)
 {
 	struct iommufd_ctx *ictx = filp->private_data;
 
+	iommufd_vfio_compat_release(ictx);
 	iommufd_objects_destroy_all(ictx);
+	mutex_destroy(&ictx->vfio_lock);
 	kfree(ictx);
 	return 0;
 }
@@ -75,6 +137,9 @@ union iommufd_ucmd_buffer {
 	struct iommu_option option;
 	struct iommu_hwpt_alloc hwpt_alloc;
 	struct iommu_test_cmd test;
+	struct iommufd_dkms_device_attach dkms_attach;
+	struct iommufd_dkms_device_detach dkms_detach;
+	struct iommu_vfio_ioas vfio_ioas;
 };
 
 struct iommufd_ioctl_op {
@@ -125,6 +190,8 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMU_IOAS_UNMAP, iommufd_ioas_unmap, struct iommu_ioas_unmap,
 		 length),
 	IOCTL_OP(IOMMU_OPTION, iommufd_option, struct iommu_option, val64),
+	IOCTL_OP(IOMMU_VFIO_IOAS, iommufd_vfio_ioas, struct iommu_vfio_ioas,
+		 __reserved),
 	/* The newest command of the upstream ABI that uapi/ tracks. */
 	[IOMMUFD_CMD_IOAS_NOIOMMU_GET_PA - IOMMUFD_CMD_BASE] = { 0 },
 	IOCTL_OP(IOMMU_TEST_CMD, iommufd_test, struct iommu_test_cmd, last),
@@ -142,37 +209,67 @@ static unsigned int iommufd_ioctl_nr_end(void)
 	return IOMMUFD_CMD_IOAS_NOIOMMU_GET_PA - IOMMUFD_CMD_BASE + 1;
 }
 
+/* Our extensions (uapi/linux/iommufd_dkms.h), indexed by command number. */
+#define DKMS_OP(_ioctl, _fn, _struct, _last)                                  \
+	[_IOC_NR(_ioctl)] = {                                                  \
+		.size = sizeof(_struct) +                                      \
+			BUILD_BUG_ON_ZERO(sizeof(union iommufd_ucmd_buffer) <  \
+					  sizeof(_struct)),                    \
+		.min_size = offsetofend(_struct, _last),                       \
+		.ioctl_num = _ioctl,                                           \
+		.execute = _fn,                                                \
+	}
+
+static const struct iommufd_ioctl_op iommufd_dkms_ioctl_ops[] = {
+	DKMS_OP(IOMMUFD_DKMS_DEVICE_ATTACH, iommufd_dkms_device_attach,
+		struct iommufd_dkms_device_attach, __reserved),
+	DKMS_OP(IOMMUFD_DKMS_DEVICE_DETACH, iommufd_dkms_device_detach,
+		struct iommufd_dkms_device_detach, dev_id),
+};
+
+/* The size rules, once for every table: see the comment at the top. */
+static long iommufd_run_op(struct iommufd_ucmd *ucmd,
+			   const struct iommufd_ioctl_op *op, unsigned int cmd)
+{
+	union iommufd_ucmd_buffer buf;
+	int rc;
+
+	if (get_user(ucmd->user_size, (u32 __user *)ucmd->ubuffer))
+		return -EFAULT;
+	if (op->ioctl_num != cmd || !op->execute)
+		return -ENOIOCTLCMD;
+	if (ucmd->user_size < op->min_size)
+		return -EINVAL;
+
+	ucmd->cmd = &buf;
+	rc = copy_struct_from_user(ucmd->cmd, op->size, ucmd->ubuffer,
+				   ucmd->user_size);
+	if (rc)
+		return rc;
+	return op->execute(ucmd);
+}
+
 static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
 			       unsigned long arg)
 {
-	struct iommufd_ctx *ictx = filp->private_data;
-	const struct iommufd_ioctl_op *op;
-	union iommufd_ucmd_buffer buf;
 	struct iommufd_ucmd ucmd = {
-		.ictx = ictx,
+		.ictx = filp->private_data,
 		.ubuffer = (void __user *)arg,
 	};
 	unsigned int nr = _IOC_NR(cmd);
-	int rc;
 
-	if (nr < IOMMUFD_CMD_BASE || nr - IOMMUFD_CMD_BASE >= iommufd_ioctl_nr_end())
+	if (_IOC_TYPE(cmd) == IOMMUFD_DKMS_TYPE) {
+		if (nr >= ARRAY_SIZE(iommufd_dkms_ioctl_ops))
+			return -ENOIOCTLCMD;
+		return iommufd_run_op(&ucmd, &iommufd_dkms_ioctl_ops[nr], cmd);
+	}
+	/* Below our range: VFIO type1 container ioctls, as upstream serves. */
+	if (nr < IOMMUFD_CMD_BASE)
+		return iommufd_vfio_compat_ioctl(ucmd.ictx, cmd, arg);
+	if (nr - IOMMUFD_CMD_BASE >= iommufd_ioctl_nr_end())
 		return -ENOIOCTLCMD;
-
-	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
-		return -EFAULT;
-
-	op = &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
-	if (op->ioctl_num != cmd || !op->execute)
-		return -ENOIOCTLCMD;
-	if (ucmd.user_size < op->min_size)
-		return -EINVAL;
-
-	ucmd.cmd = &buf;
-	rc = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
-				   ucmd.user_size);
-	if (rc)
-		return rc;
-	return op->execute(&ucmd);
+	return iommufd_run_op(&ucmd, &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE],
+			      cmd);
 }
 
 static const struct file_operations iommufd_fops = {

@@ -510,10 +510,8 @@ void iommufd_selftest_destroy(struct iommufd_object *obj)
 {
 	struct selftest_obj *sobj = container_of(obj, struct selftest_obj, obj);
 
-	if (sobj->idev) {
-		iommufd_object_unref_user(&sobj->idev->obj);
+	if (sobj->idev)
 		iommufd_device_unbind(sobj->idev);
-	}
 	kfree(sobj->mdev);
 }
 
@@ -543,14 +541,12 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 	}
 	sobj->mdev->flags = dev_flags;
 
-	idev = iommufd_device_create(ucmd->ictx, &mock_device_ops, sobj->mdev);
+	/* The self-test object owns the device until it is destroyed. */
+	idev = iommufd_device_bind(ucmd->ictx, &mock_device_ops, sobj->mdev);
 	if (IS_ERR(idev)) {
 		rc = PTR_ERR(idev);
 		goto err_abort;
 	}
-	/* The self-test object owns the device until it is destroyed. */
-	iommufd_object_ref_user(&idev->obj);
-	iommufd_object_finalize(ucmd->ictx, &idev->obj);
 	sobj->idev = idev;
 
 	rc = iommufd_device_attach(idev, cmd->id);

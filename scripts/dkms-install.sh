@@ -4,7 +4,7 @@
 # Build and install the module through DKMS for the given kernels, exactly
 # as an administrator would: stage the source under /usr/src, `dkms add`,
 # `dkms build`, `dkms install`.  Prints, for each kernel, the path of the
-# module DKMS installed.  Re-running replaces the previous staging, so the
+# modules DKMS installed (iommufd, then iommufd_vfio).  Re-running replaces the previous staging, so the
 # module always comes from the tree as it is now.
 #
 # Usage: dkms-install.sh KVER...
@@ -33,5 +33,6 @@ for kver in "$@"; do
 		echo "dkms-install: build for $kver failed" >&2
 		exit 1
 	fi
-	ls /lib/modules/"$kver"/updates/dkms/iommufd.ko*
+	ls /lib/modules/"$kver"/updates/dkms/iommufd.ko* \
+	   /lib/modules/"$kver"/updates/dkms/iommufd_vfio.ko*
 done

@@ -29,7 +29,9 @@ mkdir -p "$logdir"
 declare -A module
 while read -r ko; do
 	for kver in $kernels; do
-		case "$ko" in /lib/modules/"$kver"/*) module[$kver]=$ko ;; esac
+		case "$ko" in
+		/lib/modules/"$kver"/*) module[$kver]="${module[$kver]:-} $ko" ;;
+		esac
 	done
 done < <("$top/scripts/dkms-install.sh" $kernels 2>"$logdir/dkms-install.log" ||
 	 { cat "$logdir/dkms-install.log" >&2; echo FAILED; })
@@ -109,7 +111,7 @@ collect host "$logdir/dkms"
 for kver in $kernels; do
 	initrd=$build/initramfs-$kver.cpio
 	KMODCTL=$build/kmodctl "$here/mkinitramfs.sh" "$kver" "$initrd" \
-		"$rootfiles" "${module[$kver]}"
+		"$rootfiles" "${module[$kver]}" vfio-pci
 	for iommu in $iommus; do
 		run=$(echo "$kver" | cut -d. -f1,2)/$iommu
 		log=$logdir/$kver-$iommu

@@ -18,13 +18,13 @@ iommu=${DEMO_IOMMU:-intel}
 
 mkdir -p "$build/root/demo"
 echo "demo: building iommufd through DKMS for $kver"
-ko=$("$top/scripts/dkms-install.sh" "$kver" 2>"$build/dkms.log" | tail -n 1)
+ko=$("$top/scripts/dkms-install.sh" "$kver" 2>"$build/dkms.log" | tr '\n' ' ')
 gcc -O2 -Wall -Wextra -Werror -o "$build/kmodctl" "$here/kmodctl.c" -lkmod
 gcc -static -O2 -Wall -Wextra -Werror -I"$top/uapi" \
 	-o "$build/root/demo/run-demo" "$top/selftests/demo/vmm-demo.c"
 mkdir -p "$build/root/tests"
 KMODCTL=$build/kmodctl "$here/mkinitramfs.sh" "$kver" "$build/initramfs.cpio" \
-	"$build/root" "$ko"
+	"$build/root" "$ko" vfio-pci
 
 echo "demo: booting $kver with the $iommu IOMMU and the edu device"
 rc=0

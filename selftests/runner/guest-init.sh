@@ -120,9 +120,23 @@ bench)
 	done
 	unload_module " (default load)"
 	load_module selftest=1
+	# The VFIO side: vfio-pci for the edu device, and our backend with
+	# the type1 compatibility on (it registers after the kernel's type1,
+	# so VFIO asks it first).
+	kmodctl load vfio_pci >/tmp/vfio.log 2>&1
+	guest_check $? "vfio_pci_loads"
+	kmodctl load iommufd_vfio type1=1 >>/tmp/vfio.log 2>&1
+	rc=$?
+	guest_check $rc "iommufd_vfio_loads_on_top_of_vfio_and_iommufd"
+	[ $rc = 0 ] || sed 's/^/# /' /tmp/vfio.log >"$out"
 	for s in $suites; do
 		run_suite "$s" "$s"
 	done
+	# The backend goes first and alone: /dev/iommu must survive it.
+	kmodctl unload iommufd_vfio >/tmp/vfio.log 2>&1
+	guest_check $? "iommufd_vfio_unloads_before_the_core"
+	[ -c /dev/iommu ]
+	guest_check $? "dev_iommu_survives_the_backend_unloading"
 	unload_module " (selftest load)"
 	;;
 esac

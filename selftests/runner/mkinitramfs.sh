@@ -3,13 +3,13 @@
 #
 # Pack the test guest's initramfs for one Debian kernel.
 #
-# Usage: mkinitramfs.sh KVER OUTPUT ROOTFILES_DIR MODULE.ko [KMOD...]
+# Usage: mkinitramfs.sh KVER OUTPUT ROOTFILES_DIR "OURMODULES" [KMOD...]
 #   KVER          kernel release (its modules come from /lib/modules/KVER)
 #   OUTPUT        the cpio archive to write
 #   ROOTFILES_DIR a directory copied as-is into the root (tests/, demo/...)
-#   MODULE.ko     our module as DKMS built it; it goes to updates/dkms like
-#                 a `dkms install` would put it, so the guest finds it with
-#                 the same lookup as `modprobe iommufd`
+#   OURMODULES    our modules as DKMS installed them (space-separated);
+#                 they go to updates/dkms as `dkms install` puts them, so
+#                 the guest finds them with the same lookup as modprobe
 #   KMOD...       kernel modules to ship with their dependencies (vfio-pci..)
 set -euo pipefail
 
@@ -60,7 +60,9 @@ for name in "$@"; do
 		copy_module "$path" "$root$path"
 	done
 done
-copy_module "$ourmod" "$root/lib/modules/$kver/updates/dkms/$(basename "$ourmod")"
+for ko in $ourmod; do
+	copy_module "$ko" "$root/lib/modules/$kver/updates/dkms/$(basename "$ko")"
+done
 for f in modules.order modules.builtin modules.builtin.modinfo; do
 	[ -e "/lib/modules/$kver/$f" ] &&
 		cp "/lib/modules/$kver/$f" "$root/lib/modules/$kver/"

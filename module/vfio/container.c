@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommufd_vfio: serving VFIO containers as a VFIO IOMMU backend.
+ *
+ * VFIO_SET_IOMMU(VFIO_IOMMUFD_DKMS_IOMMU) selects us; the container then
+ * links to a /dev/iommu context (IOMMUFD_DKMS_VFIO_LINK) and every device
+ * of its groups becomes an iommufd device there.  With the type1
+ * parameter, VFIO_TYPE1v2_IOMMU and VFIO_TYPE1_IOMMU select us too, and a
+ * context of our own serves the type1 ioctls (see the core's
+ * vfio_compat.c).
+ */
+#include <linux/err.h>
+#include <linux/file.h>
+#include <linux/iommu.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+#include <uapi/linux/iommufd_dkms.h>
+
+#include "../compat/vfio_backend_ops.h"
+#include "vfio_backend.h"
+
+bool vfio_backend_allow_unsafe_interrupts;
+module_param_named(allow_unsafe_interrupts,
+		   vfio_backend_allow_unsafe_interrupts, bool, 0644);
+MODULE_PARM_DESC(allow_unsafe_interrupts,
+		 "Accept devices whose MSIs the platform cannot isolate (a device could then raise arbitrary interrupts; default: off)");
+
+static bool vfio_backend_type1;
+module_param_named(type1, vfio_backend_type1, bool, 0444);
+MODULE_PARM_DESC(type1,
+		 "Also serve VFIO_TYPE1v2_IOMMU/VFIO_TYPE1_IOMMU containers (VFIO type1 compatibility, per-process locked memory accounting; default: off)");
+
+#ifdef IOMMUFD_VFIO_LAYOUT_CHECKED
+
+/* Devices: iommufd objects for the devices of a group ------------------- */
+
+static void vfio_backend_unbind_group(struct vfio_backend_group *vgroup)
+{
+	struct vfio_backend_device *vdev;
+
+	/* Not under container->lock: detaching takes it (after idev->lock). */
+	list_for_each_entry(vdev, &vgroup->devices, next) {
+		if (vdev->idev) {
+			iommufd_device_unbind(vdev->idev);
+			vdev->idev = NULL;
+		}
+	}
+}
+
+static int vfio_backend_bind_group(struct vfio_backend_group *vgroup,
+				   struct iommufd_ctx *ictx)
+{
+	struct vfio_backend_device *vdev;
+
+	list_for_each_entry(vdev, &vgroup->devices, next) {
+		struct iommufd_device *idev;
+
+		idev = iommufd_device_bind(ictx, &vfio_backend_device_ops, vdev);
+		if (IS_ERR(idev)) {
+			vfio_backend_unbind_group(vgroup);
+			return PTR_ERR(idev);
+		}
+		vdev->idev = idev;
+	}
+	return 0;
+}
+
+static int add_device(struct device *dev, void *data)
+{
+	struct vfio_backend_group *vgroup = data;
+	struct vfio_backend_device *vdev;
+
+	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
+	if (!vdev)
+		return -ENOMEM;
+	vdev->vgroup = vgroup;
+	vdev->dev = get_device(dev);
+	list_add_tail(&vdev->next, &vgroup->devices);
+	return 0;
+}
+
+static void free_group(struct vfio_backend_group *vgroup)
+{
+	struct vfio_backend_device *vdev, *tmp;
+
+	list_for_each_entry_safe(vdev, tmp, &vgroup->devices, next) {
+		put_device(vdev->dev);
+		kfree(vdev);
+	}
+	kfree(vgroup);
+}
+
+/* The VFIO backend operations ------------------------------------------- */
+
+static void *vfio_backend_open(unsigned long arg)
+{
+	struct vfio_backend_container *container;
+
+	if (arg != VFIO_IOMMUFD_DKMS_IOMMU &&
+	    !(vfio_backend_type1 &&
+	      (arg == VFIO_TYPE1v2_IOMMU || arg == VFIO_TYPE1_IOMMU)))
+		return ERR_PTR(-EINVAL);
+
+	container = kzalloc(sizeof(*container), GFP_KERNEL);
+	if (!container)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&container->lock);
+	INIT_LIST_HEAD(&container->groups);
+	if (arg != VFIO_IOMMUFD_DKMS_IOMMU) {
+		container->type1 = true;
+		container->ictx = iommufd_vfio_compat_ctx_create(
+			arg == VFIO_TYPE1v2_IOMMU);
+		if (IS_ERR(container->ictx)) {
+			void *err = ERR_CAST(container->ictx);
+
+			kfree(container);
+			return err;
+		}
+	}
+	return container;
+}
+
+static void vfio_backend_release(void *data)
+{
+	struct vfio_backend_container *container = data;
+
+	/* VFIO detached every group before. */
+	WARN_ON(!list_empty(&container->groups));
+	if (container->ictx)
+		iommufd_ctx_put(container->ictx);
+	mutex_destroy(&container->lock);
+	kfree(container);
+}
+
+static int vfio_backend_attach_group(void *data, struct iommu_group *group,
+				     enum vfio_group_type type)
+{
+	struct vfio_backend_container *container = data;
+	struct vfio_backend_group *vgroup;
+	struct vfio_backend_device *vdev;
+	int rc;
+
+	/* Emulated (mdev) and no-IOMMU groups have no IOMMU to drive. */
+	if (type != VFIO_IOMMU)
+		return -EINVAL;
+	rc = vfio_backend_check_group(group);
+	if (rc)
+		return rc;
+
+	vgroup = kzalloc(sizeof(*vgroup), GFP_KERNEL);
+	if (!vgroup)
+		return -ENOMEM;
+	vgroup->container = container;
+	vgroup->group = group;
+	INIT_LIST_HEAD(&vgroup->devices);
+	rc = iommu_group_for_each_dev(group, vgroup, add_device);
+	if (rc)
+		goto err_free;
+
+	mutex_lock(&container->lock);
+	if (container->ictx) {
+		rc = vfio_backend_bind_group(vgroup, container->ictx);
+		if (rc) {
+			mutex_unlock(&container->lock);
+			goto err_free;
+		}
+	}
+	list_add_tail(&vgroup->next, &container->groups);
+	mutex_unlock(&container->lock);
+
+	/* A type1 container's devices all translate through its IOAS. */
+	if (container->type1) {
+		list_for_each_entry(vdev, &vgroup->devices, next) {
+			rc = iommufd_vfio_compat_attach(container->ictx,
+							vdev->idev);
+			if (rc)
+				goto err_unlist;
+		}
+	}
+	return 0;
+
+err_unlist:
+	mutex_lock(&container->lock);
+	list_del(&vgroup->next);
+	mutex_unlock(&container->lock);
+	vfio_backend_unbind_group(vgroup);
+err_free:
+	free_group(vgroup);
+	return rc;
+}
+
+static void vfio_backend_detach_group(void *data, struct iommu_group *group)
+{
+	struct vfio_backend_container *container = data;
+	struct vfio_backend_group *vgroup, *found = NULL;
+
+	mutex_lock(&container->lock);
+	list_for_each_entry(vgroup, &container->groups, next) {
+		if (vgroup->group == group) {
+			found = vgroup;
+			list_del(&vgroup->next);
+			break;
+		}
+	}
+	mutex_unlock(&container->lock);
+	if (WARN_ON(!found))
+		return;
+	vfio_backend_unbind_group(found);
+	WARN_ON(found->domain);
+	free_group(found);
+}
+
+static struct iommu_domain *vfio_backend_group_domain(void *data,
+						      struct iommu_group *group)
+{
+	struct vfio_backend_container *container = data;
+	struct iommu_domain *domain = ERR_PTR(-ENODEV);
+	struct vfio_backend_group *vgroup;
+
+	mutex_lock(&container->lock);
+	list_for_each_entry(vgroup, &container->groups, next)
+		if (vgroup->group == group && vgroup->domain)
+			domain = vgroup->domain;
+	mutex_unlock(&container->lock);
+	return domain;
+}
+
+static long vfio_backend_check_extension(struct vfio_backend_container *container,
+					 unsigned long ext)
+{
+	if (ext == VFIO_IOMMUFD_DKMS_IOMMU)
+		return !container || !container->type1;
+	if (!vfio_backend_type1 || (container && !container->type1))
+		return 0;
+	return iommufd_vfio_compat_check_extension(ext);
+}
+
+static long vfio_backend_link(struct vfio_backend_container *container,
+			      void __user *uarg)
+{
+	struct iommufd_dkms_vfio_link cmd;
+	struct vfio_backend_group *vgroup;
+	struct iommufd_ctx *ictx;
+	struct file *file;
+	int rc;
+
+	rc = copy_struct_from_user(&cmd, sizeof(cmd), uarg,
+				   offsetofend(struct iommufd_dkms_vfio_link,
+					       __reserved));
+	if (rc)
+		return rc;
+	if (cmd.flags || cmd.__reserved)
+		return -EOPNOTSUPP;
+	if (container->type1)
+		return -EINVAL;
+
+	file = fget(cmd.iommufd);
+	if (!file)
+		return -EBADF;
+	ictx = iommufd_ctx_from_file(file);
+	fput(file);
+	if (IS_ERR(ictx))
+		return PTR_ERR(ictx);
+
+	mutex_lock(&container->lock);
+	if (container->ictx) {
+		rc = -EBUSY;
+		goto err_unlock;
+	}
+	list_for_each_entry(vgroup, &container->groups, next) {
+		rc = vfio_backend_bind_group(vgroup, ictx);
+		if (rc)
+			goto err_unbind;
+	}
+	container->ictx = ictx;
+	mutex_unlock(&container->lock);
+	return 0;
+
+err_unbind:
+	list_for_each_entry_continue_reverse(vgroup, &container->groups, next)
+		vfio_backend_unbind_group(vgroup);
+err_unlock:
+	mutex_unlock(&container->lock);
+	iommufd_ctx_put(ictx);
+	return rc;
+}
+
+static long vfio_backend_list_devices(struct vfio_backend_container *container,
+				      void __user *uarg)
+{
+	struct iommufd_dkms_vfio_device __user *uentries;
+	struct iommufd_dkms_vfio_devices cmd;
+	struct vfio_backend_group *vgroup;
+	struct vfio_backend_device *vdev;
+	u32 room, n = 0;
+	int rc;
+
+	rc = copy_struct_from_user(&cmd, sizeof(cmd), uarg,
+				   offsetofend(struct iommufd_dkms_vfio_devices,
+					       devices));
+	if (rc)
+		return rc;
+	room = cmd.num_devices;
+	uentries = u64_to_user_ptr(cmd.devices);
+
+	mutex_lock(&container->lock);
+	if (!container->ictx || container->type1) {
+		rc = -ENODEV;
+		goto out_unlock;
+	}
+	list_for_each_entry(vgroup, &container->groups, next) {
+		list_for_each_entry(vdev, &vgroup->devices, next) {
+			struct iommufd_dkms_vfio_device entry = {
+				.dev_id = vdev->idev->obj.id,
+			};
+
+			strscpy(entry.name, dev_name(vdev->dev),
+				sizeof(entry.name));
+			if (n < room &&
+			    copy_to_user(&uentries[n], &entry, sizeof(entry))) {
+				rc = -EFAULT;
+				goto out_unlock;
+			}
+			n++;
+		}
+	}
+out_unlock:
+	mutex_unlock(&container->lock);
+	if (rc)
+		return rc;
+	if (put_user(n, &((struct iommufd_dkms_vfio_devices __user *)uarg)
+				 ->num_devices))
+		return -EFAULT;
+	return n > room ? -EMSGSIZE : 0;
+}
+
+static long vfio_backend_ioctl(void *data, unsigned int cmd, unsigned long arg)
+{
+	struct vfio_backend_container *container = data;
+	void __user *uarg = (void __user *)arg;
+
+	if (cmd == VFIO_CHECK_EXTENSION)
+		return vfio_backend_check_extension(container, arg);
+	/* VFIO asks unopened backends about extensions only. */
+	if (!container)
+		return -EINVAL;
+
+	switch (cmd) {
+	case IOMMUFD_DKMS_VFIO_LINK:
+		return vfio_backend_link(container, uarg);
+	case IOMMUFD_DKMS_VFIO_DEVICES:
+		return vfio_backend_list_devices(container, uarg);
+	}
+	if (container->type1)
+		return iommufd_vfio_compat_ioctl(container->ictx, cmd, arg);
+	return -ENOTTY;
+}
+
+#ifdef IOMMUFD_VFIO_HAS_NOTIFY
+static void vfio_backend_notify(void *data, enum vfio_iommu_notify_type event)
+{
+	/* Nothing is pending on close: pins belong to the iommufd. */
+}
+#endif
+
+static const struct vfio_iommu_driver_ops vfio_backend_ops = {
+	.name = "iommufd-dkms",
+	.owner = THIS_MODULE,
+	.open = vfio_backend_open,
+	.release = vfio_backend_release,
+	.ioctl = vfio_backend_ioctl,
+	.attach_group = vfio_backend_attach_group,
+	.detach_group = vfio_backend_detach_group,
+	.group_iommu_domain = vfio_backend_group_domain,
+#ifdef IOMMUFD_VFIO_HAS_NOTIFY
+	.notify = vfio_backend_notify,
+#endif
+};
+
+static int __init vfio_backend_init(void)
+{
+	return vfio_register_iommu_driver(&vfio_backend_ops);
+}
+
+static void __exit vfio_backend_exit(void)
+{
+	vfio_unregister_iommu_driver(&vfio_backend_ops);
+}
+
+#else /* !IOMMUFD_VFIO_LAYOUT_CHECKED */
+
+static int __init vfio_backend_init(void)
+{
+	pr_err("iommufd_vfio: VFIO's backend interface was not checked for this kernel; not loading\n");
+	return -ENODEV;
+}
+
+static void __exit vfio_backend_exit(void)
+{
+}
+
+#endif /* IOMMUFD_VFIO_LAYOUT_CHECKED */
+
+module_init(vfio_backend_init);
+module_exit(vfio_backend_exit);
+
+MODULE_DESCRIPTION("iommufd-dkms: a VFIO IOMMU backend that puts VFIO devices' DMA under iommufd");
+MODULE_LICENSE("GPL");
+IOMMUFD_IMPORT_NS();
+#ifdef HAVE_EXPORT_IOMMU_GROUP_REPLACE_DOMAIN
+/* iommu_group_replace_domain() is exported for iommufd's use only. */
+IOMMUFD_IMPORT_KERNEL_NS();
+#endif

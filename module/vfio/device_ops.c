@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The hardware side of a VFIO device's DMA: domains from the kernel's
+ * IOMMU API for the device, attached to its whole IOMMU group.
+ */
+#include <linux/err.h>
+#include <linux/iommu.h>
+#include <linux/slab.h>
+
+#include "vfio_backend.h"
+
+static struct vfio_backend_device *to_vdev(struct iommufd_device *idev)
+{
+	return idev->priv;
+}
+
+static struct iommu_domain *
+vfio_backend_domain_alloc_paging(struct iommufd_device *idev, u32 flags)
+{
+	struct iommu_domain *domain;
+
+	if (flags)
+		return ERR_PTR(-EOPNOTSUPP);
+	domain = iommu_paging_domain_alloc(to_vdev(idev)->dev);
+	if (IS_ERR(domain))
+		return domain;
+	/*
+	 * Every mapping is IOMMU_CACHE; where the IOMMU can also stop the
+	 * device from using no-snoop (Intel with snoop control), make it, so
+	 * that coherency does not depend on the device behaving.
+	 */
+	if (domain->ops->enforce_cache_coherency &&
+	    iommufd_dev_can_enforce_coherency(to_vdev(idev)->dev))
+		domain->ops->enforce_cache_coherency(domain);
+	return domain;
+}
+
+static void vfio_backend_domain_free(struct iommu_domain *domain)
+{
+	iommu_domain_free(domain);
+}
+
+/* Point the group at @domain; with 6.12's replace, DMA is never blocked. */
+static int vfio_backend_group_set_domain(struct vfio_backend_group *vgroup,
+					 struct iommu_domain *domain)
+{
+	struct iommu_domain *old = vgroup->domain;
+#ifndef HAVE_EXPORT_IOMMU_GROUP_REPLACE_DOMAIN
+	int rc;
+#endif
+
+	if (!old)
+		return iommu_attach_group(domain, vgroup->group);
+#ifdef HAVE_EXPORT_IOMMU_GROUP_REPLACE_DOMAIN
+	return iommu_group_replace_domain(vgroup->group, domain);
+#else
+	iommu_detach_group(old, vgroup->group);
+	rc = iommu_attach_group(domain, vgroup->group);
+	if (rc && iommu_attach_group(old, vgroup->group))
+		/* Neither works: the group stays blocked, no longer ours. */
+		vgroup->domain = NULL;
+	return rc;
+#endif
+}
+
+static int vfio_backend_attach(struct iommufd_device *idev,
+			       struct iommu_domain *domain)
+{
+	struct vfio_backend_device *vdev = to_vdev(idev);
+	struct vfio_backend_group *vgroup = vdev->vgroup;
+	struct vfio_backend_container *container = vgroup->container;
+	int rc = 0;
+
+	mutex_lock(&container->lock);
+	if (vgroup->domain == domain) {
+		if (!vdev->attached) {
+			vdev->attached = true;
+			vgroup->nattached++;
+		}
+		goto out_unlock;
+	}
+	/* One group, one domain: the others must move together. */
+	if (vgroup->nattached > (vdev->attached ? 1 : 0)) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	rc = vfio_backend_group_set_domain(vgroup, domain);
+	if (rc)
+		goto out_unlock;
+	vgroup->domain = domain;
+	if (!vdev->attached) {
+		vdev->attached = true;
+		vgroup->nattached++;
+	}
+out_unlock:
+	mutex_unlock(&container->lock);
+	return rc;
+}
+
+static void vfio_backend_detach(struct iommufd_device *idev)
+{
+	struct vfio_backend_device *vdev = to_vdev(idev);
+	struct vfio_backend_group *vgroup = vdev->vgroup;
+
+	mutex_lock(&vgroup->container->lock);
+	if (vdev->attached) {
+		vdev->attached = false;
+		/* The last device out blocks the group's DMA again. */
+		if (!--vgroup->nattached && vgroup->domain) {
+			iommu_detach_group(vgroup->domain, vgroup->group);
+			vgroup->domain = NULL;
+		}
+	}
+	mutex_unlock(&vgroup->container->lock);
+}
+
+/*
+ * The group's reserved regions (the x86 MSI window among them) must never
+ * be handed out as IOVA.  Relaxable direct mappings (RMRRs of USB or
+ * graphics devices) are not a hard constraint, as upstream decided.
+ */
+static int vfio_backend_reserve_regions(struct iommufd_device *idev,
+					struct io_pagetable *iopt, void *owner)
+{
+	struct iommu_resv_region *resv, *tmp;
+	LIST_HEAD(regions);
+	int rc;
+
+	rc = iommu_get_group_resv_regions(to_vdev(idev)->vgroup->group,
+					  &regions);
+	if (rc)
+		return rc;
+	list_for_each_entry(resv, &regions, list) {
+		if (resv->type == IOMMU_RESV_DIRECT_RELAXABLE)
+			continue;
+		rc = iopt_reserve_range(iopt, resv->start,
+					resv->start + resv->length - 1, owner);
+		if (rc)
+			break;
+	}
+	if (rc)
+		iopt_remove_reserved_iova(iopt, owner);
+	list_for_each_entry_safe(resv, tmp, &regions, list)
+		kfree(resv);
+	return rc;
+}
+
+const struct iommufd_device_ops vfio_backend_device_ops = {
+	.domain_alloc_paging = vfio_backend_domain_alloc_paging,
+	.domain_free = vfio_backend_domain_free,
+	.attach = vfio_backend_attach,
+	.detach = vfio_backend_detach,
+	.reserve_regions = vfio_backend_reserve_regions,
+};
+
+static int check_device(struct device *dev, void *data)
+{
+	/*
+	 * There are no cache maintenance ioctls, so a device whose DMA the
+	 * IOMMU cannot keep coherent would see stale memory.
+	 */
+	if (!device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY)) {
+		dev_warn(dev, "iommufd_vfio: DMA cannot be made cache coherent; refused\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* May this group's devices be handed to user space through us? */
+int vfio_backend_check_group(struct iommu_group *group)
+{
+	int rc;
+
+	rc = iommu_group_for_each_dev(group, NULL, check_device);
+	if (rc)
+		return rc;
+	if (!iommu_group_has_isolated_msi(group) &&
+	    !vfio_backend_allow_unsafe_interrupts) {
+		pr_warn("iommufd_vfio: IOMMU group %d has no MSI isolation; refused (see the allow_unsafe_interrupts parameter)\n",
+			iommu_group_id(group));
+		return -EPERM;
+	}
+	return 0;
+}

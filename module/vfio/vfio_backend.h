@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * iommufd_vfio: iommufd-dkms as a VFIO IOMMU backend.
+ *
+ * VFIO keeps the device (BARs, interrupts, reset) and its group's DMA
+ * ownership; this module receives the container's groups through VFIO's
+ * backend interface and makes each device an iommufd device object whose
+ * DMA goes through real IOMMU domains (the kernel's IOMMU API).
+ *
+ * Lock order: idev->lock (core) before container->lock.  VFIO calls
+ * attach_group/detach_group with its container lock held; nothing here
+ * calls back into VFIO.
+ */
+#ifndef IOMMUFD_VFIO_BACKEND_H
+#define IOMMUFD_VFIO_BACKEND_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+
+#include "../iommufd_private.h"
+
+struct vfio_backend_group;
+
+/**
+ * struct vfio_backend_container - the state behind one VFIO container
+ * @lock: protects everything below and the groups' attachment state
+ * @groups: struct vfio_backend_group
+ * @ictx: the iommufd its devices belong to (the user's after
+ *        IOMMUFD_DKMS_VFIO_LINK, our own in type1 mode); NULL before
+ * @type1: serving the VFIO type1 ABI through @ictx's compat IOAS
+ */
+struct vfio_backend_container {
+	struct mutex lock;
+	struct list_head groups;
+	struct iommufd_ctx *ictx;
+	bool type1;
+};
+
+/**
+ * struct vfio_backend_group - an IOMMU group of the container
+ * @next: in container->groups
+ * @container: the container
+ * @group: the IOMMU group (VFIO holds its DMA ownership)
+ * @devices: struct vfio_backend_device
+ * @domain: the domain the group is attached to, NULL when blocked
+ * @nattached: devices of the group attached to @domain
+ */
+struct vfio_backend_group {
+	struct list_head next;
+	struct vfio_backend_container *container;
+	struct iommu_group *group;
+	struct list_head devices;
+	struct iommu_domain *domain;
+	unsigned int nattached;
+};
+
+/**
+ * struct vfio_backend_device - one device of a group
+ * @next: in group->devices
+ * @vgroup: its group
+ * @dev: the device
+ * @idev: its iommufd object, NULL while the container is not linked
+ * @attached: counted in vgroup->nattached
+ */
+struct vfio_backend_device {
+	struct list_head next;
+	struct vfio_backend_group *vgroup;
+	struct device *dev;
+	struct iommufd_device *idev;
+	bool attached;
+};
+
+extern const struct iommufd_device_ops vfio_backend_device_ops;
+extern bool vfio_backend_allow_unsafe_interrupts;
+
+int vfio_backend_check_group(struct iommu_group *group);
+
+#endif /* IOMMUFD_VFIO_BACKEND_H */

@@ -8,6 +8,7 @@
 #include <linux/file.h>
 #include <linux/iommu.h>
 #include <linux/sched/mm.h>
+#include <linux/hugetlb.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <uapi/linux/iommufd.h>
@@ -263,9 +264,12 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 		rc = -EBADF;
 		goto out_put;
 	}
-	/* Only memfd (shmem) memory can be held without a process's mm. */
-	if (!shmem_mapping(file->f_mapping)) {
-		rc = -EINVAL;
+	/*
+	 * Only memfd memory can be held without a process's mm; a memfd
+	 * kind this kernel gives us no way to hold is known but unsupported.
+	 */
+	if (!iopt_file_is_pinnable(file)) {
+		rc = is_file_hugepages(file) ? -EOPNOTSUPP : -EINVAL;
 		goto out_fput;
 	}
 
@@ -421,10 +425,7 @@ static int iommufd_ioas_option(struct iommufd_ucmd *ucmd)
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 
-	if (cmd->option_id == IOMMU_OPTION_HUGE_PAGES)
-		rc = iommufd_ioas_option_huge_pages(cmd, ioas);
-	else
-		rc = -EOPNOTSUPP;
+	rc = iommufd_ioas_option_huge_pages(cmd, ioas);
 	iommufd_put_object(ucmd->ictx, &ioas->obj);
 	return rc;
 }
@@ -437,10 +438,16 @@ int iommufd_option(struct iommufd_ucmd *ucmd)
 	if (cmd->__reserved)
 		return -EOPNOTSUPP;
 
-	if (cmd->option_id == IOMMU_OPTION_RLIMIT_MODE)
+	switch (cmd->option_id) {
+	case IOMMU_OPTION_RLIMIT_MODE:
 		rc = iommufd_option_rlimit_mode(cmd, ucmd->ictx);
-	else
+		break;
+	case IOMMU_OPTION_HUGE_PAGES:
 		rc = iommufd_ioas_option(ucmd);
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
 	if (rc)
 		return rc;
 	/* Only a GET has something to say; a SET returns val64 unchanged. */

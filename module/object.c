@@ -117,8 +117,8 @@ struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
 void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 {
 	/*
-	 * users first: a destroy that sees shortterm_users reach zero must
-	 * also see this ioctl gone from users.
+	 * users first, as upstream does: a destroy that finds users at one
+	 * may then only have to wait for this shortterm_users to follow.
 	 */
 	refcount_dec(&obj->users);
 	if (refcount_dec_and_test(&obj->shortterm_users))
@@ -132,61 +132,64 @@ static void iommufd_object_free(struct iommufd_object *obj)
 }
 
 /*
- * Take object @id out of the registry and destroy it.  Fails with ENOENT if
- * there is no such object and EBUSY if another object depends on it.
- * In-flight ioctls using it are waited for: they hold it only briefly.
+ * Drop the registry's bias on @obj->shortterm_users and wait until no
+ * ioctl holds it.  Lookups take shortterm_users with inc_not_zero, so once
+ * it is zero none can start.
  */
-int iommufd_object_remove(struct iommufd_ctx *ictx, u32 id)
+static void iommufd_object_drain_shortterm(struct iommufd_ctx *ictx,
+					   struct iommufd_object *obj)
 {
-	XA_STATE(xas, &ictx->objects, id);
-	struct iommufd_object *obj;
-	int rc = 0;
-
-	xa_lock(&ictx->objects);
-	obj = xas_load(&xas);
-	if (!obj || xa_is_zero(obj)) {
-		rc = -ENOENT;
-		goto out_unlock;
-	}
-	/*
-	 * users - shortterm_users counts the dependent objects (each side
-	 * also holds one for the registry and one per in-flight ioctl).
-	 * Refuse early so that a busy object never disappears from lookups.
-	 */
-	if (refcount_read(&obj->users) > refcount_read(&obj->shortterm_users)) {
-		rc = -EBUSY;
-		goto out_unlock;
-	}
-	/*
-	 * Hide the object from new lookups but keep its id reserved, so a
-	 * destroy that turns out to be refused can put it back.
-	 */
-	xas_store(&xas, XA_ZERO_ENTRY);
-	xa_unlock(&ictx->objects);
-
-	/* Drop the registry's bias, then let in-flight ioctls finish. */
 	if (!refcount_dec_and_test(&obj->shortterm_users))
 		wait_event(ictx->destroy_wait,
 			   refcount_read(&obj->shortterm_users) == 0);
+}
+
+/*
+ * Take object @id out of the registry and destroy it.  ENOENT if there is
+ * no such object; EBUSY if anything else holds it, another object that
+ * depends on it or an ioctl using it right now, as upstream answers.
+ * With @drain_first (the kernel destroying an object it owned) running
+ * ioctls are waited for instead of refused.
+ */
+static int iommufd_object_remove_id(struct iommufd_ctx *ictx, u32 id,
+				    struct iommufd_object *owned)
+{
+	XA_STATE(xas, &ictx->objects, id);
+	struct iommufd_object *obj;
+	int rc;
+
+	if (owned)
+		iommufd_object_drain_shortterm(ictx, owned);
 
 	xa_lock(&ictx->objects);
-	xas_reset(&xas);
-	/* One of those ioctls may have made another object depend on it. */
+	obj = xas_load(&xas);
+	if (!obj || xa_is_zero(obj) || (owned && obj != owned)) {
+		rc = -ENOENT;
+		goto err_unlock;
+	}
 	if (!refcount_dec_if_one(&obj->users)) {
-		refcount_set(&obj->shortterm_users, 1);
-		xas_store(&xas, obj);
 		rc = -EBUSY;
-		goto out_unlock;
+		goto err_unlock;
 	}
 	xas_store(&xas, NULL);
 	xa_unlock(&ictx->objects);
 
+	/* users is zero: only puts of finishing ioctls can be in flight. */
+	if (!owned)
+		iommufd_object_drain_shortterm(ictx, obj);
 	iommufd_object_free(obj);
 	return 0;
 
-out_unlock:
+err_unlock:
+	if (owned)
+		refcount_set(&owned->shortterm_users, 1);
 	xa_unlock(&ictx->objects);
 	return rc;
+}
+
+int iommufd_object_remove(struct iommufd_ctx *ictx, u32 id)
+{
+	return iommufd_object_remove_id(ictx, id, NULL);
 }
 
 /*
@@ -198,7 +201,7 @@ out_unlock:
 void iommufd_object_destroy_owned(struct iommufd_ctx *ictx,
 				  struct iommufd_object *obj)
 {
-	int rc = iommufd_object_remove(ictx, obj->id);
+	int rc = iommufd_object_remove_id(ictx, obj->id, obj);
 
 	WARN_ON(rc && rc != -ENOENT);
 }

@@ -21,6 +21,7 @@
  */
 #include <linux/file.h>
 #include <linux/highmem.h>
+#include <linux/hugetlb.h>
 #include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -228,11 +229,58 @@ static int pin_user_window(struct iopt_pages *pages, unsigned long index,
 }
 
 /*
- * Memory of a memfd (shmem) file is held through page-cache references
- * rather than GUP pins: it needs no mm, so it survives the mapper's exit and
- * can be charged to another process (IOAS_CHANGE_PROCESS), and both
- * supported kernels offer the same call for it.
+ * Memory of a memfd is held through page references rather than GUP pins:
+ * it needs no mm, so it survives the mapper's exit and can be charged to
+ * another process (IOAS_CHANGE_PROCESS), and one release path serves both
+ * ways of getting it.  Where the kernel offers memfd_pin_folios() (6.11)
+ * shmem and hugetlbfs memfds both work: each folio's pin is turned into
+ * one reference per page we keep.  Elsewhere only shmem is reachable.
  */
+#ifdef HAVE_EXPORT_MEMFD_PIN_FOLIOS
+static int pin_file_window(struct iopt_pages *pages, unsigned long index,
+			   unsigned long npages, struct page **upages)
+{
+	loff_t start = pages->file_start + index * PAGE_SIZE;
+	loff_t end = start + npages * PAGE_SIZE - 1;
+	struct folio **folios;
+	unsigned long done = 0;
+	int rc = 0;
+
+	folios = kmalloc_array(npages, sizeof(*folios), GFP_KERNEL);
+	if (!folios)
+		return -ENOMEM;
+	while (done < npages) {
+		pgoff_t offset;
+		long nfolios, i;
+
+		nfolios = memfd_pin_folios(pages->file,
+					   start + done * PAGE_SIZE, end,
+					   folios, npages - done, &offset);
+		if (nfolios <= 0) {
+			rc = nfolios ?: -EFAULT;
+			break;
+		}
+		for (i = 0; i != nfolios; i++) {
+			unsigned long first = i ? 0 : offset / PAGE_SIZE;
+			unsigned long p;
+
+			for (p = first; p < folio_nr_pages(folios[i]) &&
+					done < npages;
+			     p++) {
+				upages[done] = folio_page(folios[i], p);
+				get_page(upages[done]);
+				done++;
+			}
+			unpin_folio(folios[i]);
+		}
+	}
+	kfree(folios);
+	if (rc)
+		while (done--)
+			put_page(upages[done]);
+	return rc;
+}
+#else
 static int pin_file_window(struct iopt_pages *pages, unsigned long index,
 			   unsigned long npages, struct page **upages)
 {
@@ -253,6 +301,19 @@ static int pin_file_window(struct iopt_pages *pages, unsigned long index,
 		upages[i] = page;
 	}
 	return 0;
+}
+#endif
+
+/* Can pin_file_window() hold this file's memory? */
+bool iopt_file_is_pinnable(struct file *file)
+{
+	if (shmem_mapping(file->f_mapping))
+		return true;
+#ifdef HAVE_EXPORT_MEMFD_PIN_FOLIOS
+	return is_file_hugepages(file);
+#else
+	return false;
+#endif
 }
 
 static void unpin_file_pages(struct page *page, unsigned long npages,
@@ -693,12 +754,11 @@ struct iopt_pages *iopt_alloc_user_pages(void __user *uptr,
 	struct iopt_pages *pages;
 	unsigned long end;
 
+	/* The memory itself is checked when it is pinned, as upstream does. */
 	if (!length)
 		return ERR_PTR(-EINVAL);
 	if (check_add_overflow((uintptr_t)uptr, length, &end))
 		return ERR_PTR(-EOVERFLOW);
-	if (!access_ok(uptr, length))
-		return ERR_PTR(-EFAULT);
 
 	pages = iopt_pages_alloc(DIV_ROUND_UP(end - start, PAGE_SIZE),
 				 writable, per_process);

@@ -491,9 +491,10 @@ static int test_add_reserved(struct iommufd_ucmd *ucmd, u32 ioas_id,
 	u64 last;
 	int rc;
 
-	if (!length || check_add_overflow(start, length - 1, &last) ||
-	    last > ULONG_MAX)
+	if (!length)
 		return -EINVAL;
+	if (check_add_overflow(start, length - 1, &last) || last > ULONG_MAX)
+		return -EOVERFLOW;
 
 	ioas = iommufd_get_ioas(ucmd->ictx, ioas_id);
 	if (IS_ERR(ioas))

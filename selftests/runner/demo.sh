@@ -20,7 +20,7 @@ mkdir -p "$build/root/demo"
 echo "demo: building iommufd through DKMS for $kver"
 ko=$("$top/scripts/dkms-install.sh" "$kver" 2>"$build/dkms.log" | tr '\n' ' ')
 gcc -O2 -Wall -Wextra -Werror -o "$build/kmodctl" "$here/kmodctl.c" -lkmod
-gcc -static -O2 -Wall -Wextra -Werror -I"$top/uapi" \
+gcc -static -O2 -Wall -Wextra -Werror -I"$top/uapi" -I"$top/selftests/lib" \
 	-o "$build/root/demo/run-demo" "$top/selftests/demo/vmm-demo.c"
 mkdir -p "$build/root/tests"
 KMODCTL=$build/kmodctl "$here/mkinitramfs.sh" "$kver" "$build/initramfs.cpio" \

@@ -94,9 +94,15 @@ run_suite() {
 case "$mode" in
 demo)
 	load_module
+	kmodctl load vfio_pci >/dev/null 2>&1
+	kmodctl load iommufd_vfio >/dev/null 2>&1
+	guest_check $? "iommufd_vfio_loads"
 	echo "# runner: suite demo" >"$out"
 	/demo/run-demo >"$out" 2>&1
 	guest_check $? "demo_runs"
+	dmesg | grep -E 'DMAR: \[DMA Write|IO_PAGE_FAULT' | tail -n 2 |
+		sed 's/^/demo:   kernel log: /' >"$out"
+	kmodctl unload iommufd_vfio >/dev/null 2>&1
 	unload_module
 	;;
 bench)

@@ -42,6 +42,6 @@ timeout --foreground -k 10 "$limit" \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" -append "$cmdline" \
 	-display none -no-reboot -monitor none \
 	-serial "file:$logdir/console.log" -serial "file:$logdir/results.log" \
-	</dev/null || true
+	</dev/null 2>"$logdir/qemu.log" || true
 
 grep -q '^# runner: end' "$logdir/results.log"

@@ -6,7 +6,8 @@
 #                           the running one); W=1 for extra warnings
 #   make check              the full test suite in QEMU guests booting the
 #                           Debian 6.1 and 6.12 kernels (installs what it needs)
-#   make demo               boot a guest, load the module, use /dev/iommu
+#   make demo               boot a guest, load the module, make a device DMA
+#   make bench              map/unmap throughput against VFIO type1
 #   make install            install through DKMS for the running kernel
 #   make dist-src DESTDIR=  copy the DKMS source package to DESTDIR
 #   make clean
@@ -24,6 +25,9 @@ check:
 
 demo:
 	bash selftests/runner/demo.sh
+
+bench:
+	bash selftests/runner/bench.sh
 
 # What DKMS needs to build the module, and nothing else.
 DIST_FILES := dkms.conf LICENSE \
@@ -47,4 +51,4 @@ clean:
 	-$(MAKE) -C module clean KVER=$(KVER)
 	rm -rf selftests/build
 
-.PHONY: all module check demo dist-src install clean
+.PHONY: all module check demo bench dist-src install clean

@@ -28,7 +28,7 @@ MODULE_PARM_DESC(allow_unsafe_interrupts,
 		 "Accept devices whose MSIs the platform cannot isolate (a device could then raise arbitrary interrupts; default: off)");
 
 static bool vfio_backend_type1;
-module_param_named(type1, vfio_backend_type1, bool, 0444);
+module_param_named(type1, vfio_backend_type1, bool, 0644);
 MODULE_PARM_DESC(type1,
 		 "Also serve VFIO_TYPE1v2_IOMMU/VFIO_TYPE1_IOMMU containers (VFIO type1 compatibility, per-process locked memory accounting; default: off)");
 

@@ -88,12 +88,13 @@ static inline int sysfs_write(const char *path, const char *text)
 	return n == (ssize_t)strlen(text) ? 0 : -EIO;
 }
 
-/* Find the edu device; its PCI address goes to @bdf. */
-static inline int edu_find(char *bdf, size_t len)
+/* Find the @nth (from 0) edu device; its PCI address goes to @bdf. */
+static inline int edu_find_nth(char *bdf, size_t len, int nth)
 {
 	DIR *dir = opendir("/sys/bus/pci/devices");
+	char found[8][64];
 	struct dirent *de;
-	int rc = -ENODEV;
+	int n = 0, i, j;
 
 	if (!dir)
 		return -errno;
@@ -111,15 +112,32 @@ static inline int edu_find(char *bdf, size_t len)
 			 de->d_name);
 		if (sysfs_read_hex(path, &device) || device != EDU_DEVICE)
 			continue;
-		if (strlen(de->d_name) >= len)
+		if (strlen(de->d_name) >= len || n == 8)
 			continue;
-		memcpy(bdf, de->d_name, strlen(de->d_name) + 1);
-		rc = 0;
-		break;
+		memcpy(found[n++], de->d_name, strlen(de->d_name) + 1);
 	}
 	closedir(dir);
-	return rc;
+	if (nth >= n)
+		return -ENODEV;
+	/* readdir() has no order: sort by PCI address. */
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (strcmp(found[j], found[i]) < 0) {
+				char tmp[64];
+
+				memcpy(tmp, found[i], sizeof(tmp));
+				memcpy(found[i], found[j], sizeof(tmp));
+				memcpy(found[j], tmp, sizeof(tmp));
+			}
+	memcpy(bdf, found[nth], strlen(found[nth]) + 1);
+	return 0;
 }
+
+static inline int edu_find(char *bdf, size_t len)
+{
+	return edu_find_nth(bdf, len, 0);
+}
+
 
 /* Bind @bdf to vfio-pci (already loaded) and learn its IOMMU group. */
 static inline int edu_bind_vfio(const char *bdf, int *group_nr)
@@ -144,6 +162,32 @@ static inline int edu_bind_vfio(const char *bdf, int *group_nr)
 		return edu_err("iommu_group");
 	link[n] = 0;
 	*group_nr = atoi(strrchr(link, '/') + 1);
+	return 0;
+}
+
+/*
+ * Open the group of the @nth edu device into an existing container (one
+ * whose IOMMU is already set): a second device for the same VMM.
+ */
+static inline int edu_open_second(struct edu *edu, int container_fd, int nth)
+{
+	char path[64];
+	int rc;
+
+	memset(edu, 0, sizeof(*edu));
+	edu->container_fd = edu->group_fd = edu->device_fd = -1;
+	rc = edu_find_nth(edu->bdf, sizeof(edu->bdf), nth);
+	if (rc)
+		return rc;
+	rc = edu_bind_vfio(edu->bdf, &edu->group_nr);
+	if (rc)
+		return rc;
+	snprintf(path, sizeof(path), "/dev/vfio/%d", edu->group_nr);
+	edu->group_fd = open(path, O_RDWR);
+	if (edu->group_fd < 0)
+		return edu_err("open the second group");
+	if (ioctl(edu->group_fd, VFIO_GROUP_SET_CONTAINER, &container_fd))
+		return edu_err("VFIO_GROUP_SET_CONTAINER (second group)");
 	return 0;
 }
 

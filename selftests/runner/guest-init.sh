@@ -107,11 +107,13 @@ demo)
 	;;
 bench)
 	load_module selftest=1
-	for b in /bench/*; do
-		echo "# runner: bench $(basename "$b")" >"$out"
-		"$b" >"$out" 2>&1
-		guest_check $? "bench_$(basename "$b")_completes"
-	done
+	kmodctl load vfio_pci >/dev/null 2>&1
+	kmodctl load iommufd_vfio >/dev/null 2>&1
+	guest_check $? "iommufd_vfio_loads"
+	echo "# runner: bench" >"$out"
+	/bench/run >"$out" 2>&1
+	guest_check $? "bench_completes"
+	kmodctl unload iommufd_vfio >/dev/null 2>&1
 	unload_module
 	;;
 *)

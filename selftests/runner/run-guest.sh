@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Boot one Debian kernel in QEMU (q35, TCG, 2 vCPUs) with an emulated IOMMU
-# and the edu DMA device, and collect what the guest reports.
+# and two edu DMA devices (two IOMMU groups: a VMM with two devices), and
+# collect what the guest reports.
 #
 # Usage: run-guest.sh KVER IOMMU INITRD LOGDIR [MODE [SUITES]]
 #   IOMMU   intel | amd
@@ -38,7 +39,7 @@ timeout --foreground -k 10 "$limit" \
 	qemu-system-x86_64 \
 	-M q35,kernel-irqchip=split -accel tcg,thread=multi \
 	-cpu max -smp 2 -m "$mem" \
-	-device "$iommu_dev" -device edu \
+	-device "$iommu_dev" -device edu -device edu \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" -append "$cmdline" \
 	-display none -no-reboot -monitor none \
 	-serial "file:$logdir/console.log" -serial "file:$logdir/results.log" \

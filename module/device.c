@@ -6,6 +6,8 @@
  */
 #include <linux/err.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/iommufd.h>
 #include <uapi/linux/iommufd_dkms.h>
 
 #include "iommufd_private.h"
@@ -257,4 +259,51 @@ int iommufd_dkms_device_detach(struct iommufd_ucmd *ucmd)
 	iommufd_device_detach(idev);
 	iommufd_put_object(ucmd->ictx, &idev->obj);
 	return 0;
+}
+
+int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hw_info *cmd = ucmd->cmd;
+	void __user *udata = u64_to_user_ptr(cmd->data_uptr);
+	struct iommufd_hw_report report = {};
+	struct iommufd_device *idev;
+	u32 copy_len;
+	int rc;
+
+	if ((cmd->flags & ~IOMMU_HW_INFO_FLAG_INPUT_TYPE) ||
+	    cmd->__reserved[0] || cmd->__reserved[1] || cmd->__reserved[2])
+		return -EOPNOTSUPP;
+
+	idev = iommufd_get_device(ucmd, cmd->dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	rc = idev->ops->hw_info(idev, &report);
+	if (rc)
+		goto out_put;
+	/* A caller asking for a format the IOMMU does not speak. */
+	if ((cmd->flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE) &&
+	    cmd->in_data_type != IOMMU_HW_INFO_TYPE_DEFAULT &&
+	    cmd->in_data_type != report.type) {
+		rc = -EOPNOTSUPP;
+		goto out_free;
+	}
+
+	copy_len = min(cmd->data_len, report.length);
+	if (copy_to_user(udata, report.data, copy_len) ||
+	    (copy_len < cmd->data_len &&
+	     clear_user(udata + copy_len, cmd->data_len - copy_len))) {
+		rc = -EFAULT;
+		goto out_free;
+	}
+	/* The full length: user space learns what a larger buffer gets. */
+	cmd->data_len = report.length;
+	cmd->out_data_type = report.type;
+	cmd->out_capabilities = report.capabilities;
+	cmd->out_max_pasid_log2 = report.max_pasid_log2;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+out_free:
+	kfree(report.data);
+out_put:
+	iommufd_put_object(ucmd->ictx, &idev->obj);
+	return rc;
 }

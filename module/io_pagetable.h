@@ -291,6 +291,7 @@ struct iopt_pages *iopt_alloc_file_pages(struct file *file, loff_t start,
 					 bool per_process);
 void iopt_release_pages(struct kref *kref);
 bool iopt_file_is_pinnable(struct file *file);
+bool iopt_file_is_hugetlbfs(struct file *file);
 static inline void iopt_put_pages(struct iopt_pages *pages)
 {
 	kref_put(&pages->kref, iopt_release_pages);

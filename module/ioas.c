@@ -8,7 +8,6 @@
 #include <linux/file.h>
 #include <linux/iommu.h>
 #include <linux/sched/mm.h>
-#include <linux/hugetlb.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <uapi/linux/iommufd.h>
@@ -269,7 +268,7 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 	 * kind this kernel gives us no way to hold is known but unsupported.
 	 */
 	if (!iopt_file_is_pinnable(file)) {
-		rc = is_file_hugepages(file) ? -EOPNOTSUPP : -EINVAL;
+		rc = iopt_file_is_hugetlbfs(file) ? -EOPNOTSUPP : -EINVAL;
 		goto out_fput;
 	}
 

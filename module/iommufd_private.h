@@ -193,6 +193,22 @@ int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 struct iommufd_device;
 
 /**
+ * struct iommufd_hw_report - what IOMMU_GET_HW_INFO tells about a device
+ * @data: the driver's format-specific data (kmalloc'ed), or NULL
+ * @length: bytes at @data
+ * @type: enum iommu_hw_info_type (or the self-test's) of @data
+ * @capabilities: enum iommufd_hw_capabilities
+ * @max_pasid_log2: PASID bits the device may use
+ */
+struct iommufd_hw_report {
+	void *data;
+	u32 length;
+	u32 type;
+	u64 capabilities;
+	u8 max_pasid_log2;
+};
+
+/**
  * struct iommufd_device_ops - what a device backend provides
  * @domain_alloc_paging: a new, empty paging domain fit for the device
  * @domain_free: release a domain from @domain_alloc_paging
@@ -201,6 +217,7 @@ struct iommufd_device;
  * @detach: block the device's DMA
  * @reserve_regions: reserve in @iopt (owner @owner) the IOVA the device
  *                   cannot use, such as its MSI window
+ * @hw_info: fill a struct iommufd_hw_report
  *
  * Real devices (through VFIO and the kernel's IOMMU API) and the self-test's
  * mock devices are two implementations; the rest of the module does not
@@ -214,6 +231,8 @@ struct iommufd_device_ops {
 	void (*detach)(struct iommufd_device *idev);
 	int (*reserve_regions)(struct iommufd_device *idev,
 			       struct io_pagetable *iopt, void *owner);
+	int (*hw_info)(struct iommufd_device *idev,
+		       struct iommufd_hw_report *report);
 };
 
 /**
@@ -267,6 +286,7 @@ int iommufd_device_attach(struct iommufd_device *idev, u32 pt_id);
 void iommufd_device_detach(struct iommufd_device *idev);
 int iommufd_dkms_device_attach(struct iommufd_ucmd *ucmd);
 int iommufd_dkms_device_detach(struct iommufd_ucmd *ucmd);
+int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
 
 /* main.c: contexts for kernel users (the VFIO backend) */
 struct iommufd_ctx *iommufd_ctx_from_file(struct file *file);

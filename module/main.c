@@ -140,6 +140,7 @@ union iommufd_ucmd_buffer {
 	struct iommufd_dkms_device_attach dkms_attach;
 	struct iommufd_dkms_device_detach dkms_detach;
 	struct iommu_vfio_ioas vfio_ioas;
+	struct iommu_hw_info hw_info;
 };
 
 struct iommufd_ioctl_op {
@@ -171,6 +172,8 @@ struct iommufd_ioctl_op {
  */
 static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMU_DESTROY, iommufd_destroy, struct iommu_destroy, id),
+	IOCTL_OP(IOMMU_GET_HW_INFO, iommufd_get_hw_info, struct iommu_hw_info,
+		 __reserved),
 	IOCTL_OP(IOMMU_HWPT_ALLOC, iommufd_hwpt_alloc, struct iommu_hwpt_alloc,
 		 __reserved),
 	IOCTL_OP(IOMMU_IOAS_ALLOC, iommufd_ioas_alloc_ioctl,

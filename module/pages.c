@@ -21,7 +21,7 @@
  */
 #include <linux/file.h>
 #include <linux/highmem.h>
-#include <linux/hugetlb.h>
+#include <linux/magic.h>
 #include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -304,13 +304,22 @@ static int pin_file_window(struct iopt_pages *pages, unsigned long index,
 }
 #endif
 
+/*
+ * A hugetlbfs file, told by its superblock: is_file_hugepages() would need
+ * symbols 6.1 does not export.
+ */
+bool iopt_file_is_hugetlbfs(struct file *file)
+{
+	return file_inode(file)->i_sb->s_magic == HUGETLBFS_MAGIC;
+}
+
 /* Can pin_file_window() hold this file's memory? */
 bool iopt_file_is_pinnable(struct file *file)
 {
 	if (shmem_mapping(file->f_mapping))
 		return true;
 #ifdef HAVE_EXPORT_MEMFD_PIN_FOLIOS
-	return is_file_hugepages(file);
+	return iopt_file_is_hugetlbfs(file);
 #else
 	return false;
 #endif

@@ -5,7 +5,9 @@
  */
 #include <linux/err.h>
 #include <linux/iommu.h>
+#include <linux/log2.h>
 #include <linux/slab.h>
+#include <uapi/linux/iommufd.h>
 
 #include "vfio_backend.h"
 
@@ -145,12 +147,39 @@ static int vfio_backend_reserve_regions(struct iommufd_device *idev,
 	return rc;
 }
 
+/* What the host IOMMU driver says about the device's IOMMU. */
+static int vfio_backend_hw_info(struct iommufd_device *idev,
+				struct iommufd_hw_report *report)
+{
+	struct device *dev __maybe_unused = to_vdev(idev)->dev;
+#ifdef HAVE_IOMMU_OPS_HW_INFO
+	const struct iommu_ops *ops = dev->iommu->iommu_dev->ops;
+
+	if (ops->hw_info) {
+		void *data = ops->hw_info(dev, &report->length, &report->type);
+
+		if (IS_ERR(data))
+			return PTR_ERR(data);
+		report->data = data;
+	}
+	if (device_iommu_capable(dev, IOMMU_CAP_DIRTY_TRACKING))
+		report->capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
+#endif
+	/* Without a driver callback (6.1) there is no data to report. */
+#ifdef HAVE_DEV_IOMMU_MAX_PASIDS
+	report->max_pasid_log2 = dev->iommu->max_pasids ?
+		ilog2(roundup_pow_of_two(dev->iommu->max_pasids)) : 0;
+#endif
+	return 0;
+}
+
 const struct iommufd_device_ops vfio_backend_device_ops = {
 	.domain_alloc_paging = vfio_backend_domain_alloc_paging,
 	.domain_free = vfio_backend_domain_free,
 	.attach = vfio_backend_attach,
 	.detach = vfio_backend_detach,
 	.reserve_regions = vfio_backend_reserve_regions,
+	.hw_info = vfio_backend_hw_info,
 };
 
 static int check_device(struct device *dev, void *data)

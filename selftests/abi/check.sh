@@ -21,12 +21,18 @@
 #  6. Steps 3-5 are repeated with -m32 when a 32-bit toolchain is present:
 #     on i386 only __aligned_u64 keeps 64-bit members 8-byte aligned, so this
 #     catches a member declared with the wrong type.
+#  7. The same for uapi/linux/iommufd_test.h, the self-test ABI: compile
+#     tests, hand-counted static assertions of the newest upstream layout
+#     (abi_selftest.c), a diff against the copy in each Debian linux-source
+#     tarball (6.2 and later; upstream ships it in drivers/, not in any
+#     headers package) and the reviewed snapshot iommufd_test-abi.txt.
 #
 # Output is TAP; the last line is "N passed, N failed" (", N skipped").
 # Exit status is 0 only if nothing failed.
 #
 # Environment: CC, CXX, CLANG, CLANGXX override the compilers;
-# ABI_REF_HEADERS (space separated paths) overrides the reference headers.
+# ABI_REF_HEADERS (space separated paths) overrides the reference headers;
+# ABI_TEST_REF_HEADERS does the same for kernel copies of iommufd_test.h.
 
 set -u
 
@@ -35,6 +41,8 @@ root=$(cd "$here/../.." && pwd)
 uapi=$root/uapi
 ours=$uapi/linux/iommufd.h
 snapshot=$here/iommufd-abi.txt
+ours_test=$uapi/linux/iommufd_test.h
+test_snapshot=$here/iommufd_test-abi.txt
 
 CC=${CC:-gcc}
 CXX=${CXX:-g++}
@@ -293,6 +301,194 @@ if [ "$m32" = 1 ]; then
 else
 	tap_skip "i386: full layout matches iommufd-abi.txt" \
 		"(no 32-bit toolchain)"
+fi
+
+# --- 7. the self-test ABI: uapi/linux/iommufd_test.h ------------------------
+
+echo "# self-test header under test: $ours_test"
+if [ ! -r "$ours_test" ]; then
+	tap_fail "uapi/linux/iommufd_test.h exists"
+else
+
+for std in c99 gnu99 c11 gnu11; do
+	run "iommufd_test.h: gcc -std=$std $strict: header compiles" \
+		"$CC" -std=$std $strict -I"$uapi" \
+		"$here/compile_test_selftest.c" -o "$work/cts-$std"
+done
+for std in c++11 c++17; do
+	run "iommufd_test.h: g++ -std=$std $strict: header compiles" \
+		"$CXX" -x c++ -std=$std $strict -I"$uapi" \
+		"$here/compile_test_selftest.c" -o "$work/cts-$std"
+done
+if have "$CLANG"; then
+	run "iommufd_test.h: clang -std=c99 $strict: header compiles" \
+		"$CLANG" -std=c99 $strict -I"$uapi" \
+		"$here/compile_test_selftest.c" -o "$work/cts-clang"
+else
+	tap_skip "iommufd_test.h: clang -std=c99: header compiles (no $CLANG)"
+fi
+if have "$CLANGXX"; then
+	run "iommufd_test.h: clang++ -std=c++11 $strict: header compiles" \
+		"$CLANGXX" -x c++ -std=c++11 $strict -I"$uapi" \
+		"$here/compile_test_selftest.c" -o "$work/cts-clangxx"
+else
+	tap_skip "iommufd_test.h: clang++ -std=c++11: header compiles (no $CLANGXX)"
+fi
+
+run "iommufd_test.h: static asserts (gcc -std=c11)" \
+	"$CC" -std=c11 $strict -I"$uapi" "$here/abi_selftest.c" \
+	-o "$work/selftest-c"
+run "iommufd_test.h: static asserts (g++ -std=c++11)" \
+	"$CXX" -x c++ -std=c++11 $strict -I"$uapi" "$here/abi_selftest.c" \
+	-o "$work/selftest-cxx"
+if [ "$m32" = 1 ]; then
+	run "iommufd_test.h: static asserts (gcc -std=c11 -m32)" \
+		"$CC" -m32 -std=c11 $strict -I"$uapi" "$here/abi_selftest.c" \
+		-o "$work/selftest-m32"
+else
+	tap_skip "iommufd_test.h: static asserts -m32 (no 32-bit toolchain)"
+fi
+
+# Upstream keeps the header in drivers/, so no linux-headers package has
+# it: the reference copies come from the linux-source tarballs (iommufd
+# exists from 6.2 on), extracted once into selftests/build/abi-ref/.
+# ABI_TEST_REF_HEADERS (space separated paths) overrides them.
+test_refs=
+if [ -n "${ABI_TEST_REF_HEADERS:-}" ]; then
+	test_refs=$ABI_TEST_REF_HEADERS
+else
+	cache=$root/selftests/build/abi-ref
+	for tarball in $(ls /usr/src/linux-source-*.tar.xz 2>/dev/null |
+			 sort -V); do
+		tree=$(basename "$tarball" .tar.xz)
+		ver=${tree#linux-source-}
+		[ "$(printf '%s\n' 6.2 "$ver" | sort -V | head -n 1)" = 6.2 ] ||
+			continue
+		ref=$cache/$tree/iommufd_test.h
+		if [ ! -s "$ref" ] || [ "$tarball" -nt "$ref" ]; then
+			mkdir -p "$cache/$tree"
+			tar -xJf "$tarball" -O \
+				"$tree/drivers/iommu/iommufd/iommufd_test.h" \
+				> "$ref.tmp" 2>/dev/null && mv "$ref.tmp" "$ref" ||
+				rm -f "$ref.tmp"
+		fi
+		[ -s "$ref" ] && test_refs="$test_refs $ref"
+	done
+fi
+
+# Names upstream has removed since the reference was released, and
+# structures that grew at their end (size-extensible data): the first are
+# absent from ours on purpose, the second are compared member by member.
+retired_names="MOCK_FLAGS_DEVICE_HUGE_IOVA"
+grown_structs="iommu_hwpt_selftest"
+
+# selftest_layout_vs_ref REF TAG [CFLAGS...]
+selftest_layout_vs_ref() {
+	local ref=$1 tag=$2 d name s
+	shift 2
+	d=$work/tref$RANDOM
+	mkdir -p "$d/inc/linux"
+	ln -s "$(readlink -f "$ref")" "$d/inc/linux/iommufd_test.h"
+	awk -f "$here/abi_test_list.awk" "$ref" > "$d/all.h"
+	cp "$d/all.h" "$d/list.h"
+	for name in $retired_names; do
+		if grep -q "^ABI_CONST($name)\$" "$d/all.h"; then
+			grep -v "^ABI_CONST($name)\$" "$d/list.h" > "$d/list.tmp"
+			mv "$d/list.tmp" "$d/list.h"
+			tap_ok "$tag: $name retired upstream, absent on purpose"
+		fi
+	done
+	echo "# $tag: $(grep -c STRUCT "$d/list.h") structures," \
+		"$(grep -c -E 'FIELD|ARRAY' "$d/list.h") members," \
+		"$(grep -c CONST "$d/list.h") constants in $ref"
+	# The reference's own <linux/iommufd.h> is not needed: ours (checked
+	# above) supplies IOMMUFD_TYPE and IOMMUFD_CMD_BASE to both sides.
+	if ! dump "$d/list.h" "$d/inc" "$d/ref.out" -I"$d/inc" -I"$uapi" \
+		-include linux/iommufd_test.h "$@"; then
+		tap_fail "$tag: dump built against the reference header"
+		diag < "$d/ref.out.log"
+		return
+	fi
+	if ! dump "$d/list.h" "$uapi" "$d/ours.out" \
+		-include linux/iommufd_test.h "$@"; then
+		tap_fail "$tag: every reference name exists in ours"
+		grep -E 'error' "$d/ours.out.log" | diag
+		return
+	fi
+	tap_ok "$tag: every reference name exists in ours"
+	for s in $grown_structs; do
+		echo "# $tag: struct $s grew upstream:" \
+			"$(grep "^struct $s " "$d/ref.out" | cut -d' ' -f3)" \
+			"then, $(grep "^struct $s " "$d/ours.out" | cut -d' ' -f3)" \
+			"now; its members are compared"
+		sed -i -E "s/^(struct $s) size=[0-9]+/\1 size=grown/" \
+			"$d/ref.out" "$d/ours.out"
+	done
+	compare_items "$tag" "$d/ref.out" "$d/ours.out"
+}
+
+for ref in $test_refs; do
+	tag="iommufd_test.h vs $(basename "$(dirname "$ref")")"
+	run "$tag: guard shared with the reference" \
+		"$CC" -std=c99 -Wall -Werror -I"$uapi" \
+		-DREF_HEADER="\"$ref\"" \
+		"$here/compile_test_selftest.c" -o "$work/cts-guard"
+	selftest_layout_vs_ref "$ref" "$tag"
+	if [ "$m32" = 1 ]; then
+		selftest_layout_vs_ref "$ref" "$tag -m32" -m32
+	else
+		tap_skip "$tag -m32: layout diff (no 32-bit toolchain)"
+	fi
+done
+if [ -z "$test_refs" ]; then
+	tap_skip "iommufd_test.h: layout diff against a kernel's copy" \
+		"(no /usr/src/linux-source-6.2+ tarball)"
+fi
+
+# selftest_snapshot_check TAG [CFLAGS...]
+selftest_snapshot_check() {
+	local tag=$1 d=$work/tsnap$RANDOM
+	shift
+	mkdir -p "$d"
+	awk -f "$here/abi_test_list.awk" "$ours_test" > "$d/list.h"
+	if ! dump "$d/list.h" "$uapi" "$d/ours.out" \
+		-include linux/iommufd_test.h "$@"; then
+		tap_fail "$tag: dump of our full self-test header"
+		diag < "$d/ours.out.log"
+		return
+	fi
+	if diff -u "$test_snapshot" "$d/ours.out" > "$d/diff"; then
+		tap_ok "$tag: full layout matches iommufd_test-abi.txt" \
+			"($(grep -c '^struct' "$d/ours.out") structures," \
+			"$(grep -c '^field' "$d/ours.out") members," \
+			"$(grep -c '^const' "$d/ours.out") constants)"
+	else
+		tap_fail "$tag: full layout matches iommufd_test-abi.txt"
+		diag < "$d/diff"
+	fi
+}
+
+if [ "${1:-}" = --update-snapshot ]; then
+	d=$work/tupdate
+	mkdir -p "$d"
+	awk -f "$here/abi_test_list.awk" "$ours_test" > "$d/list.h"
+	if ! dump "$d/list.h" "$uapi" "$test_snapshot" \
+		-include linux/iommufd_test.h; then
+		diag < "$test_snapshot.log"
+		exit 1
+	fi
+	rm -f "$test_snapshot.bin" "$test_snapshot.log"
+	echo "# wrote $test_snapshot: review the diff before committing it"
+fi
+
+selftest_snapshot_check "iommufd_test.h x86_64"
+if [ "$m32" = 1 ]; then
+	selftest_snapshot_check "iommufd_test.h i386" -m32
+else
+	tap_skip "iommufd_test.h i386: full layout matches" \
+		"iommufd_test-abi.txt (no 32-bit toolchain)"
+fi
+
 fi
 
 # --- summary ------------------------------------------------------------------

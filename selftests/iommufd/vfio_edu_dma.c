@@ -277,6 +277,42 @@ TEST_F(iommufd_mode, an_attached_ioas_cannot_be_destroyed)
 	ASSERT_ERRNO(EBUSY, ioctl(self->iommufd, IOMMU_DESTROY, &destroy));
 }
 
+TEST_F(iommufd_mode, hw_info_reports_what_the_host_driver_reports)
+{
+	uint8_t data[256];
+	struct iommu_hw_info info = {
+		.size = sizeof(info),
+		.dev_id = self->dev_id,
+		.data_len = sizeof(data),
+		.data_uptr = (uintptr_t)data,
+	};
+	int intel = access("/sys/class/iommu/dmar0", F_OK) == 0;
+
+	memset(data, 0xff, sizeof(data));
+	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_GET_HW_INFO, &info));
+	if (info.out_data_type == IOMMU_HW_INFO_TYPE_INTEL_VTD) {
+		struct iommu_hw_info_vtd *vtd = (void *)data;
+
+		ASSERT_TRUE(intel);
+		ASSERT_EQ(sizeof(*vtd), info.data_len);
+		/* QEMU's VT-d: a non-zero capability register. */
+		ASSERT_NE(0, vtd->cap_reg);
+	} else {
+		/* 6.1 drivers, and AMD on 6.12, have no data to give. */
+		ASSERT_EQ(IOMMU_HW_INFO_TYPE_NONE, info.out_data_type);
+		ASSERT_EQ(0, info.data_len);
+	}
+	/* Whatever the kernel did not fill is zeroed. */
+	ASSERT_EQ(0, data[sizeof(data) - 1]);
+
+	info.flags = 1U << 31;
+	ASSERT_ERRNO(EOPNOTSUPP,
+		     ioctl(self->iommufd, IOMMU_GET_HW_INFO, &info));
+	info.flags = 0;
+	info.dev_id = self->ioas_id;
+	ASSERT_ERRNO(ENOENT, ioctl(self->iommufd, IOMMU_GET_HW_INFO, &info));
+}
+
 /* --- type1 compatibility ---------------------------------------------- */
 
 FIXTURE(type1_compat) {

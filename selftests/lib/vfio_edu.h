@@ -148,6 +148,13 @@ static inline int edu_bind_vfio(const char *bdf, int *group_nr)
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0 || !strstr((link[n] = 0, link), "vfio-pci")) {
+		/* Another driver has it: let go first. */
+		if (n >= 0) {
+			snprintf(path, sizeof(path),
+				 "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+			if (sysfs_write(path, bdf))
+				return edu_err("unbind");
+		}
 		snprintf(path, sizeof(path),
 			 "/sys/bus/pci/devices/%s/driver_override", bdf);
 		if (sysfs_write(path, "vfio-pci"))
@@ -189,6 +196,36 @@ static inline int edu_open_second(struct edu *edu, int container_fd, int nth)
 	if (ioctl(edu->group_fd, VFIO_GROUP_SET_CONTAINER, &container_fd))
 		return edu_err("VFIO_GROUP_SET_CONTAINER (second group)");
 	return 0;
+}
+
+/*
+ * Bind every device of IOMMU group @group_nr to vfio-pci, so that the
+ * group is viable.  Returns the number of devices, or -errno.
+ */
+static inline int vfio_bind_group(int group_nr)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int n = 0, rc, unused;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices",
+		 group_nr);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		rc = edu_bind_vfio(de->d_name, &unused);
+		if (rc) {
+			closedir(dir);
+			return rc;
+		}
+		n++;
+	}
+	closedir(dir);
+	return n;
 }
 
 /*

@@ -85,29 +85,42 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
 	struct iommufd_hwpt_paging *hwpt;
+	struct iommufd_object *pt_obj;
 	struct iommufd_device *idev;
 	struct iommufd_object *obj;
 	struct iommufd_ioas *ioas;
 	int rc;
 
+	/* Upstream's order: argument shape, then the objects, then support. */
 	if (cmd->__reserved)
 		return -EOPNOTSUPP;
-	/* Nesting and dirty tracking come with their own capabilities. */
-	if (cmd->flags || cmd->data_type != IOMMU_HWPT_DATA_NONE ||
-	    cmd->data_len || cmd->data_uptr)
-		return -EOPNOTSUPP;
+	if ((cmd->data_type == IOMMU_HWPT_DATA_NONE && cmd->data_len) ||
+	    (cmd->data_type != IOMMU_HWPT_DATA_NONE && !cmd->data_len))
+		return -EINVAL;
 
 	obj = iommufd_get_object(ucmd->ictx, cmd->dev_id, IOMMUFD_OBJ_DEVICE);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	idev = container_of(obj, struct iommufd_device, obj);
 
-	ioas = iommufd_get_ioas(ucmd->ictx, cmd->pt_id);
-	if (IS_ERR(ioas)) {
-		rc = PTR_ERR(ioas);
+	pt_obj = iommufd_get_object(ucmd->ictx, cmd->pt_id, IOMMUFD_OBJ_ANY);
+	if (IS_ERR(pt_obj)) {
+		rc = -EINVAL;
 		goto out_put_idev;
 	}
+	if (pt_obj->type != IOMMUFD_OBJ_IOAS) {
+		/* A HWPT as parent means a nested HWPT: not offered yet. */
+		rc = pt_obj->type == IOMMUFD_OBJ_HWPT_PAGING ? -EOPNOTSUPP :
+							      -EINVAL;
+		goto out_put_pt;
+	}
+	/* Nest parents, dirty tracking, driver data: not offered yet. */
+	if (cmd->flags || cmd->data_type != IOMMU_HWPT_DATA_NONE) {
+		rc = -EOPNOTSUPP;
+		goto out_put_pt;
+	}
 
+	ioas = container_of(pt_obj, struct iommufd_ioas, obj);
 	mutex_lock(&ioas->mutex);
 	hwpt = iommufd_hwpt_paging_alloc(ucmd->ictx, ioas, idev, cmd->flags,
 					 false);
@@ -123,7 +136,8 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		iommufd_object_finalize(ucmd->ictx, &hwpt->obj);
 out_unlock:
 	mutex_unlock(&ioas->mutex);
-	iommufd_put_object(ucmd->ictx, &ioas->obj);
+out_put_pt:
+	iommufd_put_object(ucmd->ictx, pt_obj);
 out_put_idev:
 	iommufd_put_object(ucmd->ictx, &idev->obj);
 	return rc;

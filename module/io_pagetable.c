@@ -554,6 +554,100 @@ int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped)
 	return iopt_unmap_range(iopt, 0, ULONG_MAX, unmapped);
 }
 
+/* Cutting areas ----------------------------------------------------------- */
+
+/*
+ * Split @area after @iova: the area keeps [start, iova], a new one takes
+ * [iova + 1, last] of the same pages.  Refused where a large IOMMU page
+ * could straddle the cut, or an access holds pins we could not divide.
+ */
+static int iopt_area_split(struct iopt_area *area, unsigned long iova)
+{
+	struct io_pagetable *iopt = area->iopt;
+	struct iopt_pages *pages = area->pages;
+	unsigned long new_start = iova + 1;
+	unsigned long last = iopt_area_last_iova(area);
+	struct iopt_area *rhs;
+	int rc = 0;
+
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+
+	if (iova == last)
+		return 0;
+	if (!area->ready || area->prevent_access)
+		return -EBUSY;
+	if ((new_start | iopt_area_start_byte(area, new_start)) &
+	    (iopt->iova_alignment - 1))
+		return -EINVAL;
+	rhs = iopt_area_alloc();
+	if (!rhs)
+		return -ENOMEM;
+
+	mutex_lock(&pages->mutex);
+	if (area->num_accesses ||
+	    (area->storage_domain && !iopt->disable_large_pages)) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	if (area->storage_domain)
+		interval_tree_remove(&area->pages_node, &pages->domains_itree);
+	interval_tree_remove(&area->node, &iopt->area_itree);
+
+	rhs->node.start = new_start;
+	rhs->node.last = last;
+	rhs->pages_node.start = iopt_area_start_byte(area, new_start) /
+				PAGE_SIZE;
+	rhs->pages_node.last = area->pages_node.last;
+	rhs->page_offset = iopt_area_start_byte(area, new_start) % PAGE_SIZE;
+	rhs->iommu_prot = area->iommu_prot;
+	rhs->iopt = iopt;
+	rhs->pages = pages;
+	rhs->storage_domain = area->storage_domain;
+	rhs->ready = true;
+	kref_get(&pages->kref);
+
+	area->pages_node.last = iopt_area_start_byte(area, iova) / PAGE_SIZE;
+	area->node.last = iova;
+
+	interval_tree_insert(&area->node, &iopt->area_itree);
+	interval_tree_insert(&rhs->node, &iopt->area_itree);
+	if (area->storage_domain) {
+		interval_tree_insert(&area->pages_node, &pages->domains_itree);
+		interval_tree_insert(&rhs->pages_node, &pages->domains_itree);
+	}
+	rhs = NULL;
+out_unlock:
+	mutex_unlock(&pages->mutex);
+	kfree(rhs);
+	return rc;
+}
+
+/**
+ * iopt_cut_iova() - make each of @iovas the last byte of an area
+ * @iopt: the IO page table
+ * @iovas: IOVAs to cut after
+ * @n: how many
+ *
+ * For VFIO type1, which may unmap the middle of a mapping.  IOVAs outside
+ * any area need no cut.
+ */
+int iopt_cut_iova(struct io_pagetable *iopt, unsigned long *iovas, size_t n)
+{
+	int rc = 0;
+	size_t i;
+
+	down_write(&iopt->iova_rwsem);
+	for (i = 0; i != n && !rc; i++) {
+		struct iopt_area *area = iopt_area_iter_first(iopt, iovas[i],
+							      iovas[i]);
+
+		if (area)
+			rc = iopt_area_split(area, iovas[i]);
+	}
+	up_write(&iopt->iova_rwsem);
+	return rc;
+}
+
 /* Allowed and reserved ranges -------------------------------------------- */
 
 /*

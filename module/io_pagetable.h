@@ -248,6 +248,7 @@ int iopt_get_pages(struct io_pagetable *iopt, unsigned long iova,
 int iopt_unmap_iova(struct io_pagetable *iopt, unsigned long iova,
 		    unsigned long length, unsigned long *unmapped);
 int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped);
+int iopt_cut_iova(struct io_pagetable *iopt, unsigned long *iovas, size_t n);
 int iopt_set_allow_iova(struct io_pagetable *iopt,
 			struct rb_root_cached *allowed);
 int iopt_reserve_iova(struct io_pagetable *iopt, unsigned long first,

@@ -68,9 +68,10 @@ struct iommufd_object {
  * @destroy_wait: woken whenever an object's short-term users drop, so that
  *                a destroy waiting for in-flight ioctls can go on
  * @account_mode: who pays for pins of new mappings (IOMMU_OPTION_RLIMIT_MODE)
- * @vfio_lock: protects @vfio_ioas
- * @vfio_ioas: the IOAS the VFIO type1 compatibility ioctls act on (held as
- *             a user), see vfio_compat.c
+ * @vfio_lock: serializes creating the compat IOAS
+ * @vfio_ioas: the IOAS the VFIO type1 compatibility ioctls act on; not a
+ *             reference: read and cleared under the xa_lock of @objects,
+ *             see vfio_compat.c
  * @vfio_type1_v1: a VFIO_TYPE1_IOMMU (not v2) container
  */
 struct iommufd_ctx {
@@ -313,7 +314,6 @@ iommufd_get_hwpt_paging(struct iommufd_ctx *ictx, u32 id)
 
 /* vfio_compat.c: the VFIO type1 ioctls on an IOAS */
 int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
-void iommufd_vfio_compat_release(struct iommufd_ctx *ictx);
 struct iommufd_ctx *iommufd_vfio_compat_ctx_create(bool v2);
 int iommufd_vfio_compat_attach(struct iommufd_ctx *ictx,
 			       struct iommufd_device *idev);

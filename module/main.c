@@ -103,7 +103,6 @@ static int iommufd_fops_release(struct inode *inode, struct file *filp)
 {
 	struct iommufd_ctx *ictx = filp->private_data;
 
-	iommufd_vfio_compat_release(ictx);
 	iommufd_objects_destroy_all(ictx);
 	mutex_destroy(&ictx->vfio_lock);
 	kfree(ictx);

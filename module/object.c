@@ -172,6 +172,8 @@ static int iommufd_object_remove_id(struct iommufd_ctx *ictx, u32 id,
 		goto err_unlock;
 	}
 	xas_store(&xas, NULL);
+	if (ictx->vfio_ioas && &ictx->vfio_ioas->obj == obj)
+		ictx->vfio_ioas = NULL;
 	xa_unlock(&ictx->objects);
 
 	/* users is zero: only puts of finishing ioctls can be in flight. */
@@ -225,6 +227,8 @@ void iommufd_objects_destroy_all(struct iommufd_ctx *ictx)
 	unsigned long index;
 	bool progress;
 
+	/* Not a reference, and about to dangle. */
+	ictx->vfio_ioas = NULL;
 	do {
 		progress = false;
 		xa_for_each(&ictx->objects, index, obj) {

@@ -136,6 +136,7 @@ static const struct iommu_domain_ops mock_domain_ops = {
 static struct iommu_domain *mock_domain_alloc_paging(struct iommufd_device *idev,
 						     u32 flags)
 {
+	struct mock_dev *mdev = idev->priv;
 	struct mock_domain *mock;
 
 	if (flags)
@@ -147,6 +148,8 @@ static struct iommu_domain *mock_domain_alloc_paging(struct iommufd_device *idev
 	mock->domain.type = IOMMU_DOMAIN_UNMANAGED;
 	mock->domain.ops = &mock_domain_ops;
 	mock->domain.pgsize_bitmap = MOCK_PAGE_SIZE;
+	if (mdev->flags & MOCK_FLAGS_DEVICE_HUGE_IOVA)
+		mock->domain.pgsize_bitmap |= MOCK_HUGE_PAGE_SIZE;
 	mock->domain.geometry.aperture_start = MOCK_APERTURE_START;
 	mock->domain.geometry.aperture_end = MOCK_APERTURE_LAST;
 	mock->domain.geometry.force_aperture = true;
@@ -182,6 +185,8 @@ static int mock_hw_info(struct iommufd_device *idev,
 	report->data = info;
 	report->length = sizeof(*info);
 	report->type = IOMMU_HW_INFO_TYPE_SELFTEST;
+	if (((struct mock_dev *)idev->priv)->flags & MOCK_FLAGS_DEVICE_PASID)
+		report->max_pasid_log2 = MOCK_PASID_WIDTH;
 	return 0;
 }
 
@@ -543,7 +548,8 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 	if (cmd->op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS) {
 		dev_flags = cmd->mock_domain_flags.dev_flags;
 		if (dev_flags &
-		    ~(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_PASID))
+		    ~(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA |
+		      MOCK_FLAGS_DEVICE_PASID))
 			return -EINVAL;
 	}
 

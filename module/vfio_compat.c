@@ -16,54 +16,55 @@
 
 #include "iommufd_private.h"
 
-/* The compat IOAS with a short-term hold, creating it if asked to. */
-static struct iommufd_ioas *get_compat_ioas(struct iommufd_ctx *ictx,
-					    bool create)
+/*
+ * The compat IOAS is a plain pointer, as upstream keeps it: it does not
+ * hold the IOAS (which user space may destroy; object.c then clears the
+ * pointer), so it is read under the registry's lock and taken like any
+ * lookup.
+ */
+static struct iommufd_ioas *get_compat_ioas(struct iommufd_ctx *ictx)
+{
+	struct iommufd_ioas *ioas;
+
+	xa_lock(&ictx->objects);
+	ioas = ictx->vfio_ioas;
+	if (ioas && refcount_inc_not_zero(&ioas->obj.shortterm_users))
+		refcount_inc(&ioas->obj.users);
+	else
+		ioas = ERR_PTR(-ENODEV);
+	xa_unlock(&ictx->objects);
+	return ioas;
+}
+
+static void set_compat_ioas(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas)
+{
+	xa_lock(&ictx->objects);
+	ictx->vfio_ioas = ioas;
+	xa_unlock(&ictx->objects);
+}
+
+/* A container's first device needs an IOAS to go through: make one. */
+static struct iommufd_ioas *get_or_create_compat_ioas(struct iommufd_ctx *ictx)
 {
 	struct iommufd_ioas *ioas;
 
 	mutex_lock(&ictx->vfio_lock);
-	ioas = ictx->vfio_ioas;
-	if (ioas && refcount_inc_not_zero(&ioas->obj.shortterm_users)) {
-		refcount_inc(&ioas->obj.users);
+	ioas = get_compat_ioas(ictx);
+	if (!IS_ERR(ioas))
 		goto out_unlock;
-	}
-	if (!create) {
-		ioas = ERR_PTR(-ENODEV);
-		goto out_unlock;
-	}
 	ioas = iommufd_ioas_alloc(ictx);
 	if (IS_ERR(ioas))
 		goto out_unlock;
-	/* Held by the context as its compat IOAS, and by us now. */
-	iommufd_object_ref_user(&ioas->obj);
+	if (ictx->vfio_type1_v1)
+		iopt_disable_large_pages(&ioas->iopt);
+	/* Our lookup-like hold, as get_compat_ioas() gives. */
 	refcount_inc(&ioas->obj.shortterm_users);
 	refcount_inc(&ioas->obj.users);
 	iommufd_object_finalize(ictx, &ioas->obj);
-	ictx->vfio_ioas = ioas;
+	set_compat_ioas(ictx, ioas);
 out_unlock:
 	mutex_unlock(&ictx->vfio_lock);
 	return ioas;
-}
-
-/* Replace the compat IOAS; @ioas is held by the caller, or NULL to clear. */
-static void set_compat_ioas(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas)
-{
-	struct iommufd_ioas *old;
-
-	mutex_lock(&ictx->vfio_lock);
-	old = ictx->vfio_ioas;
-	if (ioas)
-		iommufd_object_ref_user(&ioas->obj);
-	ictx->vfio_ioas = ioas;
-	mutex_unlock(&ictx->vfio_lock);
-	if (old)
-		iommufd_object_unref_user(&old->obj);
-}
-
-void iommufd_vfio_compat_release(struct iommufd_ctx *ictx)
-{
-	set_compat_ioas(ictx, NULL);
 }
 
 int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd)
@@ -75,7 +76,7 @@ int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd)
 		return -EOPNOTSUPP;
 	switch (cmd->op) {
 	case IOMMU_VFIO_IOAS_GET:
-		ioas = get_compat_ioas(ucmd->ictx, true);
+		ioas = get_compat_ioas(ucmd->ictx);
 		if (IS_ERR(ioas))
 			return PTR_ERR(ioas);
 		cmd->ioas_id = ioas->obj.id;
@@ -112,7 +113,7 @@ IOMMUFD_EXPORT(iommufd_vfio_compat_ctx_create);
 int iommufd_vfio_compat_attach(struct iommufd_ctx *ictx,
 			       struct iommufd_device *idev)
 {
-	struct iommufd_ioas *ioas = get_compat_ioas(ictx, true);
+	struct iommufd_ioas *ioas = get_or_create_compat_ioas(ictx);
 	int rc;
 
 	if (IS_ERR(ioas))
@@ -158,7 +159,7 @@ static int compat_map_dma(struct iommufd_ctx *ictx, void __user *uarg)
 	if (!map.size || map.iova >= ULONG_MAX || map.size >= ULONG_MAX)
 		return -EINVAL;
 
-	ioas = get_compat_ioas(ictx, false);
+	ioas = get_compat_ioas(ictx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	iova = map.iova;
@@ -182,7 +183,7 @@ static int compat_unmap_dma(struct iommufd_ctx *ictx, void __user *uarg)
 	    unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
 		return -EINVAL;
 
-	ioas = get_compat_ioas(ictx, false);
+	ioas = get_compat_ioas(ictx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
@@ -192,15 +193,30 @@ static int compat_unmap_dma(struct iommufd_ctx *ictx, void __user *uarg)
 		   unmap.size >= ULONG_MAX) {
 		rc = -EINVAL;
 	} else {
-		/* Type1 reports what it unmapped, nothing being no error. */
+		/*
+		 * Type1 v1 may unmap the middle of a mapping: with large IOMMU
+		 * pages off (as v1 has them) the areas are cut at both ends
+		 * first.  v2 refuses to split, with ENOENT, like the IOAS.
+		 */
+		if (READ_ONCE(ioas->iopt.disable_large_pages)) {
+			unsigned long cuts[] = { unmap.iova + unmap.size - 1,
+						 unmap.iova - 1 };
+
+			rc = iopt_cut_iova(&ioas->iopt, cuts,
+					   unmap.iova ? 2 : 1);
+			if (rc)
+				goto out_put;
+		}
 		rc = iopt_unmap_iova(&ioas->iopt, unmap.iova, unmap.size,
 				     &unmapped);
 	}
-	iommufd_put_object(ictx, &ioas->obj);
-	if (rc)
-		return rc;
+	/* What was unmapped is reported even when a later part failed. */
 	unmap.size = unmapped;
-	return copy_to_user(uarg, &unmap, minsz) ? -EFAULT : 0;
+	if (copy_to_user(uarg, &unmap, minsz))
+		rc = -EFAULT;
+out_put:
+	iommufd_put_object(ictx, &ioas->obj);
+	return rc;
 }
 
 /* The page sizes every domain of the IOAS offers, or the CPU page. */
@@ -247,7 +263,7 @@ static int compat_get_info(struct iommufd_ctx *ictx, void __user *uarg)
 	if (info.argsz < minsz)
 		return -EINVAL;
 
-	ioas = get_compat_ioas(ictx, false);
+	ioas = get_compat_ioas(ictx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 
@@ -275,8 +291,9 @@ static int compat_get_info(struct iommufd_ctx *ictx, void __user *uarg)
 
 	ranges_len = nranges * sizeof(*ranges);
 	caps_len = sizeof(range_cap) + ranges_len + sizeof(avail_cap);
+	/* Capabilities exist whether or not the caller made room for them. */
+	info.flags |= VFIO_IOMMU_INFO_CAPS;
 	if (info.argsz >= sizeof(info)) {
-		info.flags |= VFIO_IOMMU_INFO_CAPS;
 		if (info.argsz < sizeof(info) + caps_len) {
 			/* Too small: say how much is needed, as type1 does. */
 			info.cap_offset = 0;
@@ -306,6 +323,27 @@ out_free:
 	return rc;
 }
 
+/*
+ * On /dev/iommu, as VFIO fails it without a group, SET_IOMMU needs the
+ * compat IOAS to exist already.  Type1 v1 may unmap inside a mapping: with
+ * large IOMMU pages off, any mapping can be cut.
+ */
+static int compat_set_iommu(struct iommufd_ctx *ictx, unsigned long type)
+{
+	struct iommufd_ioas *ioas;
+	int rc = 0;
+
+	if (type != VFIO_TYPE1_IOMMU && type != VFIO_TYPE1v2_IOMMU)
+		return -EINVAL;
+	ioas = get_compat_ioas(ictx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	if (type == VFIO_TYPE1_IOMMU)
+		rc = iopt_disable_large_pages(&ioas->iopt);
+	iommufd_put_object(ictx, &ioas->obj);
+	return rc;
+}
+
 /**
  * iommufd_vfio_compat_ioctl() - a VFIO type1 container ioctl
  * @ictx: the context whose compat IOAS serves it
@@ -325,18 +363,7 @@ long iommufd_vfio_compat_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
 	case VFIO_CHECK_EXTENSION:
 		return iommufd_vfio_compat_check_extension(arg);
 	case VFIO_SET_IOMMU:
-		/* On /dev/iommu: choose type1, which makes the compat IOAS. */
-		if (!iommufd_vfio_compat_check_extension(arg) ||
-		    arg == VFIO_UNMAP_ALL)
-			return -EINVAL;
-		{
-			struct iommufd_ioas *ioas = get_compat_ioas(ictx, true);
-
-			if (IS_ERR(ioas))
-				return PTR_ERR(ioas);
-			iommufd_put_object(ictx, &ioas->obj);
-		}
-		return 0;
+		return compat_set_iommu(ictx, arg);
 	case VFIO_IOMMU_GET_INFO:
 		return compat_get_info(ictx, uarg);
 	case VFIO_IOMMU_MAP_DMA:

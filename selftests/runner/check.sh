@@ -10,7 +10,8 @@
 #
 # Environment: KERNELS (default: both Debian kernels), IOMMUS (default
 # "intel amd"), SUITES (comma-separated suite names, default all),
-# LOGDIR (default selftests/build/logs).
+# LOGDIR (default selftests/build/logs), EXTRA_TESTS (a directory of more
+# static TAP-printing test programs to run in the guests).
 set -euo pipefail
 
 here=$(dirname "$(readlink -f "$0")")
@@ -58,6 +59,13 @@ for t in "$build"/suites/*; do
 done
 for t in "$build"/suites-khdr/*; do
 	install -m 755 "$t" "$rootfiles/tests/$(basename "$t")-khdr"
+done
+# Upstream's own iommufd kselftest, built from linux-source-6.12 against
+# our headers.
+"$top/selftests/upstream/build-kselftest.sh" "$rootfiles/tests"
+# Suites from elsewhere (static binaries printing TAP), run like ours.
+for t in ${EXTRA_TESTS:+$EXTRA_TESTS/*}; do
+	install -m 755 "$t" "$rootfiles/tests/"
 done
 
 total_pass=0 total_fail=0 total_skip=0 last=0

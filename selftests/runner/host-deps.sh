@@ -40,6 +40,7 @@ fi
 
 pkgs="build-essential qemu-system-x86 busybox-static cpio kmod libkmod-dev
       pkg-config dkms xz-utils zstd gcc-multilib g++-multilib
+      linux-source-6.12
       linux-image-$k61 linux-headers-$k61
       linux-image-$k612 linux-headers-$k612"
 

@@ -212,11 +212,15 @@ enum {
  * @MOCK_FLAGS_DEVICE_PASID: the device supports PASIDs, MOCK_PASID_WIDTH
  *	bits wide.
  *
- * Bit 1 was MOCK_FLAGS_DEVICE_HUGE_IOVA before huge pages became a page
- * table format (MOCK_IOMMUPT_HUGE); it is no longer accepted.
+ * @MOCK_FLAGS_DEVICE_HUGE_IOVA: the device's mock domains also take
+ *	MOCK_HUGE_PAGE_SIZE pages.  Newer upstream kernels made huge pages a
+ *	page table format (MOCK_IOMMUPT_HUGE) and refuse this bit; iommufd-dkms
+ *	keeps accepting it, so that suites written for the kernels Debian
+ *	ships (whose own kselftest passes it) still build and run.
  */
 enum {
 	MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0,
+	MOCK_FLAGS_DEVICE_HUGE_IOVA = 1 << 1,
 	MOCK_FLAGS_DEVICE_PASID = 1 << 2,
 };
 

@@ -11,6 +11,10 @@
  *    VFIO type1 charges, which is what libvirt's limits are written for.
  * Either way mm->pinned_vm (VmPin) counts the pinned pages too.  A mapper
  * with CAP_IPC_LOCK is not limited and charges VmPin only.
+ *
+ * A third mode serves VFIO containers through the type1 compatibility:
+ * exactly what VFIO type1 charges, the mapping process's VmLck (and no
+ * VmPin), CAP_IPC_LOCK lifting only the limit.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -23,17 +27,21 @@
 #include "io_pagetable.h"
 
 /* Take references on the calling process as the one that pays. */
-int iopt_account_init(struct iopt_account *account, bool per_process)
+int iopt_account_init(struct iopt_account *account,
+		      enum iopt_account_mode ctx_mode)
 {
 	if (!current->mm)
 		return -EINVAL;
 
-	if (capable(CAP_IPC_LOCK))
+	account->unlimited = false;
+	if (ctx_mode == IOPT_ACCOUNT_TYPE1) {
+		account->mode = IOPT_ACCOUNT_TYPE1;
+		account->unlimited = capable(CAP_IPC_LOCK);
+	} else if (capable(CAP_IPC_LOCK)) {
 		account->mode = IOPT_ACCOUNT_NONE;
-	else if (per_process)
-		account->mode = IOPT_ACCOUNT_MM;
-	else
-		account->mode = IOPT_ACCOUNT_USER;
+	} else {
+		account->mode = ctx_mode;
+	}
 
 	account->mm = current->mm;
 	mmgrab(account->mm);
@@ -78,7 +86,7 @@ static int update_mm_locked(struct iopt_account *account, unsigned long npages,
 		return inc ? -ESRCH : 0;
 	mmap_write_lock(account->mm);
 	rc = __account_locked_vm(account->mm, npages, inc, account->task,
-				 false);
+				 account->unlimited);
 	mmap_write_unlock(account->mm);
 	mmput(account->mm);
 	return rc;
@@ -101,12 +109,15 @@ int iopt_account_charge(struct iopt_account *account, unsigned long npages)
 		rc = charge_user(account, npages);
 		break;
 	case IOPT_ACCOUNT_MM:
+	case IOPT_ACCOUNT_TYPE1:
 		rc = update_mm_locked(account, npages, true);
 		break;
 	}
 	if (rc)
 		return rc;
-	atomic64_add(npages, &account->mm->pinned_vm);
+	/* Type1 never counted pins in VmPin. */
+	if (account->mode != IOPT_ACCOUNT_TYPE1)
+		atomic64_add(npages, &account->mm->pinned_vm);
 	return 0;
 }
 
@@ -122,8 +133,10 @@ void iopt_account_uncharge(struct iopt_account *account, unsigned long npages)
 		atomic_long_sub(npages, &account->user->locked_vm);
 		break;
 	case IOPT_ACCOUNT_MM:
+	case IOPT_ACCOUNT_TYPE1:
 		update_mm_locked(account, npages, false);
 		break;
 	}
-	atomic64_sub(npages, &account->mm->pinned_vm);
+	if (account->mode != IOPT_ACCOUNT_TYPE1)
+		atomic64_sub(npages, &account->mm->pinned_vm);
 }

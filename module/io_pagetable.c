@@ -387,7 +387,7 @@ int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 	struct iopt_pages *pages;
 
 	pages = iopt_alloc_user_pages(uptr, length, iommu_prot & IOMMU_WRITE,
-				      ictx->account_mode == IOPT_ACCOUNT_MM);
+				      ictx->account_mode);
 	if (IS_ERR(pages))
 		return PTR_ERR(pages);
 	return iopt_map_new_pages(iopt, pages, (uintptr_t)uptr % PAGE_SIZE,
@@ -403,7 +403,7 @@ int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 
 	pages = iopt_alloc_file_pages(file, start, length,
 				      iommu_prot & IOMMU_WRITE,
-				      ictx->account_mode == IOPT_ACCOUNT_MM);
+				      ictx->account_mode);
 	if (IS_ERR(pages))
 		return PTR_ERR(pages);
 	return iopt_map_new_pages(iopt, pages, start % PAGE_SIZE, iova, length,

@@ -108,12 +108,14 @@ struct iopt_reserved {
 enum iopt_account_mode {
 	IOPT_ACCOUNT_NONE,	/* CAP_IPC_LOCK: VmPin only, no limit */
 	IOPT_ACCOUNT_USER,	/* user->locked_vm, the default */
-	IOPT_ACCOUNT_MM,	/* mm->locked_vm (VmLck), like VFIO type1 */
+	IOPT_ACCOUNT_MM,	/* mm->locked_vm (VmLck) */
+	IOPT_ACCOUNT_TYPE1,	/* exactly as VFIO type1: VmLck only */
 };
 
 /**
  * struct iopt_account - who pays for the pages an iopt_pages pins
  * @mode: which counter is charged besides mm->pinned_vm
+ * @unlimited: CAP_IPC_LOCK in TYPE1 mode: charged but never refused
  * @mm: the process whose VmPin (and, in MM mode, VmLck) is charged; for
  *      user memory also the address space pages are pinned from
  * @task: whose RLIMIT_MEMLOCK applies (the group leader)
@@ -121,6 +123,7 @@ enum iopt_account_mode {
  */
 struct iopt_account {
 	enum iopt_account_mode mode;
+	bool unlimited;
 	struct mm_struct *mm;
 	struct task_struct *task;
 	struct user_struct *user;
@@ -277,7 +280,8 @@ int iopt_disable_large_pages(struct io_pagetable *iopt);
 void iopt_enable_large_pages(struct io_pagetable *iopt);
 
 /* accounting.c */
-int iopt_account_init(struct iopt_account *account, bool per_process);
+int iopt_account_init(struct iopt_account *account,
+		      enum iopt_account_mode ctx_mode);
 void iopt_account_release(struct iopt_account *account);
 int iopt_account_charge(struct iopt_account *account, unsigned long npages);
 void iopt_account_uncharge(struct iopt_account *account,
@@ -286,10 +290,10 @@ void iopt_account_uncharge(struct iopt_account *account,
 /* pages.c */
 struct iopt_pages *iopt_alloc_user_pages(void __user *uptr,
 					 unsigned long length, bool writable,
-					 bool per_process);
+					 enum iopt_account_mode ctx_mode);
 struct iopt_pages *iopt_alloc_file_pages(struct file *file, loff_t start,
 					 unsigned long length, bool writable,
-					 bool per_process);
+					 enum iopt_account_mode ctx_mode);
 void iopt_release_pages(struct kref *kref);
 bool iopt_file_is_pinnable(struct file *file);
 bool iopt_file_is_hugetlbfs(struct file *file);

@@ -549,8 +549,7 @@ int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd)
 		}
 	}
 
-	rc = iopt_account_init(&new_account,
-			       ictx->account_mode == IOPT_ACCOUNT_MM);
+	rc = iopt_account_init(&new_account, ictx->account_mode);
 	if (rc)
 		goto out_unlock;
 	rc = iopt_account_charge(&new_account, total);

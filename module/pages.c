@@ -723,7 +723,8 @@ void iopt_area_unmap_domain(struct iopt_area *area,
 /* Creation and release -------------------------------------------------- */
 
 static struct iopt_pages *iopt_pages_alloc(unsigned long npages,
-					   bool writable, bool per_process)
+					   bool writable,
+					   enum iopt_account_mode ctx_mode)
 {
 	struct iopt_pages *pages;
 	int rc;
@@ -731,7 +732,7 @@ static struct iopt_pages *iopt_pages_alloc(unsigned long npages,
 	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
-	rc = iopt_account_init(&pages->account, per_process);
+	rc = iopt_account_init(&pages->account, ctx_mode);
 	if (rc) {
 		kfree(pages);
 		return ERR_PTR(rc);
@@ -751,13 +752,13 @@ static struct iopt_pages *iopt_pages_alloc(unsigned long npages,
  * @uptr: user address of the first byte
  * @length: bytes
  * @writable: devices may write to it
- * @per_process: charge the process (IOMMU_OPTION_RLIMIT_MODE 1), not the user
+ * @ctx_mode: the context's accounting mode (IOMMU_OPTION_RLIMIT_MODE)
  *
  * Nothing is pinned yet.  The caller is who pays for the pins later.
  */
 struct iopt_pages *iopt_alloc_user_pages(void __user *uptr,
 					 unsigned long length, bool writable,
-					 bool per_process)
+					 enum iopt_account_mode ctx_mode)
 {
 	unsigned long start = ALIGN_DOWN((uintptr_t)uptr, PAGE_SIZE);
 	struct iopt_pages *pages;
@@ -770,7 +771,7 @@ struct iopt_pages *iopt_alloc_user_pages(void __user *uptr,
 		return ERR_PTR(-EOVERFLOW);
 
 	pages = iopt_pages_alloc(DIV_ROUND_UP(end - start, PAGE_SIZE),
-				 writable, per_process);
+				 writable, ctx_mode);
 	if (IS_ERR(pages))
 		return pages;
 	pages->source = IOPT_SOURCE_USER;
@@ -780,7 +781,7 @@ struct iopt_pages *iopt_alloc_user_pages(void __user *uptr,
 
 struct iopt_pages *iopt_alloc_file_pages(struct file *file, loff_t start,
 					 unsigned long length, bool writable,
-					 bool per_process)
+					 enum iopt_account_mode ctx_mode)
 {
 	loff_t first = ALIGN_DOWN(start, PAGE_SIZE);
 	struct iopt_pages *pages;
@@ -792,7 +793,7 @@ struct iopt_pages *iopt_alloc_file_pages(struct file *file, loff_t start,
 		return ERR_PTR(-EOVERFLOW);
 
 	pages = iopt_pages_alloc(DIV_ROUND_UP(end - first, PAGE_SIZE),
-				 writable, per_process);
+				 writable, ctx_mode);
 	if (IS_ERR(pages))
 		return pages;
 	pages->source = IOPT_SOURCE_FILE;

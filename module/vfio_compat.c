@@ -97,14 +97,19 @@ int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd)
 	}
 }
 
-/* Type1 charges the mapping process's locked memory: so do we here. */
+/*
+ * A VFIO container's own context: pins are charged exactly as VFIO type1
+ * charges them, to the mapping process's VmLck, CAP_IPC_LOCK only lifting
+ * the limit, so that limits written for type1 (libvirt's) keep meaning
+ * the same.
+ */
 struct iommufd_ctx *iommufd_vfio_compat_ctx_create(bool v2)
 {
 	struct iommufd_ctx *ictx = iommufd_ctx_create();
 
 	if (IS_ERR(ictx))
 		return ictx;
-	ictx->account_mode = IOPT_ACCOUNT_MM;
+	ictx->account_mode = IOPT_ACCOUNT_TYPE1;
 	ictx->vfio_type1_v1 = !v2;
 	return ictx;
 }

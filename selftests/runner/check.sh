@@ -118,8 +118,8 @@ mkdir -p "$logdir/dkms"
 collect host "$logdir/dkms"
 for kver in $kernels; do
 	initrd=$build/initramfs-$kver.cpio
-	KMODCTL=$build/kmodctl "$here/mkinitramfs.sh" "$kver" "$initrd" \
-		"$rootfiles" "${module[$kver]}" vfio-pci
+	WITH_QEMU=1 KMODCTL=$build/kmodctl "$here/mkinitramfs.sh" "$kver" \
+		"$initrd" "$rootfiles" "${module[$kver]}" vfio-pci
 	for iommu in $iommus; do
 		run=$(echo "$kver" | cut -d. -f1,2)/$iommu
 		log=$logdir/$kver-$iommu

@@ -40,6 +40,17 @@ copy_with_libs() {
 }
 copy_with_libs "$kmodctl" /bin/kmodctl
 
+# WITH_QEMU=1: Debian's QEMU inside the guest, to run as an unmodified VMM
+# (it assigns the edu device with -S, mapping guest RAM through VFIO).
+if [ "${WITH_QEMU:-0}" = 1 ]; then
+	copy_with_libs /usr/bin/qemu-system-x86_64 /usr/bin/qemu-system-x86_64
+	for m in /usr/lib/x86_64-linux-gnu/qemu/*.so; do
+		copy_with_libs "$m" "$m"
+	done
+	mkdir -p "$root/usr/share"
+	cp -a /usr/share/qemu /usr/share/seabios "$root/usr/share/"
+fi
+
 # Kernel modules arrive compressed on 6.12 (.ko.xz); busybox's tools and
 # older kmods do not read that, so the guest gets them plain.
 copy_module() {

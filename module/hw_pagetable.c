@@ -61,6 +61,15 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 		goto err_abort;
 	}
 	hwpt->domain = domain;
+	/*
+	 * Every mapping is IOMMU_CACHE; where the IOMMU can also stop the
+	 * device from using no-snoop (VT-d with snoop control), make it, so
+	 * that coherency does not depend on the device behaving.  Asked
+	 * before any mapping exists, as the drivers want.
+	 */
+	if (domain->ops->enforce_cache_coherency &&
+	    idev->ops->can_enforce_coherency(idev))
+		hwpt->enforce_cc = domain->ops->enforce_cache_coherency(domain);
 
 	/* The device's reserved IOVA must be known before filling. */
 	rc = idev->ops->reserve_regions(idev, &ioas->iopt, hwpt);

@@ -219,6 +219,8 @@ struct iommufd_hw_report {
  * @reserve_regions: reserve in @iopt (owner @owner) the IOVA the device
  *                   cannot use, such as its MSI window
  * @hw_info: fill a struct iommufd_hw_report
+ * @can_enforce_coherency: whether the device's IOMMU can block no-snoop DMA,
+ *                         so that its domains may be asked to
  *
  * Real devices (through VFIO and the kernel's IOMMU API) and the self-test's
  * mock devices are two implementations; the rest of the module does not
@@ -234,6 +236,7 @@ struct iommufd_device_ops {
 			       struct io_pagetable *iopt, void *owner);
 	int (*hw_info)(struct iommufd_device *idev,
 		       struct iommufd_hw_report *report);
+	bool (*can_enforce_coherency)(struct iommufd_device *idev);
 };
 
 /**
@@ -244,6 +247,7 @@ struct iommufd_device_ops {
  * @ops: the backend that made the domain; only its devices attach to it
  * @auto_domain: created by an attach to the IOAS itself, destroyed when its
  *               last device goes
+ * @enforce_cc: the domain blocks no-snoop DMA (VFIO_DMA_CC_IOMMU)
  * @ndevices: attached devices, protected by ioas->mutex
  * @hwpt_item: in ioas->hwpt_list
  */
@@ -253,6 +257,7 @@ struct iommufd_hwpt_paging {
 	struct iommu_domain *domain;
 	const struct iommufd_device_ops *ops;
 	bool auto_domain;
+	bool enforce_cc;
 	unsigned int ndevices;
 	struct list_head hwpt_item;
 };
@@ -317,7 +322,8 @@ int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
 struct iommufd_ctx *iommufd_vfio_compat_ctx_create(bool v2);
 int iommufd_vfio_compat_attach(struct iommufd_ctx *ictx,
 			       struct iommufd_device *idev);
-long iommufd_vfio_compat_check_extension(unsigned long ext);
+long iommufd_vfio_compat_check_extension(struct iommufd_ctx *ictx,
+					 unsigned long ext);
 long iommufd_vfio_compat_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
 			       unsigned long arg);
 

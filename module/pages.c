@@ -532,6 +532,79 @@ static int map_window_all(struct iopt_area *area, struct iommu_domain *only,
 	return rc;
 }
 
+/* PFNs of pages [index, last] of @area, read back from @domain. */
+static void read_area_pfns(struct iopt_area *area, struct iommu_domain *domain,
+			   unsigned long index, unsigned long last,
+			   unsigned long *pfns)
+{
+	unsigned long i;
+
+	for (i = index; i <= last; i++)
+		pfns[i - index] = PHYS_PFN(iommu_iova_to_phys(
+			domain, max(iopt_area_iova(area),
+				    iopt_area_index_to_iova(area, i))));
+}
+
+/*
+ * Unmapping flushes the IOTLB once per batch of windows rather than once
+ * per window, as VFIO type1 batches its flushes: the PFNs of a batch are
+ * unpinned only after its flush, so the device can never reach a page we
+ * let go.  One target domain takes the deferred path; several are unmapped
+ * synchronously, each flush done by iommu_unmap().
+ */
+#define IOPT_UNMAP_BATCH_WINDOWS	32
+
+struct iopt_unmap_batch {
+	unsigned long *pfns;
+	unsigned long npfns;
+	unsigned long cap;
+	struct iommu_domain *deferred;
+	struct iommu_iotlb_gather gather;
+};
+
+static void unmap_batch_init(struct iopt_unmap_batch *batch,
+			     struct iommu_domain *single)
+{
+	batch->npfns = 0;
+	batch->deferred = single;
+	iommu_iotlb_gather_init(&batch->gather);
+	batch->cap = IOPT_UNMAP_BATCH_WINDOWS * IOPT_WINDOW_PAGES;
+	batch->pfns = kvmalloc_array(batch->cap, sizeof(*batch->pfns),
+				     GFP_KERNEL | __GFP_NOWARN);
+	if (batch->pfns)
+		return;
+	/* Teardown may not fail: one window's worth always comes. */
+	batch->cap = IOPT_WINDOW_PAGES;
+	batch->pfns = kmalloc_array(batch->cap, sizeof(*batch->pfns),
+				    GFP_KERNEL | __GFP_NOFAIL);
+}
+
+static void unmap_batch_flush(struct iopt_unmap_batch *batch,
+			      struct iopt_pages *pages)
+{
+	if (batch->deferred)
+		iommu_iotlb_sync(batch->deferred, &batch->gather);
+	if (batch->npfns)
+		unpin_and_uncharge(pages, batch->pfns, batch->npfns);
+	batch->npfns = 0;
+}
+
+static void unmap_batch_window(struct iopt_unmap_batch *batch,
+			       struct iopt_area *area,
+			       struct iommu_domain *only, unsigned long index,
+			       unsigned long last)
+{
+	unsigned long iova, length;
+
+	if (!batch->deferred) {
+		unmap_window_all(area, only, index, last);
+		return;
+	}
+	window_iova(area, index, last, &iova, &length);
+	WARN_ON(iommu_unmap_fast(batch->deferred, iova, length,
+				 &batch->gather) != length);
+}
+
 /*
  * Undo the fill of [index, last] of @area: unmap it from the target
  * domains and unpin what no other user holds.  The area must already be
@@ -540,33 +613,38 @@ static int map_window_all(struct iopt_area *area, struct iommu_domain *only,
  */
 static void unfill_range(struct iopt_area *area, struct iommu_domain *only,
 			 struct iommu_domain *storage, unsigned long index,
-			 unsigned long last, struct iopt_window *win)
+			 unsigned long last)
 {
 	struct iopt_pages *pages = area->pages;
+	struct iommu_domain *single = only;
+	struct iopt_unmap_batch batch;
 	struct iopt_span span;
 
+	if (!single && area->iopt->ndomains == 1)
+		single = storage;
+	unmap_batch_init(&batch, single);
 	for_each_iopt_span(&span, pages, index, last) {
+		bool unpin = !span.in_domains && !span.in_access;
 		unsigned long cur = span.start;
 
 		while (cur <= span.last) {
 			unsigned long wlast = iopt_window_last(area, cur,
 							       span.last);
-			unsigned long i;
+			unsigned long n = wlast - cur + 1;
 
-			if (!span.in_domains && !span.in_access)
-				for (i = cur; i <= wlast; i++)
-					win->pfns[i - cur] = PHYS_PFN(
-						iommu_iova_to_phys(storage,
-							max(iopt_area_iova(area),
-							    iopt_area_index_to_iova(
-								    area, i))));
-			unmap_window_all(area, only, cur, wlast);
-			if (!span.in_domains && !span.in_access)
-				unpin_and_uncharge(pages, win->pfns,
-						   wlast - cur + 1);
+			if (unpin && batch.npfns + n > batch.cap)
+				unmap_batch_flush(&batch, pages);
+			if (unpin)
+				read_area_pfns(area, storage, cur, wlast,
+					       batch.pfns + batch.npfns);
+			unmap_batch_window(&batch, area, only, cur, wlast);
+			if (unpin)
+				batch.npfns += n;
 			cur = wlast + 1;
 		}
 	}
+	unmap_batch_flush(&batch, pages);
+	kvfree(batch.pfns);
 }
 
 /**
@@ -627,7 +705,7 @@ int iopt_area_fill_domains(struct iopt_area *area, struct iommu_domain *only)
 err_unfill:
 	/* Everything before @cur is mapped; the coverage trees are intact. */
 	if (cur > first)
-		unfill_range(area, only, storage, first, cur - 1, win);
+		unfill_range(area, only, storage, first, cur - 1);
 	mutex_unlock(&pages->mutex);
 	iopt_window_destroy(win);
 	return rc;
@@ -645,18 +723,15 @@ void iopt_area_unfill_domains(struct iopt_area *area,
 			      struct iommu_domain *only)
 {
 	struct iopt_pages *pages = area->pages;
-	struct iopt_window win;
 
 	if (!area->storage_domain)
 		return;
-	iopt_window_init(&win, false);
 	mutex_lock(&pages->mutex);
 	interval_tree_remove(&area->pages_node, &pages->domains_itree);
 	unfill_range(area, only, area->storage_domain, iopt_area_index(area),
-		     iopt_area_last_index(area), &win);
+		     iopt_area_last_index(area));
 	area->storage_domain = NULL;
 	mutex_unlock(&pages->mutex);
-	iopt_window_destroy(&win);
 }
 
 /**
@@ -675,7 +750,7 @@ int iopt_area_copy_to_domain(struct iopt_area *area,
 	bool large = !area->iopt->disable_large_pages;
 	struct iopt_window window;
 	struct iopt_window *win = &window;
-	unsigned long cur, i;
+	unsigned long cur;
 	int rc;
 
 	rc = iopt_window_init(win, false);
@@ -685,11 +760,8 @@ int iopt_area_copy_to_domain(struct iopt_area *area,
 	for (cur = first; cur <= last;) {
 		unsigned long wlast = iopt_window_last(area, cur, last);
 
-		for (i = cur; i <= wlast; i++)
-			win->pfns[i - cur] = PHYS_PFN(iommu_iova_to_phys(
-				area->storage_domain,
-				max(iopt_area_iova(area),
-				    iopt_area_index_to_iova(area, i))));
+		read_area_pfns(area, area->storage_domain, cur, wlast,
+			       win->pfns);
 		rc = map_window(area, domain, cur, wlast, win->pfns, large);
 		if (rc)
 			break;

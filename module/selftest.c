@@ -190,6 +190,12 @@ static int mock_hw_info(struct iommufd_device *idev,
 	return 0;
 }
 
+/* A mock IOMMU has no no-snoop to block. */
+static bool mock_can_enforce_coherency(struct iommufd_device *idev)
+{
+	return false;
+}
+
 static const struct iommufd_device_ops mock_device_ops = {
 	.domain_alloc_paging = mock_domain_alloc_paging,
 	.domain_free = mock_domain_free,
@@ -197,6 +203,7 @@ static const struct iommufd_device_ops mock_device_ops = {
 	.detach = mock_detach,
 	.reserve_regions = mock_reserve_regions,
 	.hw_info = mock_hw_info,
+	.can_enforce_coherency = mock_can_enforce_coherency,
 };
 
 /* Self-test accesses ------------------------------------------------------ */

@@ -129,13 +129,39 @@ int iommufd_vfio_compat_attach(struct iommufd_ctx *ictx,
 }
 IOMMUFD_EXPORT(iommufd_vfio_compat_attach);
 
-long iommufd_vfio_compat_check_extension(unsigned long ext)
+/*
+ * Is DMA through the compat IOAS cache coherent whatever the devices do?
+ * Only if every one of its domains blocks no-snoop.
+ */
+static long compat_cc_iommu(struct iommufd_ctx *ictx)
+{
+	struct iommufd_hwpt_paging *hwpt;
+	struct iommufd_ioas *ioas;
+	long rc = 1;
+
+	ioas = get_compat_ioas(ictx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	mutex_lock(&ioas->mutex);
+	list_for_each_entry(hwpt, &ioas->hwpt_list, hwpt_item)
+		if (!hwpt->enforce_cc)
+			rc = 0;
+	mutex_unlock(&ioas->mutex);
+	iommufd_put_object(ictx, &ioas->obj);
+	return rc;
+}
+
+/* @ictx may be NULL: VFIO asking a backend nobody opened yet. */
+long iommufd_vfio_compat_check_extension(struct iommufd_ctx *ictx,
+					 unsigned long ext)
 {
 	switch (ext) {
 	case VFIO_TYPE1_IOMMU:
 	case VFIO_TYPE1v2_IOMMU:
 	case VFIO_UNMAP_ALL:
 		return 1;
+	case VFIO_DMA_CC_IOMMU:
+		return ictx ? compat_cc_iommu(ictx) : 0;
 	default:
 		/* Nesting, SPAPR, no-IOMMU and UPDATE_VADDR are not offered. */
 		return 0;
@@ -161,8 +187,7 @@ static int compat_map_dma(struct iommufd_ctx *ictx, void __user *uarg)
 		prot |= IOMMU_READ;
 	if (map.flags & VFIO_DMA_MAP_FLAG_WRITE)
 		prot |= IOMMU_WRITE;
-	if (!map.size || map.iova >= ULONG_MAX || map.size >= ULONG_MAX)
-		return -EINVAL;
+	/* Size and range errors are the IO page table's, as upstream. */
 
 	ioas = get_compat_ioas(ictx);
 	if (IS_ERR(ioas))
@@ -194,8 +219,7 @@ static int compat_unmap_dma(struct iommufd_ctx *ictx, void __user *uarg)
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
 		rc = unmap.iova || unmap.size ? -EINVAL :
 			iopt_unmap_all(&ioas->iopt, &unmapped);
-	} else if (!unmap.size || unmap.iova >= ULONG_MAX ||
-		   unmap.size >= ULONG_MAX) {
+	} else if (!unmap.size) {
 		rc = -EINVAL;
 	} else {
 		/*
@@ -255,11 +279,11 @@ static int compat_get_info(struct iommufd_ctx *ictx, void __user *uarg)
 		/* No per-container mapping count limit here. */
 		.avail = U32_MAX,
 	};
-	struct vfio_iommu_type1_info info;
+	struct vfio_iommu_type1_info info = {};
 	struct vfio_iova_range *ranges;
 	struct iopt_hole_iter hole;
 	struct iommufd_ioas *ioas;
-	size_t caps_len, ranges_len;
+	size_t caps_len, ranges_len, avail_len, copy_len;
 	u32 nranges = 0, i;
 	int rc = 0;
 
@@ -294,34 +318,38 @@ static int compat_get_info(struct iommufd_ctx *ictx, void __user *uarg)
 	if (rc)
 		goto out_free;
 
+	/*
+	 * Capabilities as type1 lays them out: each padded to 8 bytes, DMA
+	 * available first as upstream's iommufd has them.  The size needed
+	 * is always reported, and the chain only when it fits.
+	 */
 	ranges_len = nranges * sizeof(*ranges);
-	caps_len = sizeof(range_cap) + ranges_len + sizeof(avail_cap);
-	/* Capabilities exist whether or not the caller made room for them. */
+	avail_len = ALIGN(sizeof(avail_cap), 8);
+	caps_len = avail_len + sizeof(range_cap) + ranges_len;
 	info.flags |= VFIO_IOMMU_INFO_CAPS;
-	if (info.argsz >= sizeof(info)) {
-		if (info.argsz < sizeof(info) + caps_len) {
-			/* Too small: say how much is needed, as type1 does. */
-			info.cap_offset = 0;
-		} else {
-			void __user *ucaps = uarg + sizeof(info);
+	info.cap_offset = 0;
+	if (info.argsz >= sizeof(info) + caps_len) {
+		void __user *ucaps = uarg + sizeof(info);
+		u8 pad[8] = {};
 
-			range_cap.nr_iovas = nranges;
-			range_cap.header.next = sizeof(info) + sizeof(range_cap) +
-						ranges_len;
-			if (copy_to_user(ucaps, &range_cap, sizeof(range_cap)) ||
-			    copy_to_user(ucaps + sizeof(range_cap), ranges,
-					 ranges_len) ||
-			    copy_to_user(ucaps + sizeof(range_cap) + ranges_len,
-					 &avail_cap, sizeof(avail_cap))) {
-				rc = -EFAULT;
-				goto out_free;
-			}
-			info.cap_offset = sizeof(info);
+		avail_cap.header.next = sizeof(info) + avail_len;
+		range_cap.nr_iovas = nranges;
+		if (copy_to_user(ucaps, &avail_cap, sizeof(avail_cap)) ||
+		    copy_to_user(ucaps + sizeof(avail_cap), pad,
+				 avail_len - sizeof(avail_cap)) ||
+		    copy_to_user(ucaps + avail_len, &range_cap,
+				 sizeof(range_cap)) ||
+		    copy_to_user(ucaps + avail_len + sizeof(range_cap), ranges,
+				 ranges_len)) {
+			rc = -EFAULT;
+			goto out_free;
 		}
-		info.argsz = sizeof(info) + caps_len;
-		minsz = sizeof(info);
+		info.cap_offset = sizeof(info);
 	}
-	if (copy_to_user(uarg, &info, minsz))
+	/* Write back no more than the caller said it has room for. */
+	copy_len = min_t(size_t, info.argsz, sizeof(info));
+	info.argsz = sizeof(info) + caps_len;
+	if (copy_to_user(uarg, &info, copy_len))
 		rc = -EFAULT;
 out_free:
 	kfree(ranges);
@@ -366,7 +394,7 @@ long iommufd_vfio_compat_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
 	case VFIO_GET_API_VERSION:
 		return VFIO_API_VERSION;
 	case VFIO_CHECK_EXTENSION:
-		return iommufd_vfio_compat_check_extension(arg);
+		return iommufd_vfio_compat_check_extension(ictx, arg);
 	case VFIO_SET_IOMMU:
 		return compat_set_iommu(ictx, arg);
 	case VFIO_IOMMU_GET_INFO:

@@ -234,7 +234,8 @@ static long vfio_backend_check_extension(struct vfio_backend_container *containe
 		return !container || !container->type1;
 	if (!vfio_backend_type1 || (container && !container->type1))
 		return 0;
-	return iommufd_vfio_compat_check_extension(ext);
+	return iommufd_vfio_compat_check_extension(
+		container ? container->ictx : NULL, ext);
 }
 
 static long vfio_backend_link(struct vfio_backend_container *container,

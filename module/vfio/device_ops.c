@@ -19,22 +19,9 @@ static struct vfio_backend_device *to_vdev(struct iommufd_device *idev)
 static struct iommu_domain *
 vfio_backend_domain_alloc_paging(struct iommufd_device *idev, u32 flags)
 {
-	struct iommu_domain *domain;
-
 	if (flags)
 		return ERR_PTR(-EOPNOTSUPP);
-	domain = iommu_paging_domain_alloc(to_vdev(idev)->dev);
-	if (IS_ERR(domain))
-		return domain;
-	/*
-	 * Every mapping is IOMMU_CACHE; where the IOMMU can also stop the
-	 * device from using no-snoop (Intel with snoop control), make it, so
-	 * that coherency does not depend on the device behaving.
-	 */
-	if (domain->ops->enforce_cache_coherency &&
-	    iommufd_dev_can_enforce_coherency(to_vdev(idev)->dev))
-		domain->ops->enforce_cache_coherency(domain);
-	return domain;
+	return iommu_paging_domain_alloc(to_vdev(idev)->dev);
 }
 
 static void vfio_backend_domain_free(struct iommu_domain *domain)
@@ -173,6 +160,11 @@ static int vfio_backend_hw_info(struct iommufd_device *idev,
 	return 0;
 }
 
+static bool vfio_backend_can_enforce_coherency(struct iommufd_device *idev)
+{
+	return iommufd_dev_can_enforce_coherency(to_vdev(idev)->dev);
+}
+
 const struct iommufd_device_ops vfio_backend_device_ops = {
 	.domain_alloc_paging = vfio_backend_domain_alloc_paging,
 	.domain_free = vfio_backend_domain_free,
@@ -180,6 +172,7 @@ const struct iommufd_device_ops vfio_backend_device_ops = {
 	.detach = vfio_backend_detach,
 	.reserve_regions = vfio_backend_reserve_regions,
 	.hw_info = vfio_backend_hw_info,
+	.can_enforce_coherency = vfio_backend_can_enforce_coherency,
 };
 
 static int check_device(struct device *dev, void *data)

@@ -177,33 +177,64 @@ unsigned long iommufd_access_max_alignment(struct io_pagetable *iopt)
 	return 1;
 }
 
-static bool area_allows(struct iopt_area *area, bool write)
+/* The IOAS the access reaches memory through, locked for reading. */
+static struct io_pagetable *access_lock(struct iommufd_access *access)
 {
-	return area->iommu_prot & (write ? IOMMU_WRITE : IOMMU_READ);
+	mutex_lock(&access->ioas_lock);
+	if (!access->ioas) {
+		mutex_unlock(&access->ioas_lock);
+		return NULL;
+	}
+	down_read(&access->ioas->iopt.iova_rwsem);
+	return &access->ioas->iopt;
+}
+
+static void access_unlock(struct iommufd_access *access,
+			  struct io_pagetable *iopt)
+{
+	up_read(&iopt->iova_rwsem);
+	mutex_unlock(&access->ioas_lock);
+}
+
+static int access_range(unsigned long iova, unsigned long length,
+			unsigned long *last)
+{
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, last))
+		return -EOVERFLOW;
+	return 0;
+}
+
+/* May an access use @area in this direction?  0 or the errno. */
+static int access_check_area(struct iopt_area *area, bool write)
+{
+	/* An unmap is waiting for accesses to leave this area. */
+	if (area->prevent_access)
+		return -EINVAL;
+	if (!(area->iommu_prot & (write ? IOMMU_WRITE : IOMMU_READ)))
+		return -EPERM;
+	return 0;
 }
 
 /* Unpin [iova, last] of @iopt, which an earlier pin covered. */
 static void access_unpin_range(struct io_pagetable *iopt, unsigned long iova,
 			       unsigned long last)
 {
+	struct iopt_contig_iter iter;
 	struct iopt_area *area;
-	unsigned long cur = iova;
 
-	for_each_iopt_area(area, iopt, iova, last) {
-		unsigned long end = min(last, iopt_area_last_iova(area));
-
+	for_each_contig_area(&iter, area, iopt, iova, last) {
 		iopt_pages_access_unpin(area->pages,
-					iopt_area_start_byte(area, cur) /
+					iopt_area_start_byte(area, iter.cur) /
 						PAGE_SIZE,
-					iopt_area_start_byte(area, end) /
+					iopt_area_start_byte(area, iter.end) /
 						PAGE_SIZE);
 		mutex_lock(&area->pages->mutex);
 		area->num_accesses--;
 		mutex_unlock(&area->pages->mutex);
-		if (end == last)
-			break;
-		cur = end + 1;
 	}
+	WARN_ON(!iopt_contig_covered(&iter));
 }
 
 /**
@@ -222,64 +253,41 @@ int iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
 			     unsigned long length, struct page **out_pages,
 			     bool write)
 {
-	unsigned long last, cur;
+	struct iopt_contig_iter iter;
 	struct io_pagetable *iopt;
 	struct iopt_area *area;
-	bool covered = false;
-	int rc = 0;
+	unsigned long last;
+	int rc;
 
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow(iova, length - 1, &last))
-		return -EOVERFLOW;
-
-	mutex_lock(&access->ioas_lock);
-	if (!access->ioas) {
-		mutex_unlock(&access->ioas_lock);
+	rc = access_range(iova, length, &last);
+	if (rc)
+		return rc;
+	iopt = access_lock(access);
+	if (!iopt)
 		return -ENOENT;
-	}
-	iopt = &access->ioas->iopt;
-	down_read(&iopt->iova_rwsem);
-	cur = iova;
-	for_each_iopt_area(area, iopt, iova, last) {
-		unsigned long end = min(last, iopt_area_last_iova(area));
-		unsigned long index = iopt_area_start_byte(area, cur) /
+	for_each_contig_area(&iter, area, iopt, iova, last) {
+		unsigned long index = iopt_area_start_byte(area, iter.cur) /
 				      PAGE_SIZE;
-		unsigned long last_index = iopt_area_start_byte(area, end) /
+		unsigned long last_index = iopt_area_start_byte(area, iter.end) /
 					   PAGE_SIZE;
 
-		if (iopt_area_iova(area) > cur || !area->ready) {
-			rc = -ENOENT;
-			break;
-		}
-		if (area->prevent_access) {
-			rc = -EINVAL;
-			break;
-		}
-		if (!area_allows(area, write)) {
-			rc = -EPERM;
-			break;
-		}
-		rc = iopt_pages_access_pin(area->pages, index, last_index,
-					   out_pages);
+		rc = access_check_area(area, write);
+		if (!rc)
+			rc = iopt_pages_access_pin(area->pages, index,
+						   last_index, out_pages);
 		if (rc)
 			break;
 		mutex_lock(&area->pages->mutex);
 		area->num_accesses++;
 		mutex_unlock(&area->pages->mutex);
 		out_pages += last_index - index + 1;
-		if (end == last) {
-			covered = true;
-			break;
-		}
-		cur = end + 1;
 	}
-	if (!rc && !covered)
+	if (!rc && !iopt_contig_covered(&iter))
 		rc = -ENOENT;
-	if (rc && cur > iova)
-		access_unpin_range(iopt, iova, cur - 1);
-	up_read(&iopt->iova_rwsem);
-	mutex_unlock(&access->ioas_lock);
+	/* Whatever was pinned before the failure goes again. */
+	if (rc && iter.cur > iova)
+		access_unpin_range(iopt, iova, iter.cur - 1);
+	access_unlock(access, iopt);
 	return rc;
 }
 
@@ -289,18 +297,13 @@ void iommufd_access_unpin_pages(struct iommufd_access *access,
 	struct io_pagetable *iopt;
 	unsigned long last;
 
-	if (WARN_ON(!length || check_add_overflow(iova, length - 1, &last)))
+	if (WARN_ON(access_range(iova, length, &last)))
 		return;
-	mutex_lock(&access->ioas_lock);
-	if (WARN_ON(!access->ioas)) {
-		mutex_unlock(&access->ioas_lock);
+	iopt = access_lock(access);
+	if (WARN_ON(!iopt))
 		return;
-	}
-	iopt = &access->ioas->iopt;
-	down_read(&iopt->iova_rwsem);
 	access_unpin_range(iopt, iova, last);
-	up_read(&iopt->iova_rwsem);
-	mutex_unlock(&access->ioas_lock);
+	access_unlock(access, iopt);
 }
 
 /**
@@ -316,56 +319,33 @@ int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
 		      void *data, unsigned long length, bool write,
 		      bool slow_path)
 {
-	unsigned long last, cur;
+	struct iopt_contig_iter iter;
 	struct io_pagetable *iopt;
 	struct iopt_area *area;
-	bool covered = false;
-	int rc = 0;
+	unsigned long last;
+	int rc;
 
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow(iova, length - 1, &last))
-		return -EOVERFLOW;
-
-	mutex_lock(&access->ioas_lock);
-	if (!access->ioas) {
-		mutex_unlock(&access->ioas_lock);
+	rc = access_range(iova, length, &last);
+	if (rc)
+		return rc;
+	iopt = access_lock(access);
+	if (!iopt)
 		return -ENOENT;
-	}
-	iopt = &access->ioas->iopt;
-	down_read(&iopt->iova_rwsem);
-	cur = iova;
-	for_each_iopt_area(area, iopt, iova, last) {
-		unsigned long end = min(last, iopt_area_last_iova(area));
-		unsigned long n = end - cur + 1;
+	for_each_contig_area(&iter, area, iopt, iova, last) {
+		unsigned long n = iter.end - iter.cur + 1;
 
-		if (iopt_area_iova(area) > cur || !area->ready) {
-			rc = -ENOENT;
-			break;
-		}
-		if (area->prevent_access) {
-			rc = -EINVAL;
-			break;
-		}
-		if (!area_allows(area, write)) {
-			rc = -EPERM;
-			break;
-		}
-		rc = iopt_pages_rw_access(area->pages,
-					  iopt_area_start_byte(area, cur), data,
-					  n, write, slow_path);
+		rc = access_check_area(area, write);
+		if (!rc)
+			rc = iopt_pages_rw_access(area->pages,
+						  iopt_area_start_byte(area,
+								       iter.cur),
+						  data, n, write, slow_path);
 		if (rc)
 			break;
 		data += n;
-		if (end == last) {
-			covered = true;
-			break;
-		}
-		cur = end + 1;
 	}
-	if (!rc && !covered)
+	if (!rc && !iopt_contig_covered(&iter))
 		rc = -ENOENT;
-	up_read(&iopt->iova_rwsem);
-	mutex_unlock(&access->ioas_lock);
+	access_unlock(access, iopt);
 	return rc;
 }

@@ -31,6 +31,40 @@ struct iopt_area *iopt_area_iter_next(struct iopt_area *area,
 	return node ? container_of(node, struct iopt_area, node) : NULL;
 }
 
+/* The iterator's step: @area if it continues the range from iter->cur. */
+static struct iopt_area *iopt_contig_take(struct iopt_contig_iter *iter,
+					  struct iopt_area *area)
+{
+	if (!area || !area->ready || iopt_area_iova(area) > iter->cur)
+		return NULL;
+	iter->end = min(iter->last, iopt_area_last_iova(area));
+	return area;
+}
+
+struct iopt_area *iopt_contig_first(struct iopt_contig_iter *iter,
+				    struct io_pagetable *iopt,
+				    unsigned long first, unsigned long last)
+{
+	lockdep_assert_held(&iopt->iova_rwsem);
+
+	iter->cur = first;
+	iter->last = last;
+	iter->covered = false;
+	return iopt_contig_take(iter, iopt_area_iter_first(iopt, first, last));
+}
+
+struct iopt_area *iopt_contig_next(struct iopt_contig_iter *iter,
+				   struct iopt_area *area)
+{
+	if (iter->end == iter->last) {
+		iter->covered = true;
+		return NULL;
+	}
+	iter->cur = iter->end + 1;
+	return iopt_contig_take(iter, iopt_area_iter_next(area, iter->cur,
+							   iter->last));
+}
+
 static bool iopt_itree_overlaps(struct rb_root_cached *root,
 				unsigned long first, unsigned long last)
 {
@@ -423,9 +457,9 @@ int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 int iopt_get_pages(struct io_pagetable *iopt, unsigned long iova,
 		   unsigned long length, struct list_head *pages_list)
 {
-	unsigned long last, cur = iova;
+	struct iopt_contig_iter iter;
 	struct iopt_area *area;
-	bool covered = false;
+	unsigned long last;
 	int rc = 0;
 
 	if (!length)
@@ -434,30 +468,22 @@ int iopt_get_pages(struct io_pagetable *iopt, unsigned long iova,
 		return -EOVERFLOW;
 
 	down_read(&iopt->iova_rwsem);
-	for_each_iopt_area(area, iopt, iova, last) {
-		unsigned long area_end = min(last, iopt_area_last_iova(area));
+	for_each_contig_area(&iter, area, iopt, iova, last) {
 		struct iopt_pages_list *elm;
 
-		/* A gap, or an area still being built, breaks the range. */
-		if (!area->ready || iopt_area_iova(area) > cur)
-			break;
 		elm = kzalloc(sizeof(*elm), GFP_KERNEL_ACCOUNT);
 		if (!elm) {
 			rc = -ENOMEM;
 			goto err;
 		}
-		elm->start_byte = iopt_area_start_byte(area, cur);
-		elm->length = area_end - cur + 1;
+		elm->start_byte = iopt_area_start_byte(area, iter.cur);
+		elm->length = iter.end - iter.cur + 1;
 		elm->pages = area->pages;
 		kref_get(&elm->pages->kref);
 		list_add_tail(&elm->next, pages_list);
-		if (area_end == last) {
-			covered = true;
-			break;
-		}
-		cur = area_end + 1;
 	}
-	if (!covered) {
+	/* A gap, or an area still being built, breaks the range. */
+	if (!iopt_contig_covered(&iter)) {
 		rc = -ENOENT;
 		goto err;
 	}

@@ -219,6 +219,33 @@ static inline unsigned long iopt_area_index_to_iova(struct iopt_area *area,
 	for (area = iopt_area_iter_first(iopt, first, last); area;             \
 	     area = iopt_area_iter_next(area, first, last))
 
+/*
+ * A walk over the ready areas that cover [first, last] without a gap: at
+ * each step @cur and @end bound the part of @area inside the range.  After
+ * the loop, iopt_contig_covered() tells whether the whole range was.
+ */
+struct iopt_contig_iter {
+	unsigned long cur;
+	unsigned long end;
+	unsigned long last;
+	bool covered;
+};
+
+struct iopt_area *iopt_contig_first(struct iopt_contig_iter *iter,
+				    struct io_pagetable *iopt,
+				    unsigned long first, unsigned long last);
+struct iopt_area *iopt_contig_next(struct iopt_contig_iter *iter,
+				   struct iopt_area *area);
+
+#define for_each_contig_area(iter, area, iopt, first, last)                    \
+	for (area = iopt_contig_first(iter, iopt, first, last); area;          \
+	     area = iopt_contig_next(iter, area))
+
+static inline bool iopt_contig_covered(struct iopt_contig_iter *iter)
+{
+	return iter->covered;
+}
+
 struct iopt_area *iopt_area_iter_first(struct io_pagetable *iopt,
 				       unsigned long first, unsigned long last);
 struct iopt_area *iopt_area_iter_next(struct iopt_area *area,

@@ -6,7 +6,7 @@
 # collect what the guest reports.
 #
 # Usage: run-guest.sh KVER IOMMU INITRD LOGDIR [MODE [SUITES]]
-#   IOMMU   intel | amd
+#   IOMMU   intel | amd | intel-noir (VT-d without interrupt remapping)
 #   LOGDIR  gets console.log (the kernel's serial console) and results.log
 #           (the guest runner's TAP stream, ttyS1)
 # Environment: GUEST_MEM (default 4G), GUEST_TIMEOUT seconds (default 900).
@@ -21,6 +21,8 @@ limit=${GUEST_TIMEOUT:-900}
 
 case "$iommu" in
 intel) iommu_dev="intel-iommu,intremap=on" iommu_arg="intel_iommu=on" ;;
+# VT-d without interrupt remapping: MSIs are not isolated.
+intel-noir) iommu_dev="intel-iommu,intremap=off" iommu_arg="intel_iommu=on" ;;
 amd) iommu_dev="amd-iommu,intremap=on" iommu_arg="" ;;
 *) echo "run-guest: unknown IOMMU $iommu" >&2; exit 2 ;;
 esac

@@ -12,9 +12,8 @@
  * so the memory is pinned and charged once however often it is mapped.
  * Pages are pinned lazily: only while a domain or an in-kernel access
  * needs them.  Where a pinned page's PFN lives:
- *   - if an area in a domain covers it: in that domain's page table (read
- *     back with iommu_iova_to_phys), which costs no memory of ours;
- *   - if an access pinned it: in iopt_pages::pinned_pfns as well.
+ *   in iopt_pages::pfns, an array over the whole range, allocated while
+ *   anything is pinned (8 bytes per page).
  *
  * Lock order: iopt->domains_rwsem, then iopt->iova_rwsem, then
  * pages->mutex.  pages->mutex is held across pinning (which may fault in
@@ -146,7 +145,8 @@ enum iopt_pages_source {
  * @writable: pinned for write (some mapping may let a device write)
  * @account: who is charged for @npinned
  * @npinned: pages pinned now, each exactly once
- * @pinned_pfns: index -> xa_mk_value(pfn) for every index an access holds
+ * @pfns: the PFN of every pinned index (others are stale); allocated at
+ *        the first pin, freed when npinned drops to 0
  * @domains_itree: iopt_area::pages_node of areas filled into domains
  * @access_itree: struct iopt_access_pin of in-kernel accesses
  */
@@ -161,7 +161,7 @@ struct iopt_pages {
 	bool writable;
 	struct iopt_account account;
 	unsigned long npinned;
-	struct xarray pinned_pfns;
+	unsigned long *pfns;
 	struct rb_root_cached domains_itree;
 	struct rb_root_cached access_itree;
 };

@@ -6,12 +6,13 @@
  * "user" covers it: an area filled into domains (domains_itree) or an
  * in-kernel access (access_itree).  Every operation below walks a range of
  * indexes as spans with a uniform coverage, and for each span knows where
- * the PFNs come from:
- *   covered by another area in a domain  -> read back from that domain
- *   covered by an access                 -> pinned_pfns
- *   not covered                          -> pin now (and charge)
+ * whether it must pin:
+ *   covered by another user  -> the PFNs are in iopt_pages::pfns already
+ *   not covered              -> pin now (and charge), record the PFNs
  * and symmetrically, when a user goes, which spans become uncovered and are
- * unpinned.
+ * unpinned.  The PFN array costs 8 bytes per page while anything is pinned;
+ * reading PFNs back from a domain instead (iommu_iova_to_phys() per page)
+ * made unmapping and IOAS_COPY pay a page-table walk per page.
  *
  * Work is done in windows that never straddle a 2 MiB-aligned IOVA boundary
  * (see iopt_window_last()): one pin_user_pages call, one PFN buffer and,
@@ -140,43 +141,10 @@ static void iopt_span_at(struct iopt_pages *pages, unsigned long cur,
 
 /* PFN sources ---------------------------------------------------------- */
 
-/* Read PFNs of [index, last] back from the domains of covering areas. */
-static void read_pfns_from_domains(struct iopt_pages *pages,
-				   unsigned long index, unsigned long last,
-				   unsigned long *pfns)
+static void read_pinned_pfns(struct iopt_pages *pages, unsigned long index,
+			     unsigned long last, unsigned long *pfns)
 {
-	struct interval_tree_node *node = NULL;
-	struct iopt_area *area = NULL;
-
-	for (; index <= last; index++, pfns++) {
-		unsigned long iova;
-
-		if (!area || index > iopt_area_last_index(area)) {
-			node = interval_tree_iter_first(&pages->domains_itree,
-							index, index);
-			area = container_of(node, struct iopt_area, pages_node);
-		}
-		iova = max(iopt_area_iova(area),
-			   iopt_area_index_to_iova(area, index));
-		*pfns = PHYS_PFN(iommu_iova_to_phys(area->storage_domain,
-						    iova));
-	}
-}
-
-static void read_pfns_from_xarray(struct iopt_pages *pages,
-				  unsigned long index, unsigned long last,
-				  unsigned long *pfns)
-{
-	XA_STATE(xas, &pages->pinned_pfns, index);
-	void *entry;
-
-	rcu_read_lock();
-	xas_for_each(&xas, entry, last) {
-		if (xas_retry(&xas, entry))
-			continue;
-		*pfns++ = xa_to_value(entry);
-	}
-	rcu_read_unlock();
+	memcpy(pfns, pages->pfns + index, (last - index + 1) * sizeof(*pfns));
 }
 
 static int pin_user_window(struct iopt_pages *pages, unsigned long index,
@@ -366,21 +334,36 @@ static int pin_pfns(struct iopt_pages *pages, unsigned long index,
 	unsigned long i;
 	int rc;
 
+	/* Entries are only read where pinned: no need to zero them. */
+	if (!pages->pfns) {
+		pages->pfns = kvmalloc_array(pages->npages, sizeof(*pages->pfns),
+					     GFP_KERNEL_ACCOUNT);
+		if (!pages->pfns)
+			return -ENOMEM;
+	}
 	rc = iopt_account_charge(&pages->account, npages);
 	if (rc)
-		return rc;
+		goto err_free;
 	if (pages->source == IOPT_SOURCE_FILE)
 		rc = pin_file_window(pages, index, npages, win->upages);
 	else
 		rc = pin_user_window(pages, index, npages, win->upages);
 	if (rc) {
 		iopt_account_uncharge(&pages->account, npages);
-		return rc;
+		goto err_free;
 	}
 	for (i = 0; i != npages; i++)
 		win->pfns[i] = page_to_pfn(win->upages[i]);
+	memcpy(pages->pfns + index, win->pfns, npages * sizeof(*win->pfns));
 	pages->npinned += npages;
 	return 0;
+
+err_free:
+	if (!pages->npinned) {
+		kvfree(pages->pfns);
+		pages->pfns = NULL;
+	}
+	return rc;
 }
 
 static void unpin_and_uncharge(struct iopt_pages *pages, unsigned long *pfns,
@@ -389,6 +372,11 @@ static void unpin_and_uncharge(struct iopt_pages *pages, unsigned long *pfns,
 	unpin_pfns(pages, pfns, npages);
 	pages->npinned -= npages;
 	iopt_account_uncharge(&pages->account, npages);
+	/* Nothing pinned, nothing to remember. */
+	if (!pages->npinned) {
+		kvfree(pages->pfns);
+		pages->pfns = NULL;
+	}
 }
 
 /*
@@ -401,12 +389,8 @@ static int get_span_pfns(struct iopt_pages *pages, struct iopt_span *span,
 {
 	int rc;
 
-	if (span->in_access) {
-		read_pfns_from_xarray(pages, index, last, win->pfns);
-		return 0;
-	}
-	if (span->in_domains) {
-		read_pfns_from_domains(pages, index, last, win->pfns);
+	if (span->in_access || span->in_domains) {
+		read_pinned_pfns(pages, index, last, win->pfns);
 		return 0;
 	}
 	rc = pin_pfns(pages, index, last, win);
@@ -532,19 +516,6 @@ static int map_window_all(struct iopt_area *area, struct iommu_domain *only,
 	return rc;
 }
 
-/* PFNs of pages [index, last] of @area, read back from @domain. */
-static void read_area_pfns(struct iopt_area *area, struct iommu_domain *domain,
-			   unsigned long index, unsigned long last,
-			   unsigned long *pfns)
-{
-	unsigned long i;
-
-	for (i = index; i <= last; i++)
-		pfns[i - index] = PHYS_PFN(iommu_iova_to_phys(
-			domain, max(iopt_area_iova(area),
-				    iopt_area_index_to_iova(area, i))));
-}
-
 /*
  * Unmapping flushes the IOTLB once per batch of windows rather than once
  * per window, as VFIO type1 batches its flushes: the PFNs of a batch are
@@ -635,8 +606,8 @@ static void unfill_range(struct iopt_area *area, struct iommu_domain *only,
 			if (unpin && batch.npfns + n > batch.cap)
 				unmap_batch_flush(&batch, pages);
 			if (unpin)
-				read_area_pfns(area, storage, cur, wlast,
-					       batch.pfns + batch.npfns);
+				read_pinned_pfns(pages, cur, wlast,
+						 batch.pfns + batch.npfns);
 			unmap_batch_window(&batch, area, only, cur, wlast);
 			if (unpin)
 				batch.npfns += n;
@@ -760,8 +731,7 @@ int iopt_area_copy_to_domain(struct iopt_area *area,
 	for (cur = first; cur <= last;) {
 		unsigned long wlast = iopt_window_last(area, cur, last);
 
-		read_area_pfns(area, area->storage_domain, cur, wlast,
-			       win->pfns);
+		read_pinned_pfns(area->pages, cur, wlast, win->pfns);
 		rc = map_window(area, domain, cur, wlast, win->pfns, large);
 		if (rc)
 			break;
@@ -811,7 +781,6 @@ static struct iopt_pages *iopt_pages_alloc(unsigned long npages,
 	}
 	kref_init(&pages->kref);
 	mutex_init(&pages->mutex);
-	xa_init_flags(&pages->pinned_pfns, XA_FLAGS_ACCOUNT);
 	pages->domains_itree = RB_ROOT_CACHED;
 	pages->access_itree = RB_ROOT_CACHED;
 	pages->npages = npages;
@@ -880,8 +849,7 @@ void iopt_release_pages(struct kref *kref)
 
 	WARN_ON(!RB_EMPTY_ROOT(&pages->domains_itree.rb_root));
 	WARN_ON(!RB_EMPTY_ROOT(&pages->access_itree.rb_root));
-	WARN_ON(!xa_empty(&pages->pinned_pfns));
-	WARN_ON(pages->npinned);
+	WARN_ON(pages->npinned || pages->pfns);
 	iopt_account_release(&pages->account);
 	if (pages->file)
 		fput(pages->file);
@@ -931,36 +899,15 @@ static void access_release_range(struct iopt_pages *pages, unsigned long index,
 		while (cur <= span.last) {
 			unsigned long wlast = min(span.last,
 						  cur + IOPT_WINDOW_PAGES - 1);
-			unsigned long i;
 
-			read_pfns_from_xarray(pages, cur, wlast, win->pfns);
-			for (i = cur; i <= wlast; i++)
-				xa_erase(&pages->pinned_pfns, i);
-			if (!span.in_domains)
+			if (!span.in_domains) {
+				read_pinned_pfns(pages, cur, wlast, win->pfns);
 				unpin_and_uncharge(pages, win->pfns,
 						   wlast - cur + 1);
+			}
 			cur = wlast + 1;
 		}
 	}
-}
-
-static int store_pfns(struct iopt_pages *pages, unsigned long index,
-		      unsigned long last, unsigned long *pfns)
-{
-	unsigned long i;
-	int rc;
-
-	for (i = index; i <= last; i++) {
-		rc = xa_err(xa_store(&pages->pinned_pfns, i,
-				     xa_mk_value(pfns[i - index]),
-				     GFP_KERNEL_ACCOUNT));
-		if (rc) {
-			while (i-- > index)
-				xa_erase(&pages->pinned_pfns, i);
-			return rc;
-		}
-	}
-	return 0;
 }
 
 /**
@@ -1002,16 +949,6 @@ int iopt_pages_access_pin(struct iopt_pages *pages, unsigned long index,
 			if (pinned < 0) {
 				rc = pinned;
 				goto err_release;
-			}
-			if (!span.in_access) {
-				rc = store_pfns(pages, cur, wlast, win.pfns);
-				if (rc) {
-					if (pinned)
-						unpin_and_uncharge(
-							pages, win.pfns,
-							wlast - cur + 1);
-					goto err_release;
-				}
 			}
 			for (i = cur; i <= wlast; i++)
 				out_pages[i - index] =

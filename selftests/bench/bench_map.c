@@ -277,9 +277,10 @@ static void bench_copy(void *buf, void *fresh, size_t len)
 		.dst_iova = IOVA_BASE,
 	};
 	struct edu second = { .group_fd = -1, .device_fd = -1 };
-	double t_copy, t_map, t;
+	double t_copy = 0, t_map = 0, t;
 	struct native n;
 	uint32_t i;
+	int rep;
 
 	if (native_open(&n))
 		goto out;
@@ -304,17 +305,24 @@ static void bench_copy(void *buf, void *fresh, size_t len)
 		goto out;
 	copy.src_ioas_id = n.ioas_id;
 	copy.dst_ioas_id = alloc.out_ioas_id;
-	t = now();
-	if (ioctl(n.fd, IOMMU_IOAS_COPY, &copy)) {
-		edu_err("IOMMU_IOAS_COPY");
-		goto out;
+	for (rep = 0; rep < REPEATS; rep++) {
+		t = now();
+		if (ioctl(n.fd, IOMMU_IOAS_COPY, &copy)) {
+			edu_err("IOMMU_IOAS_COPY");
+			goto out;
+		}
+		t = now() - t;
+		if (!rep || t < t_copy)
+			t_copy = t;
+		ioas_unmap(n.fd, alloc.out_ioas_id, IOVA_BASE, len);
+		t = now();
+		if (ioas_map(n.fd, alloc.out_ioas_id, fresh, len, IOVA_BASE))
+			goto out;
+		t = now() - t;
+		if (!rep || t < t_map)
+			t_map = t;
+		ioas_unmap(n.fd, alloc.out_ioas_id, IOVA_BASE, len);
 	}
-	t_copy = now() - t;
-	ioas_unmap(n.fd, alloc.out_ioas_id, IOVA_BASE, len);
-	t = now();
-	if (ioas_map(n.fd, alloc.out_ioas_id, fresh, len, IOVA_BASE))
-		goto out;
-	t_map = now() - t;
 	printf("# IOAS_COPY of a mapped %zu MiB into a second device's IOAS: %.3f s; fresh IOAS_MAP of other memory there: %.3f s; copy is %.1fx faster\n",
 	       len / MiB, t_copy, t_map, t_map / t_copy);
 out:

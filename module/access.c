@@ -171,11 +171,6 @@ void iommufd_access_notify_unmap(struct io_pagetable *iopt, unsigned long iova,
 	xa_unlock(&iopt->access_list);
 }
 
-/* The largest IOVA alignment an access of @iopt needs (1 if none). */
-unsigned long iommufd_access_max_alignment(struct io_pagetable *iopt)
-{
-	return 1;
-}
 
 /* The IOAS the access reaches memory through, locked for reading. */
 static struct io_pagetable *access_lock(struct iommufd_access *access)

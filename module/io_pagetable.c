@@ -820,7 +820,10 @@ static unsigned long iopt_domain_alignment(struct iommu_domain *domain)
 	return 1UL << __ffs(domain->pgsize_bitmap);
 }
 
-/* Recompute the alignment from what is left after a domain or access went. */
+/*
+ * Recompute the alignment from the domains left after one went.  Accesses
+ * need none: they pin whole pages and copy at byte granularity.
+ */
 static void iopt_recalc_alignment(struct io_pagetable *iopt)
 {
 	unsigned long align = iopt->disable_large_pages ? PAGE_SIZE : 1;
@@ -831,7 +834,6 @@ static void iopt_recalc_alignment(struct io_pagetable *iopt)
 
 	xa_for_each(&iopt->domains, index, domain)
 		align = max(align, iopt_domain_alignment(domain));
-	align = max(align, iommufd_access_max_alignment(iopt));
 	iopt->iova_alignment = align;
 }
 

@@ -380,6 +380,5 @@ int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
 		      bool slow_path);
 void iommufd_access_notify_unmap(struct io_pagetable *iopt, unsigned long iova,
 				 unsigned long length);
-unsigned long iommufd_access_max_alignment(struct io_pagetable *iopt);
 
 #endif /* IOMMUFD_PRIVATE_H */

@@ -48,44 +48,16 @@
 
 #include "iommufd_harness.h"
 
-#define IOMMUFD_DEV		"/dev/iommu"
 
 #define PAGE			0x1000UL
+
+#include "iommufd_utils.h"
 #define MAP_RW	(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 
 /* An object id no test ever reaches. */
 #define NO_SUCH_ID		0x7fffff00u
 
 #define ARRAY_LEN(a)		(sizeof(a) / sizeof((a)[0]))
-
-/* ------------------------------------------------------------------------
- * Wrappers: each returns the ioctl's result, for ASSERT_EQ(0, ...) or
- * ASSERT_ERRNO(E..., ...).
- */
-
-static int iommufd_open(void)
-{
-	int fd = open(IOMMUFD_DEV, O_RDWR | O_CLOEXEC);
-
-	ASSERT_NE(-1, fd);
-	return fd;
-}
-
-static uint32_t ioas_alloc(int fd)
-{
-	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
-
-	ASSERT_EQ(0, ioctl(fd, IOMMU_IOAS_ALLOC, &cmd));
-	ASSERT_NE(0, cmd.out_ioas_id);
-	return cmd.out_ioas_id;
-}
-
-static int destroy(int fd, uint32_t id)
-{
-	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
-
-	return ioctl(fd, IOMMU_DESTROY, &cmd);
-}
 
 static int map_fixed(int fd, uint32_t ioas_id, const void *buf,
 		     uint64_t length, uint64_t iova)
@@ -169,24 +141,6 @@ static int hw_info(int fd, uint32_t dev_id, void *data, uint32_t *data_len,
 	return rc;
 }
 
-/* ------------------------------------------------------------------------
- * The self-test interface.
- */
-
-static int test_cmd(int fd, struct iommu_test_cmd *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return ioctl(fd, IOMMU_TEST_CMD, cmd);
-}
-
-/* Op 0 is refused by a self-test kernel; without one the ioctl is ENOTTY. */
-static bool selftest_available(int fd)
-{
-	struct iommu_test_cmd cmd = { .op = 0 };
-
-	return !(test_cmd(fd, &cmd) == -1 && errno == ENOTTY);
-}
-
 struct mock_dev {
 	uint32_t stdev_id;	/* the self-test object: destroy to unplug */
 	uint32_t idev_id;	/* the device's dev_id */
@@ -227,39 +181,6 @@ static int mock_domain_replace(int fd, uint32_t stdev_id, uint32_t pt_id,
 	if (!rc && out_hwpt_id)
 		*out_hwpt_id = cmd.mock_domain_replace.pt_id;
 	return rc;
-}
-
-/* The mock domain of @hwpt_id translates [iova, iova + length) to @uptr. */
-static int check_map(int fd, uint32_t hwpt_id, uint64_t iova, uint64_t length,
-		     const void *uptr)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
-		.id = hwpt_id,
-		.check_map = {
-			.iova = iova,
-			.length = length,
-			.uptr = (uintptr_t)uptr,
-		},
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-/* Every page of [uptr, uptr + length) is pinned exactly @refs times. */
-static int check_refs(int fd, const void *uptr, uint64_t length,
-		      uint32_t refs)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
-		.check_refs = {
-			.length = length,
-			.uptr = (uintptr_t)uptr,
-			.refs = refs,
-		},
-	};
-
-	return test_cmd(fd, &cmd);
 }
 
 /* ------------------------------------------------------------------------
@@ -326,28 +247,6 @@ static void skip_if_not_yet_in_dkms(int fd, int rc, const char *feature)
 	}
 	SKIP("iommufd-dkms does not offer %s yet (upstream's mock IOMMU does)",
 	     feature);
-}
-
-/* ------------------------------------------------------------------------
- * Memory.
- */
-
-/* Private anonymous memory, populated, out of THP for MD_CHECK_REFS. */
-static uint8_t *alloc_buffer(size_t length)
-{
-	uint8_t *buf = mmap(NULL, length, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	ASSERT_NE(MAP_FAILED, buf);
-	ASSERT_EQ(0, madvise(buf, length, MADV_NOHUGEPAGE));
-	for (size_t i = 0; i < length; i += PAGE)
-		buf[i] = (uint8_t)(i / PAGE + 1);
-	return buf;
-}
-
-static void free_buffer(void *buf, size_t length)
-{
-	ASSERT_EQ(0, munmap(buf, length));
 }
 
 /* ------------------------------------------------------------------------

@@ -56,7 +56,6 @@
 
 #include "iommufd_harness.h"
 
-#define IOMMUFD_DEV		"/dev/iommu"
 
 #define SZ_4K			0x1000UL
 #define SZ_64K			0x10000UL
@@ -67,41 +66,13 @@
 /* The page size these tests are written for (x86_64). */
 #define PAGE			SZ_4K
 
+#include "iommufd_utils.h"
+
 #define MAP_RW	(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 
 /* The unprivileged identity tests drop to: nobody/nogroup. */
-#define NOBODY			65534
 
 #define ARRAY_LEN(a)		(sizeof(a) / sizeof((a)[0]))
-
-/* ------------------------------------------------------------------------
- * Thin wrappers over the ioctls: they return the ioctl's result, so that
- * callers can ASSERT_EQ(0, ...) or ASSERT_ERRNO(E..., ...).
- */
-
-static int iommufd_open(void)
-{
-	int fd = open(IOMMUFD_DEV, O_RDWR | O_CLOEXEC);
-
-	ASSERT_NE(-1, fd);
-	return fd;
-}
-
-static uint32_t ioas_alloc(int fd)
-{
-	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
-
-	ASSERT_EQ(0, ioctl(fd, IOMMU_IOAS_ALLOC, &cmd));
-	ASSERT_NE(0, cmd.out_ioas_id);
-	return cmd.out_ioas_id;
-}
-
-static int destroy(int fd, uint32_t id)
-{
-	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
-
-	return ioctl(fd, IOMMU_DESTROY, &cmd);
-}
 
 /*
  * IOMMU_IOAS_MAP.  With IOMMU_IOAS_MAP_FIXED_IOVA in @flags *iova is the
@@ -275,33 +246,6 @@ static int set_huge_pages(int fd, uint32_t ioas_id, uint64_t enable)
 		      &enable);
 }
 
-/* ------------------------------------------------------------------------
- * The self-test interface.
- */
-
-static int test_cmd(int fd, struct iommu_test_cmd *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return ioctl(fd, IOMMU_TEST_CMD, cmd);
-}
-
-/*
- * Op 0 is no operation: a module with self-test support refuses it
- * (EOPNOTSUPP upstream); one without does not know the ioctl at all.
- */
-static bool selftest_available(int fd)
-{
-	struct iommu_test_cmd cmd = { .op = 0 };
-
-	return !(test_cmd(fd, &cmd) == -1 && errno == ENOTTY);
-}
-
-#define REQUIRE_SELFTEST(fd)						\
-	do {								\
-		if (!selftest_available(fd))				\
-			SKIP("no IOMMU_TEST_CMD: module not loaded with selftest=1");\
-	} while (0)
-
 /* A mock device attached to @pt_id (an IOAS or a HWPT). */
 static int mock_domain(int fd, uint32_t pt_id, uint32_t *stdev_id,
 		       uint32_t *hwpt_id)
@@ -321,51 +265,6 @@ static int mock_domain(int fd, uint32_t pt_id, uint32_t *stdev_id,
 	return 0;
 }
 
-static int add_reserved(int fd, uint32_t ioas_id, uint64_t start,
-			uint64_t length)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_ADD_RESERVED,
-		.id = ioas_id,
-		.add_reserved = { .start = start, .length = length },
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-/* The mock domain of @hwpt_id translates [iova, iova + length) to @uptr. */
-static int check_map(int fd, uint32_t hwpt_id, uint64_t iova, uint64_t length,
-		     const void *uptr)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
-		.id = hwpt_id,
-		.check_map = {
-			.iova = iova,
-			.length = length,
-			.uptr = (uintptr_t)uptr,
-		},
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-/* Every page of [uptr, uptr + length) is pinned exactly @refs times. */
-static int check_refs(int fd, const void *uptr, uint64_t length,
-		      uint32_t refs)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
-		.check_refs = {
-			.length = length,
-			.uptr = (uintptr_t)uptr,
-			.refs = refs,
-		},
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
 static int set_temp_memory_limit(int fd, uint32_t limit)
 {
 	struct iommu_test_cmd cmd = {
@@ -382,55 +281,6 @@ static int set_temp_memory_limit(int fd, uint32_t limit)
 /* ------------------------------------------------------------------------
  * Memory and accounting helpers.
  */
-
-struct vm_counters {
-	long pin_kb;	/* VmPin: mm->pinned_vm */
-	long lck_kb;	/* VmLck: mm->locked_vm */
-};
-
-static struct vm_counters vm_counters(void)
-{
-	struct vm_counters vm = { -1, -1 };
-	char line[256];
-	FILE *status;
-
-	status = fopen("/proc/self/status", "re");
-	ASSERT_NE(NULL, status);
-	while (fgets(line, sizeof(line), status)) {
-		long val;
-
-		if (sscanf(line, "VmPin: %ld kB", &val) == 1)
-			vm.pin_kb = val;
-		else if (sscanf(line, "VmLck: %ld kB", &val) == 1)
-			vm.lck_kb = val;
-	}
-	fclose(status);
-	ASSERT_NE(-1, vm.pin_kb);
-	ASSERT_NE(-1, vm.lck_kb);
-	return vm;
-}
-
-static long kb(uint64_t bytes)
-{
-	return (long)(bytes / 1024);
-}
-
-/*
- * Private anonymous memory, populated, kept out of transparent huge pages
- * so that IOMMU_TEST_OP_MD_CHECK_REFS (which skips compound pages) sees
- * every page.
- */
-static uint8_t *alloc_buffer(size_t length)
-{
-	uint8_t *buf = mmap(NULL, length, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	ASSERT_NE(MAP_FAILED, buf);
-	ASSERT_EQ(0, madvise(buf, length, MADV_NOHUGEPAGE));
-	for (size_t i = 0; i < length; i += PAGE)
-		buf[i] = (uint8_t)(i / PAGE + 1);
-	return buf;
-}
 
 /* Like alloc_buffer(), but shared: a forked child sees the same pages. */
 static uint8_t *alloc_shared_buffer(size_t length)
@@ -464,11 +314,6 @@ static uint8_t *alloc_aligned(size_t length, size_t align, int advice)
 	return buf;
 }
 
-static void free_buffer(void *buf, size_t length)
-{
-	ASSERT_EQ(0, munmap(buf, length));
-}
-
 /*
  * Address space the kernel cannot pin: PROT_NONE keeps it reserved, so no
  * later mmap() can land there while a test relies on it being unusable.
@@ -490,21 +335,6 @@ static int check_refs_after_close(const void *uptr, uint64_t length)
 
 	ASSERT_EQ(0, close(fd));
 	return rc;
-}
-
-static void drop_to_nobody(void)
-{
-	ASSERT_EQ(0, setgroups(0, NULL));
-	ASSERT_EQ(0, setgid(NOBODY));
-	ASSERT_EQ(0, setuid(NOBODY));
-	ASSERT_NE(0, geteuid());
-}
-
-static void set_memlock_limit(rlim_t bytes)
-{
-	struct rlimit limit = { .rlim_cur = bytes, .rlim_max = bytes };
-
-	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &limit));
 }
 
 static void wait_for_clean_exit(pid_t pid)

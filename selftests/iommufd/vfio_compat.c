@@ -51,16 +51,16 @@
 
 #include "iommufd_harness.h"
 
-#define IOMMUFD_DEV		"/dev/iommu"
 
 #define PAGE			0x1000UL
+
+#include "iommufd_utils.h"
 /* The page-size bits above and including the CPU page: 0xfff...f000. */
 #define ALL_PAGE_SIZES		(~(uint64_t)(PAGE - 1))
 
 #define MAP_RW		(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 
 /* The unprivileged identity of the accounting tests: nobody/nogroup. */
-#define NOBODY			65534
 
 #define NO_SUCH_ID		0x7fffff00u
 
@@ -72,34 +72,6 @@
 #define MAP_DMA_MINSZ	offsetofend(struct vfio_iommu_type1_dma_map, size)
 #define UNMAP_DMA_MINSZ	offsetofend(struct vfio_iommu_type1_dma_unmap, size)
 #define GET_INFO_MINSZ	offsetofend(struct vfio_iommu_type1_info, iova_pgsizes)
-
-/* ------------------------------------------------------------------------
- * iommufd wrappers.
- */
-
-static int iommufd_open(void)
-{
-	int fd = open(IOMMUFD_DEV, O_RDWR | O_CLOEXEC);
-
-	ASSERT_NE(-1, fd);
-	return fd;
-}
-
-static uint32_t ioas_alloc(int fd)
-{
-	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
-
-	ASSERT_EQ(0, ioctl(fd, IOMMU_IOAS_ALLOC, &cmd));
-	ASSERT_NE(0, cmd.out_ioas_id);
-	return cmd.out_ioas_id;
-}
-
-static int destroy(int fd, uint32_t id)
-{
-	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
-
-	return ioctl(fd, IOMMU_DESTROY, &cmd);
-}
 
 /* IOMMU_VFIO_IOAS; for GET *ioas_id gets the answer, for SET it is read. */
 static int vfio_ioas(int fd, uint16_t op, uint32_t *ioas_id)
@@ -308,29 +280,6 @@ static struct vfio_info_cap_header *find_cap(struct vfio_iommu_type1_info *info,
 	return found;
 }
 
-/* ------------------------------------------------------------------------
- * The self-test interface.
- */
-
-static int test_cmd(int fd, struct iommu_test_cmd *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return ioctl(fd, IOMMU_TEST_CMD, cmd);
-}
-
-static bool selftest_available(int fd)
-{
-	struct iommu_test_cmd cmd = { .op = 0 };
-
-	return !(test_cmd(fd, &cmd) == -1 && errno == ENOTTY);
-}
-
-#define REQUIRE_SELFTEST(fd)						\
-	do {								\
-		if (!selftest_available(fd))				\
-			SKIP("no IOMMU_TEST_CMD: module not loaded with selftest=1");\
-	} while (0)
-
 /* A mock device attached to the IOAS @ioas_id; *hwpt_id gets its HWPT. */
 static int mock_domain(int fd, uint32_t ioas_id, uint32_t *stdev_id,
 		       uint32_t *hwpt_id)
@@ -348,117 +297,6 @@ static int mock_domain(int fd, uint32_t ioas_id, uint32_t *stdev_id,
 			*hwpt_id = cmd.mock_domain.out_hwpt_id;
 	}
 	return rc;
-}
-
-static int check_map(int fd, uint32_t hwpt_id, uint64_t iova, uint64_t length,
-		     const void *uptr)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
-		.id = hwpt_id,
-		.check_map = {
-			.iova = iova,
-			.length = length,
-			.uptr = (uintptr_t)uptr,
-		},
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-static int check_refs(int fd, const void *uptr, uint64_t length,
-		      uint32_t refs)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
-		.check_refs = {
-			.length = length,
-			.uptr = (uintptr_t)uptr,
-			.refs = refs,
-		},
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-static int add_reserved(int fd, uint32_t ioas_id, uint64_t start,
-			uint64_t length)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_ADD_RESERVED,
-		.id = ioas_id,
-		.add_reserved = { .start = start, .length = length },
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-/* ------------------------------------------------------------------------
- * Memory, privileges, accounting.
- */
-
-static uint8_t *alloc_buffer(size_t length)
-{
-	uint8_t *buf = mmap(NULL, length, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	ASSERT_NE(MAP_FAILED, buf);
-	ASSERT_EQ(0, madvise(buf, length, MADV_NOHUGEPAGE));
-	for (size_t i = 0; i < length; i += PAGE)
-		buf[i] = (uint8_t)(i / PAGE + 1);
-	return buf;
-}
-
-static void free_buffer(void *buf, size_t length)
-{
-	ASSERT_EQ(0, munmap(buf, length));
-}
-
-struct vm_counters {
-	long pin_kb;	/* VmPin: mm->pinned_vm */
-	long lck_kb;	/* VmLck: mm->locked_vm */
-};
-
-static struct vm_counters vm_counters(void)
-{
-	struct vm_counters vm = { -1, -1 };
-	char line[256];
-	FILE *status;
-
-	status = fopen("/proc/self/status", "re");
-	ASSERT_NE(NULL, status);
-	while (fgets(line, sizeof(line), status)) {
-		long val;
-
-		if (sscanf(line, "VmPin: %ld kB", &val) == 1)
-			vm.pin_kb = val;
-		else if (sscanf(line, "VmLck: %ld kB", &val) == 1)
-			vm.lck_kb = val;
-	}
-	fclose(status);
-	ASSERT_NE(-1, vm.pin_kb);
-	ASSERT_NE(-1, vm.lck_kb);
-	return vm;
-}
-
-static long kb(uint64_t bytes)
-{
-	return (long)(bytes / 1024);
-}
-
-static void drop_to_nobody(void)
-{
-	ASSERT_EQ(0, setgroups(0, NULL));
-	ASSERT_EQ(0, setgid(NOBODY));
-	ASSERT_EQ(0, setuid(NOBODY));
-	ASSERT_NE(0, geteuid());
-}
-
-static void set_memlock_limit(rlim_t bytes)
-{
-	struct rlimit limit = { .rlim_cur = bytes, .rlim_max = bytes };
-
-	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &limit));
 }
 
 /* Run @fn(@arg) in a forked child; its ASSERTs end it with status 1. */

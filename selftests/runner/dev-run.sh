@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# A developer's quick guest run: build the modules with plain make (no
+# DKMS, so several trees may run at once), build the suites, pack an
+# initramfs and boot ONE kernel under ONE emulated IOMMU with the chosen
+# suites.  Prints the run's TAP and a closing "N passed, N failed".
+# `make check` stays the real test run; this is for iterating.
+#
+# Usage: dev-run.sh [-k 6.1|6.12|KVER] [-i intel|amd|intel-noir]
+#                   [-s suite,suite...] [-B builddir] [-u] [-q]
+#   -k  kernel (default 6.12)
+#   -i  emulated IOMMU (default intel)
+#   -s  suites to run (default: every suite; names as in /tests)
+#   -B  build directory (default selftests/build/dev)
+#   -u  also build upstream's kselftest (suite upstream_iommufd)
+#   -q  skip Debian's QEMU inside the guest (smaller initramfs)
+# Environment: GUEST_TIMEOUT, GUEST_MEM as for run-guest.sh.
+set -euo pipefail
+
+here=$(dirname "$(readlink -f "$0")")
+top=$(cd "$here/../.." && pwd)
+. "$here/kernels.sh"
+
+kernel=6.12 iommu=intel suites="" build=$top/selftests/build/dev
+upstream=0 with_qemu=1
+while getopts k:i:s:B:uq opt; do
+	case $opt in
+	k) kernel=$OPTARG ;;
+	i) iommu=$OPTARG ;;
+	s) suites=$OPTARG ;;
+	B) build=$OPTARG ;;
+	u) upstream=1 ;;
+	q) with_qemu=0 ;;
+	*) sed -n '10,20p' "$0" >&2; exit 2 ;;
+	esac
+done
+case "$kernel" in
+6.1) kver=$(kernel_61) ;;
+6.12) kver=$(kernel_612) ;;
+*) kver=$kernel ;;
+esac
+build=$(mkdir -p "$build" && cd "$build" && pwd)
+
+echo "# dev-run: modules for $kver"
+rm -rf "$build/src"
+make -s -C "$top" dist-src DESTDIR="$build/src"
+make -s -C "$build/src/module" KVER="$kver" W=1 >"$build/module-build.log" 2>&1 || {
+	cat "$build/module-build.log" >&2
+	exit 1
+}
+ko="$build/src/module/iommufd.ko $build/src/module/iommufd_vfio.ko"
+
+echo "# dev-run: suites"
+rm -rf "$build/suites" "$build/root"
+make -s -C "$top/selftests" O="$build/suites"
+gcc -O2 -Wall -Wextra -Werror -o "$build/kmodctl" "$here/kmodctl.c" -lkmod
+mkdir -p "$build/root/tests"
+install -m 755 "$build"/suites/* "$build/root/tests/"
+[ $upstream = 0 ] || "$top/selftests/upstream/build-kselftest.sh" "$build/root/tests"
+
+WITH_QEMU=$with_qemu KMODCTL=$build/kmodctl "$here/mkinitramfs.sh" "$kver" \
+	"$build/initramfs.cpio" "$build/root" "$ko" vfio-pci
+
+echo "# dev-run: booting $kver with $iommu${suites:+ (suites $suites)}"
+"$here/run-guest.sh" "$kver" "$iommu" "$build/initramfs.cpio" "$build/log" \
+	check "$suites" || {
+	echo "# guest did not finish; end of its console:"
+	tail -n 40 "$build/log/console.log" | sed 's/^/#   /'
+}
+awk -v run="$(echo "$kver" | cut -d. -f1,2)/$iommu" -v start=0 \
+	-f "$here/tap-collect.awk" "$build/log/results.log" >"$build/log/tap"
+grep -v '^# tally' "$build/log/tap"
+read -r _ _ p f s _ < <(grep '^# tally' "$build/log/tap")
+echo "$p passed, $f failed${s:+, $s skipped}"
+echo "# logs: $build/log (console.log: the guest kernel's log)"
+[ "$f" = 0 ]

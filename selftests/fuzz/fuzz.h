@@ -131,7 +131,10 @@ enum fuzz_avoid {
 	AVOID_DESTROY_OWNED = 1 << 4,	/* destroying hwpt/idev/stdev ids */
 	AVOID_ACCESS_UNALIGNED = 1 << 5,/* sub-page IOVAs for access pins */
 	AVOID_ACCESS_CLOSE = 1 << 6,	/* closing an access while unmaps run */
+	AVOID_DETACH = 1 << 7,		/* detach racing attach's reply */
+	AVOID_REJOIN = 1 << 8,		/* VFIO unbind racing attach */
 };
+#define FUZZ_AVOID_DEFAULT	0x1ff
 
 struct fuzz_config {
 	uint64_t seed;

@@ -317,6 +317,9 @@ uint64_t pick_len(struct worker *w)
 	}
 	if (p < 88)
 		return (rng_next(&w->rng) & 0xffffffffULL) & ~(FUZZ_PAGE - 1);
+	/* Huge lengths: a PFN array sized to the mapping (issue 8, 7). */
+	if (cfg.avoid & AVOID_HUGE)
+		return 1ULL << (12 + rnd(&w->rng, 18));
 	if (p < 92)
 		return 1ULL << (12 + rnd(&w->rng, 40));
 	return rng_next(&w->rng);
@@ -526,9 +529,16 @@ static void op_destroy(struct worker *w, struct ctx *c)
 	struct iommu_destroy cmd = { .size = sizeof(cmd) };
 	void *reply;
 
-	if ((cfg.avoid & AVOID_DESTROY_OWNED) && kind != ID_IOAS)
-		kind = ID_IOAS;
-	cmd.id = pick_id(w, c, rnd(&w->rng, 3) ? ID_IOAS : kind);
+	if (cfg.avoid & AVOID_DESTROY_OWNED) {
+		/* Only ids known to be IOASes: never a device or its HWPT. */
+		pthread_mutex_lock(&c->lock);
+		cmd.id = c->nids[ID_IOAS] ?
+			c->ids[ID_IOAS][rnd(&w->rng, c->nids[ID_IOAS] < NIDS ?
+						   c->nids[ID_IOAS] : NIDS)] : 0;
+		pthread_mutex_unlock(&c->lock);
+	} else {
+		cmd.id = pick_id(w, c, rnd(&w->rng, 3) ? ID_IOAS : kind);
+	}
 	if (!run(w, c, K_DESTROY, IOMMU_DESTROY, &cmd, sizeof(cmd),
 		 OFFSETOFEND(struct iommu_destroy, id), &reply) && reply)
 		note_stale(c, cmd.id);
@@ -983,6 +993,14 @@ static void op_create_access(struct worker *w, struct ctx *c)
 	t.create_access.flags = rnd(&w->rng, 10) ?
 		(rnd(&w->rng, 4) ? MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES : 0) :
 		(uint32_t)rng_next(&w->rng);
+	if (cfg.avoid & AVOID_ACCESS_CLOSE) {
+		/* Keep every access to the end of the round: free slots only. */
+		for (int i = 0; i < NACCESS; i++)
+			if (c->acc[i].fd < 0)
+				a = &c->acc[i];
+		if (a->fd >= 0)
+			return;
+	}
 	if (test_run(w, c, &t, &reply) || !reply)
 		return;
 	/* The slot's old access goes: closing it while others use it. */
@@ -1150,6 +1168,8 @@ static void op_dkms_detach(struct worker *w, struct ctx *c)
 	};
 	void *reply;
 
+	if (cfg.avoid & AVOID_DETACH)
+		return;
 	run(w, c, K_DKMS_DETACH, IOMMUFD_DKMS_DEVICE_DETACH, &cmd, sizeof(cmd),
 	    OFFSETOFEND(struct iommufd_dkms_device_detach, dev_id), &reply);
 }

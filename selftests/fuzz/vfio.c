@@ -257,7 +257,7 @@ void vfio_op(struct worker *w)
 		pthread_mutex_lock(&v->lock);
 		if (d->edu.container_fd < 0) {
 			vfio_join(w, w->r, d, &w->rng);
-		} else if (p < 4) {
+		} else if (p < 4 && !(cfg.avoid & AVOID_REJOIN)) {
 			vfio_rejoin(w, d);
 		} else if (d->edu.bar0) {
 			/* Short: QEMU 7.2 aborts on one ending at 4 KiB. */
@@ -289,7 +289,7 @@ void vfio_op(struct worker *w)
 			.dev_id = d->dev_id,
 		};
 
-		if (rnd(&w->rng, 4)) {
+		if (rnd(&w->rng, 4) || (cfg.avoid & AVOID_DETACH)) {
 			if (!fuzz_call(w, c->fd, K_DKMS_ATTACH,
 				       IOMMUFD_DKMS_DEVICE_ATTACH, &at, &at,
 				       sizeof(at)))

@@ -326,11 +326,17 @@ void chaos_mm(struct worker *w)
 
 		if (keep >= g.len)
 			break;
+		/*
+		 * A fork() must not see the hole (the child could get its
+		 * buffers there): it takes the same lock.
+		 */
+		pthread_mutex_lock(&r->memf_lock);
 		__atomic_store_n(&r->reg[i].len, keep, __ATOMIC_RELEASE);
 		if (mremap((void *)g.addr, g.len, keep, 0) != MAP_FAILED)
 			mmap((void *)(g.addr + keep), REG_SPAN - keep, PROT_NONE,
 			     MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS |
 				     MAP_NORESERVE, -1, 0);
+		pthread_mutex_unlock(&r->memf_lock);
 		break;
 	}
 	default:

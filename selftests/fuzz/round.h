@@ -95,7 +95,7 @@ struct round {
 	uintptr_t huge;		/* HUGE_LEN of MAP_NORESERVE memory, or 0 */
 	uintptr_t guard;	/* an address that is never mapped */
 	struct memf mf[NMEMF];
-	pthread_mutex_t memf_lock;
+	pthread_mutex_t memf_lock;	/* memfd slots, arena holes vs fork */
 	int misc_fd[4];		/* fds MAP_FILE must refuse */
 	int peer_sock;		/* round <-> peer, -1 if none */
 	pid_t peer;

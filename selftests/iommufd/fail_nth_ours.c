@@ -245,13 +245,15 @@ static bool fi_errno_documented(int err)
 	return err == ENOMEM || err == EFAULT;
 }
 
-static void expect_counters(const char *when, unsigned int nth,
-			    struct vm_counters want, struct vm_counters got)
+static void expect_counters(const struct fi_sweep *sw, const char *when,
+			    unsigned int nth, struct vm_counters want,
+			    struct vm_counters got)
 {
 	if (want.pin_kb == got.pin_kb && want.lck_kb == got.lck_kb)
 		return;
-	TEST_LOG("failing site %u: %s: VmPin %ld kB (want %ld), VmLck %ld kB (want %ld)",
-		 nth, when, got.pin_kb, want.pin_kb, got.lck_kb, want.lck_kb);
+	TEST_LOG("failing site %u of %s: %s: VmPin %ld kB (want %ld), VmLck %ld kB (want %ld)",
+		 nth, sw->what, when, got.pin_kb, want.pin_kb, got.lck_kb,
+		 want.lck_kb);
 	ASSERT_TRUE(false);
 }
 
@@ -280,7 +282,7 @@ static void fi_run(const struct fi_sweep *sw, struct fi_state *st)
 	ref_after = vm_counters();
 	sw->verify(st);
 	sw->cleanup(st);
-	expect_counters("after the reference run", 0, start, vm_counters());
+	expect_counters(sw, "after the reference run", 0, start, vm_counters());
 
 	for (nth = 1;; nth++) {
 		char armed[16];
@@ -314,7 +316,7 @@ static void fi_run(const struct fi_sweep *sw, struct fi_state *st)
 		if (rc == 0) {
 			/* The kernel absorbed the failure (a fallback). */
 			absorbed++;
-			expect_counters("absorbed failure", nth,
+			expect_counters(sw, "absorbed failure", nth,
 					add_delta(before, ref_before, ref_after),
 					after);
 		} else {
@@ -335,7 +337,7 @@ static void fi_run(const struct fi_sweep *sw, struct fi_state *st)
 					ASSERT_TRUE(false);
 				}
 			}
-			expect_counters("after the failed call", nth,
+			expect_counters(sw, "after the failed call", nth,
 					effect ? add_delta(before, ref_before,
 							   ref_after)
 					       : before,
@@ -350,13 +352,13 @@ static void fi_run(const struct fi_sweep *sw, struct fi_state *st)
 					ASSERT_EQ(0, rc);
 				}
 			}
-			expect_counters("after the next call", nth,
+			expect_counters(sw, "after the next call", nth,
 					add_delta(before, ref_before, ref_after),
 					vm_counters());
 		}
 		sw->verify(st);
 		sw->cleanup(st);
-		expect_counters("after undoing the call", nth, start,
+		expect_counters(sw, "after undoing the call", nth, start,
 				vm_counters());
 	}
 

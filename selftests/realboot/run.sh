@@ -98,7 +98,8 @@ ln -s ../iommufd-realboot.service "$t/etc/systemd/system/multi-user.target.wants
 dm=$build/depmod
 rm -rf "$dm"
 mkdir -p "$dm/lib/modules/$kver/updates/dkms" "$init/payload/depmod"
-cp -al "/lib/modules/$kver/kernel" "$dm/lib/modules/$kver/"
+cp -al "/lib/modules/$kver/kernel" "$dm/lib/modules/$kver/" 2>/dev/null ||
+	cp -a "/lib/modules/$kver/kernel" "$dm/lib/modules/$kver/"
 for f in modules.order modules.builtin modules.builtin.modinfo; do
 	[ ! -e "/lib/modules/$kver/$f" ] || cp "/lib/modules/$kver/$f" "$dm/lib/modules/$kver/"
 done
@@ -149,6 +150,7 @@ timeout --foreground -k 10 "${GUEST_TIMEOUT:-480}" \
 t_boot=$((SECONDS - t1))
 [ "${KEEP_DISK:-0}" = 1 ] || rm -f "$disk"
 
-echo "image ${t_image}s boot+test ${t_boot}s" >"$logdir/timing"
-echo "# realboot $kver: image ${t_image} s, boot and test ${t_boot} s"
+t_setup=$((t1 - t0 - t_image))
+echo "image ${t_image}s setup ${t_setup}s boot+test ${t_boot}s" >"$logdir/timing"
+echo "# realboot $kver: image ${t_image} s, payload ${t_setup} s, boot and test ${t_boot} s"
 grep -q '^# runner: end' "$logdir/results.log"

@@ -9,6 +9,8 @@
 #   make demo               boot a guest, load the module, make a device DMA
 #   make bench              map/unmap throughput against VFIO type1
 #   make install            install through DKMS for the running kernel
+#   make install-system [DESTDIR=]  the files outside the module tree
+#                           (modules-load.d: iommufd loads at boot)
 #   make dist-src DESTDIR=  copy the DKMS source package to DESTDIR
 #   make clean
 
@@ -47,8 +49,14 @@ dist-src:
 install:
 	bash scripts/dkms-install.sh $(KVER)
 
+# What a machine needs beside the modules; make install runs this, the
+# Debian package ships the same files.
+install-system:
+	install -D -m 644 system/modules-load.d/iommufd.conf \
+		$(DESTDIR)/usr/lib/modules-load.d/iommufd.conf
+
 clean:
 	-$(MAKE) -C module clean KVER=$(KVER)
 	rm -rf selftests/build
 
-.PHONY: all module check demo bench dist-src install clean
+.PHONY: all module check demo bench dist-src install install-system clean

@@ -8,6 +8,8 @@
 #                           Debian 6.1 and 6.12 kernels (installs what it needs)
 #   make demo               boot a guest, load the module, make a device DMA
 #   make bench              map/unmap throughput against VFIO type1
+#   make fuzz [FUZZ_CALLS=N] one long fuzzer run in a guest (the debug kernel
+#                           if built, else 6.12); see selftests/runner/fuzz.sh
 #   make install            install through DKMS for the running kernel
 #   make install-system [DESTDIR=]  the files outside the module tree
 #                           (modules-load.d: iommufd loads at boot)
@@ -30,6 +32,10 @@ demo:
 
 bench:
 	bash selftests/runner/bench.sh
+
+FUZZ_CALLS ?= 10000000
+fuzz:
+	FUZZ_CALLS=$(FUZZ_CALLS) bash selftests/runner/fuzz.sh
 
 # What DKMS needs to build the module, and nothing else.
 DIST_FILES := dkms.conf LICENSE \
@@ -59,4 +65,4 @@ clean:
 	-$(MAKE) -C module clean KVER=$(KVER)
 	rm -rf selftests/build
 
-.PHONY: all module check demo bench dist-src install install-system clean
+.PHONY: all module check demo bench fuzz dist-src install install-system clean

@@ -61,6 +61,10 @@ done
 for t in "$build"/suites-khdr/*; do
 	install -m 755 "$t" "$rootfiles/tests/$(basename "$t")-khdr"
 done
+# The fuzzer (selftests/fuzz): built on our uapi only, run as suite "fuzz";
+# its budget comes from the kernel command line (fuzz.calls=N).
+make -s -C "$top/selftests/fuzz" O="$build/fuzz"
+install -m 755 "$build/fuzz/fuzz" "$rootfiles/tests/"
 # Upstream's own iommufd kselftest, built from linux-source-6.12 against
 # our headers.
 "$top/selftests/upstream/build-kselftest.sh" "$rootfiles/tests"

@@ -66,10 +66,10 @@ TEST(extension_ioctls_mean_nothing_to_nsfs)
 	int rc;
 
 	ASSERT_NE(-1, nsfd);
-	rc = ioctl(nsfd, IOMMUFD_DKMS_DEVICE_ATTACH, &attach);
+	EXPECT_ERRNO(ENOTTY, rc = ioctl(nsfd, IOMMUFD_DKMS_DEVICE_ATTACH,
+					&attach));
 	if (rc >= 0)
 		close(rc);
-	EXPECT_ERRNO(ENOTTY, rc);
 	EXPECT_ERRNO(ENOTTY, ioctl(nsfd, IOMMUFD_DKMS_VFIO_LINK, &link));
 	/* And nsfs still answers its own. */
 	EXPECT_EQ(0x40000000 /* CLONE_NEWNET */,

@@ -340,5 +340,9 @@ module_exit(iommufd_module_exit);
 
 MODULE_DESCRIPTION("iommufd-dkms: the iommufd user API (/dev/iommu) for kernels built without CONFIG_IOMMUFD");
 MODULE_LICENSE("GPL");
-MODULE_ALIAS_MISCDEV(MISC_DYNAMIC_MINOR);
-MODULE_ALIAS("devname:iommu");
+/*
+ * No char-major-10-* or devname: alias, as upstream: the minor is dynamic,
+ * so depmod would turn them into a static /dev/iommu node with a number no
+ * module ever owns (c10:255, 0600), which devtmpfs then never replaces.
+ * The module is loaded at boot by modules-load.d instead (README).
+ */

@@ -78,7 +78,7 @@ struct io_pagetable {
  * @pages_node: in iopt_pages::domains_itree while the area is filled into
  *              the IOAS's domains, by page index (inclusive last)
  * @iopt: the IO page table holding the area
- * @pages: the memory; NULL while the area is being created or removed
+ * @pages: the memory (a reference); set whenever the area is in the tree
  * @filled: mapped into the IOAS's domains (and in domains_itree)
  * @window_shift: log2 of the IOVA window the area is pinned and mapped
  *                in; fixed for its life, so unmaps cut where maps did

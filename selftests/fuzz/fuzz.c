@@ -10,7 +10,7 @@
  * Without options it reads its budget from the kernel command line:
  * fuzz.calls=N (default 75000), fuzz.time=SECONDS (default 90, or 3600
  * when fuzz.calls is given), fuzz.seed=S, fuzz.avoid=LIST, fuzz.threads=T,
- * fuzz.mode=M, fuzz.hang=SECONDS, fuzz.verbose=1.
+ * fuzz.mode=M, fuzz.round=R, fuzz.hang=SECONDS, fuzz.verbose=1.
  * The run is a sequence of rounds; round R's seed is derived from S and R,
  * each thread's, child's and the peer's from the round's.  The seed is
  * printed first; `fuzz --seed S` replays a run, `--round R --mode M` one
@@ -201,6 +201,8 @@ static void read_cmdline(void)
 			cfg.avoid = parse_avoid(tok + 11);
 		} else if (!strncmp(tok, "fuzz.threads=", 13)) {
 			cfg.threads = atoi(tok + 13);
+		} else if (!strncmp(tok, "fuzz.round=", 11)) {
+			cfg.only_round = strtol(tok + 11, NULL, 0);
 		} else if (!strncmp(tok, "fuzz.verbose=", 13)) {
 			cfg.verbose = atoi(tok + 13);
 		} else if (!strncmp(tok, "fuzz.hang=", 10)) {

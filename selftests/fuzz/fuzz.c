@@ -629,14 +629,15 @@ static bool run_phase(struct phase *ph, int mode, uint64_t budget,
 {
 	uint64_t t0 = now_ns();
 	uint64_t deadline = t0 + (uint64_t)(seconds * 1e9);
-	uint64_t per_round = budget / 20;
+	/* From the whole budget only: a replayed round gets what it had. */
+	uint64_t per_round = cfg.calls / 27;
 
 	if (per_round < 2000)
 		per_round = 2000;
 	if (per_round > 40000)
 		per_round = 40000;
 	if (cfg.only_round >= 0)
-		return one_round(ph, cfg.only_round, mode, budget, deadline);
+		return one_round(ph, cfg.only_round, mode, per_round, deadline);
 	while (ph->calls < budget && now_ns() < deadline) {
 		uint64_t left = budget - ph->calls;
 

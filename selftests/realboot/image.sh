@@ -16,7 +16,10 @@
 # image (run.sh), so every boot starts from the same clean system.  Both
 # layers are built in a temporary name and renamed into place, under a
 # lock, so an interrupted build leaves nothing a later run would trust,
-# and a second run finds them and costs a hash.
+# and a second run finds them and costs a hash.  Each use touches the
+# layer's .key file (what it was built from, readable); layers unused for
+# 14 days (an older image.sh, a kernel Debian has since replaced) are
+# removed.
 #
 # Usage: image.sh base [PKGLIST...]          prints the base tree's path
 #        image.sh rootfs KVER [PKGLIST...]   prints the ext4 image's path
@@ -165,7 +168,7 @@ shift || true
 case "$cmd" in
 base) ;;
 rootfs) kver=${1:?usage: image.sh rootfs KVER [PKGLIST...]}; shift ;;
-*) sed -n '20,28p' "$0" >&2; exit 2 ;;
+*) sed -n '24,31p' "$0" >&2; exit 2 ;;
 esac
 lists=("$@")
 [ ${#lists[@]} -gt 0 ] || lists=("$here/packages.list")
@@ -174,15 +177,23 @@ mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9
 
+# Under the lock nobody is building: a temporary layer is a crashed build's.
+for stale in "$cache"/*.tmp "$cache"/*.stage; do
+	remove_tree "$stale"
+done
+find "$cache" -maxdepth 1 -name '*.key' -mtime +14 | while read -r k; do
+	log "removing ${k%.key}: unused for 14 days"
+	remove_tree "${k%.key}"
+	rm -f "$k"
+done
+
 self=$(sha256sum "$0" | cut -c1-64)
 key=$( { echo "suite=$suite arch=$arch script=$self"; packages "${lists[@]}"; } |
 	sha256sum | cut -c1-16)
 base=$cache/base-$key
-if [ ! -d "$base" ]; then
-	build_base "$base"
-	{ echo "suite=$suite arch=$arch image.sh=$self"; packages "${lists[@]}"; } \
-		>"$base.key"
-fi
+{ echo "suite=$suite arch=$arch image.sh=$self"; packages "${lists[@]}"; } \
+	>"$base.key"
+[ -d "$base" ] || build_base "$base"
 if [ "$cmd" = base ]; then
 	echo "$base"
 	exit 0
@@ -195,8 +206,6 @@ fi
 kpkg=$(dpkg-query -W -f='${Version}' "linux-image-$kver" 2>/dev/null || echo unpackaged)
 key2=$(echo "base=$key kver=$kver version=$kpkg script=$self" | sha256sum | cut -c1-16)
 rootfs=$cache/rootfs-$key2.ext4
-if [ ! -e "$rootfs" ]; then
-	build_rootfs "$rootfs" "$base" "$kver"
-	echo "base=$key kver=$kver linux-image=$kpkg image.sh=$self" >"$rootfs.key"
-fi
+echo "base=$key kver=$kver linux-image=$kpkg image.sh=$self" >"$rootfs.key"
+[ -e "$rootfs" ] || build_rootfs "$rootfs" "$base" "$kver"
 echo "$rootfs"

@@ -33,7 +33,7 @@ while getopts T:B: opt; do
 	case $opt in
 	T) tree=$(cd "$OPTARG" && pwd) ;;
 	B) build=$OPTARG ;;
-	*) sed -n '16,27p' "$0" >&2; exit 2 ;;
+	*) sed -n '16,26p' "$0" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))

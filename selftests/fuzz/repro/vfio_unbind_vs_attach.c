@@ -5,7 +5,8 @@
  * IOMMUFD_DKMS_DEVICE_ATTACH, the main thread moves the device's group out
  * of its container and into a new one, linked again to the same iommufd
  * (VFIO_GROUP_UNSET_CONTAINER, close, VFIO_GROUP_SET_CONTAINER,
- * VFIO_SET_IOMMU, IOMMUFD_DKMS_VFIO_LINK).  An attach that runs across
+ * VFIO_SET_IOMMU, IOMMUFD_DKMS_VFIO_LINK); the thread also allocates a
+ * HWPT for the device, attaches it there and destroys it.  An attach that runs across
  * the unbind leaves an object referenced: closing the iommufd then warns
  * "iommufd: objects still referenced at release" (object.c) and the
  * objects leak.  Needs iommufd_vfio and an edu device; prints TAP, the
@@ -40,17 +41,38 @@ static void *attacher(void *arg)
 		struct iommufd_dkms_device_attach at = {
 			.size = sizeof(at),
 			.dev_id = dev_id,
-			.pt_id = ioas[n++ & 1],
+			.pt_id = ioas[n & 1],
 		};
 		struct iommufd_dkms_device_detach dt = {
 			.size = sizeof(dt),
 			.dev_id = dev_id,
 		};
 
-		if (n % 5)
-			ioctl(ictx, IOMMUFD_DKMS_DEVICE_ATTACH, &at);
-		else
-			ioctl(ictx, IOMMUFD_DKMS_DEVICE_DETACH, &dt);
+		struct iommu_hwpt_alloc ha = {
+			.size = sizeof(ha),
+			.dev_id = dev_id,
+			.pt_id = ioas[n & 1],
+		};
+		struct iommu_destroy d = { .size = sizeof(d) };
+		int fd = ictx;
+
+		switch (n % 7) {
+		case 0:
+			ioctl(fd, IOMMUFD_DKMS_DEVICE_DETACH, &dt);
+			break;
+		case 1:
+			/* A HWPT of the device's own, attached, then dropped. */
+			if (ioctl(fd, IOMMU_HWPT_ALLOC, &ha))
+				break;
+			at.pt_id = ha.out_hwpt_id;
+			ioctl(fd, IOMMUFD_DKMS_DEVICE_ATTACH, &at);
+			d.id = ha.out_hwpt_id;
+			ioctl(fd, IOMMU_DESTROY, &d);
+			break;
+		default:
+			ioctl(fd, IOMMUFD_DKMS_DEVICE_ATTACH, &at);
+		}
+		n++;
 	}
 	return NULL;
 }

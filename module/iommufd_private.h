@@ -344,10 +344,13 @@ void iommufd_selftest_destroy(struct iommufd_object *obj);
 
 /**
  * struct iommufd_access_ops - what the user of an access provides
+ * @needs_pin_pages: the access calls iommufd_access_pin_pages(); its IOAS
+ *                   then keeps every area page aligned
  * @unmap: drop every pin inside [iova, iova + length); called, without
  *         locks of ours held, before that range is unmapped
  */
 struct iommufd_access_ops {
+	bool needs_pin_pages;
 	void (*unmap)(void *data, unsigned long iova, unsigned long length);
 };
 

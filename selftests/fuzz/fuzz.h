@@ -134,7 +134,7 @@ enum fuzz_avoid {
 	AVOID_DETACH = 1 << 7,		/* detach racing attach's reply */
 	AVOID_REJOIN = 1 << 8,		/* VFIO unbind racing attach */
 };
-#define FUZZ_AVOID_DEFAULT	0x1ff
+#define FUZZ_AVOID_DEFAULT	(0x1ff & ~AVOID_CHANGE_PROCESS)
 
 struct fuzz_config {
 	uint64_t seed;

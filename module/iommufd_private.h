@@ -26,6 +26,9 @@
  * ioctls to drain, so no ioctl ever sees its object freed underneath it.
  *
  * Lock order: ictx->objects (xa_lock) is innermost; nothing sleeps under it.
+ * Locking several IOAS at once (CHANGE_PROCESS) happens only under
+ * ictx->all_ioas_lock: every domains_rwsem, then every iova_rwsem, each
+ * in object id order (see io_pagetable.h for the order within one IOAS).
  */
 #ifndef IOMMUFD_PRIVATE_H
 #define IOMMUFD_PRIVATE_H

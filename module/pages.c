@@ -731,7 +731,7 @@ int iopt_area_fill_domains(struct iopt_area *area, struct iommu_domain *only)
 	struct iopt_pages *pages = area->pages;
 	unsigned long first = iopt_area_index(area);
 	unsigned long last = iopt_area_last_index(area);
-	unsigned long cur = first, wlast;
+	unsigned long cur = first, wlast = first;
 	struct iopt_window win;
 	int rc;
 
@@ -763,7 +763,8 @@ err_unfill:
 	/* The windows before @cur are mapped; the coverage trees are intact. */
 	if (cur > first)
 		unfill_range(area, only, first, cur - 1);
-	pfn_chunks_trim(pages, first, last);
+	/* Chunks exist at most up to the failed window: trim no further. */
+	pfn_chunks_trim(pages, first, wlast);
 	mutex_unlock(&pages->mutex);
 	iopt_window_destroy(&win);
 	return rc;
@@ -1059,7 +1060,7 @@ int iopt_pages_access_pin(struct iopt_pages *pages, unsigned long index,
 			  unsigned long last, struct page **out_pages)
 {
 	struct iopt_access_pin *pin;
-	unsigned long cur = index, wlast;
+	unsigned long cur = index, wlast = index;
 	struct iopt_window win;
 	int rc;
 
@@ -1091,7 +1092,7 @@ int iopt_pages_access_pin(struct iopt_pages *pages, unsigned long index,
 err_release:
 	if (cur > index)
 		access_release_range(pages, index, cur - 1, &win);
-	pfn_chunks_trim(pages, index, last);
+	pfn_chunks_trim(pages, index, wlast);
 	mutex_unlock(&pages->mutex);
 	iopt_window_destroy(&win);
 err_free_pin:

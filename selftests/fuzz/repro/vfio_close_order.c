@@ -3,7 +3,7 @@
  * Reproducer candidate from the fuzzer's VFIO mode: the iommufd is closed
  * while a container is still linked to it (the container then holds its
  * last reference), the device attached to an IOAS or to a HWPT of its
- * own, and only then the container goes.  Each order of the closes must
+ * own, and only then the group leaves the container.  Each order of the closes must
  * leave nothing behind: the run fails on "objects still referenced at
  * release" or any other WARNING in the kernel log.  Needs iommufd_vfio
  * and an edu device; prints TAP.
@@ -77,10 +77,13 @@ int main(void)
 				at.pt_id = ha.out_hwpt_id;
 			if (!rc && ioctl(ictx, IOMMUFD_DKMS_DEVICE_ATTACH, &at))
 				rc = -errno;
+			/* The group keeps its container until it is unset. */
 			if (ictx_first) {
 				close(ictx);
+				ioctl(group, VFIO_GROUP_UNSET_CONTAINER);
 				close(container);
 			} else {
+				ioctl(group, VFIO_GROUP_UNSET_CONTAINER);
 				close(container);
 				close(ictx);
 			}

@@ -148,8 +148,8 @@ static void iommufd_object_drain_shortterm(struct iommufd_ctx *ictx,
  * Take object @id out of the registry and destroy it.  ENOENT if there is
  * no such object; EBUSY if anything else holds it, another object that
  * depends on it or an ioctl using it right now, as upstream answers.
- * With @drain_first (the kernel destroying an object it owned) running
- * ioctls are waited for instead of refused.
+ * With @owned (the kernel destroying an object it owns, which must be the
+ * one at @id) running ioctls are waited for instead of refused.
  */
 static int iommufd_object_remove_id(struct iommufd_ctx *ictx, u32 id,
 				    struct iommufd_object *owned)

@@ -19,6 +19,7 @@
 #include <linux/file.h>
 #include <linux/iommu.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
@@ -197,6 +198,7 @@ static bool mock_can_enforce_coherency(struct iommufd_device *idev)
 }
 
 static const struct iommufd_device_ops mock_device_ops = {
+	.owner = THIS_MODULE,
 	.domain_alloc_paging = mock_domain_alloc_paging,
 	.domain_free = mock_domain_free,
 	.attach = mock_attach,
@@ -550,6 +552,7 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 	struct iommufd_device *idev;
 	struct selftest_obj *sobj;
 	u32 dev_flags = 0;
+	u32 pt_id;
 	int rc;
 
 	if (cmd->op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS) {
@@ -579,12 +582,13 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 	}
 	sobj->idev = idev;
 
-	rc = iommufd_device_attach(idev, cmd->id);
+	pt_id = cmd->id;
+	rc = iommufd_device_attach(idev, &pt_id);
 	if (rc)
 		goto err_abort;
 
 	cmd->mock_domain.out_stdev_id = sobj->obj.id;
-	cmd->mock_domain.out_hwpt_id = idev->hwpt->obj.id;
+	cmd->mock_domain.out_hwpt_id = pt_id;
 	cmd->mock_domain.out_idev_id = idev->obj.id;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc)
@@ -622,13 +626,9 @@ static int test_mock_domain_replace(struct iommufd_ucmd *ucmd,
 	sobj = get_mock_device(ucmd, cmd->id);
 	if (IS_ERR(sobj))
 		return PTR_ERR(sobj);
-	rc = iommufd_device_attach(sobj->idev, cmd->mock_domain_replace.pt_id);
-	if (!rc) {
-		mutex_lock(&sobj->idev->lock);
-		cmd->mock_domain_replace.pt_id = sobj->idev->hwpt->obj.id;
-		mutex_unlock(&sobj->idev->lock);
+	rc = iommufd_device_attach(sobj->idev, &cmd->mock_domain_replace.pt_id);
+	if (!rc)
 		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
-	}
 	iommufd_put_object(ucmd->ictx, &sobj->obj);
 	return rc;
 }

@@ -119,11 +119,13 @@ int iommufd_vfio_compat_attach(struct iommufd_ctx *ictx,
 			       struct iommufd_device *idev)
 {
 	struct iommufd_ioas *ioas = get_or_create_compat_ioas(ictx);
+	u32 pt_id;
 	int rc;
 
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-	rc = iommufd_device_attach(idev, ioas->obj.id);
+	pt_id = ioas->obj.id;
+	rc = iommufd_device_attach(idev, &pt_id);
 	iommufd_put_object(ictx, &ioas->obj);
 	return rc;
 }

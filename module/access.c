@@ -51,10 +51,12 @@ static void iommufd_access_detach_locked(struct iommufd_access *access)
 	iommufd_object_unref_user(&ioas->obj);
 }
 
+/* Retired: no unmap can be telling it anything any more. */
 void iommufd_access_destroy_object(struct iommufd_object *obj)
 {
-	struct iommufd_access *access =
-		container_of(obj, struct iommufd_access, obj);
+	struct iommufd_access *access;
+
+	access = container_of(obj, struct iommufd_access, obj);
 
 	mutex_lock(&access->ioas_lock);
 	iommufd_access_detach_locked(access);
@@ -156,8 +158,8 @@ out_unlock:
  * They are called without any IOAS lock held, since they unpin (and so
  * take the locks) from inside the callback.
  */
-void iommufd_access_notify_unmap(struct io_pagetable *iopt, unsigned long iova,
-				 unsigned long length)
+void iommufd_access_notify_unmap(struct io_pagetable *iopt,
+				 unsigned long iova, unsigned long length)
 {
 	struct iommufd_access *access;
 	unsigned long index;

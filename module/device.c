@@ -188,9 +188,9 @@ IOMMUFD_EXPORT(iommufd_device_detach);
 /* Retired: no ioctl can reach the device any more; block and free it. */
 void iommufd_device_destroy(struct iommufd_object *obj)
 {
-	struct iommufd_device *idev =
-		container_of(obj, struct iommufd_device, obj);
+	struct iommufd_device *idev;
 
+	idev = container_of(obj, struct iommufd_device, obj);
 	iommufd_device_detach(idev);
 	mutex_destroy(&idev->lock);
 }
@@ -287,8 +287,8 @@ static int hw_info_copy_data(void __user *udata, u32 len,
 
 int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 {
-	struct iommu_hw_info *cmd = ucmd->cmd;
 	struct iommufd_hw_report report = {};
+	struct iommu_hw_info *cmd = ucmd->cmd;
 	struct iommufd_device *idev;
 	bool asks_type;
 	int rc;
@@ -303,7 +303,7 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 		return PTR_ERR(idev);
 	rc = idev->ops->hw_info(idev, &report);
 	if (rc)
-		goto out_put;
+		goto out_put_device;
 
 	/* A caller insisting on a format this IOMMU does not speak. */
 	if (asks_type && cmd->in_data_type != IOMMU_HW_INFO_TYPE_DEFAULT &&
@@ -321,7 +321,7 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	}
 	kfree(report.data);
-out_put:
+out_put_device:
 	iommufd_put_object(ucmd->ictx, &idev->obj);
 	return rc;
 }

@@ -185,8 +185,8 @@ static int hwpt_alloc_refusal(struct iommufd_object *parent,
 
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 {
-	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
 	struct iommufd_object *dev_obj, *parent;
+	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
 	struct iommufd_hwpt_paging *hwpt;
 	struct iommufd_ioas *ioas;
 	int rc;

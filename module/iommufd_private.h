@@ -119,9 +119,9 @@ struct iommufd_ucmd {
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len);
 
 /* object.c: the per-context registry */
-struct iommufd_object *_iommufd_object_alloc(struct iommufd_ctx *ictx,
-					     size_t size,
-					     enum iommufd_object_type type);
+struct iommufd_object *
+_iommufd_object_alloc(struct iommufd_ctx *ictx, size_t size,
+		      enum iommufd_object_type type);
 
 /*
  * A new @type object the size of *@ptr behind a reserved id, returned as
@@ -144,8 +144,9 @@ void iommufd_object_abort(struct iommufd_ctx *ictx,
 			  struct iommufd_object *obj);
 void iommufd_object_abort_and_destroy(struct iommufd_ctx *ictx,
 				      struct iommufd_object *obj);
-struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
-					  enum iommufd_object_type type);
+struct iommufd_object *
+iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
+		   enum iommufd_object_type type);
 void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj);
 int iommufd_object_retire(struct iommufd_ctx *ictx, u32 id);
 void iommufd_object_owner_retire(struct iommufd_ctx *ictx,
@@ -197,8 +198,8 @@ struct iommufd_ioas {
 	struct io_pagetable iopt;
 };
 
-static inline struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx,
-						    u32 id)
+static inline struct iommufd_ioas *
+iommufd_get_ioas(struct iommufd_ctx *ictx, u32 id)
 {
 	struct iommufd_object *obj = iommufd_get_object(ictx, id,
 							 IOMMUFD_OBJ_IOAS);
@@ -309,19 +310,19 @@ struct iommufd_hwpt_paging {
  * struct iommufd_device - a device whose DMA this context translates
  * @obj: registry header (its id is the dev_id of the ABI); its backend
  *       owns it from iommufd_device_bind() to iommufd_device_unbind()
+ * @lock: serializes attach and detach, protects @hwpt
+ * @hwpt: where its DMA goes now, NULL when blocked
  * @ictx: the context
  * @ops: its backend
  * @priv: the backend's state
- * @lock: serializes attach and detach, protects @hwpt
- * @hwpt: where its DMA goes now, NULL when blocked
  */
 struct iommufd_device {
 	struct iommufd_object obj;
+	struct mutex lock;
+	struct iommufd_hwpt_paging *hwpt;
 	struct iommufd_ctx *ictx;
 	const struct iommufd_device_ops *ops;
 	void *priv;
-	struct mutex lock;
-	struct iommufd_hwpt_paging *hwpt;
 };
 
 struct iommufd_device *iommufd_device_create(struct iommufd_ctx *ictx,

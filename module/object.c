@@ -41,32 +41,33 @@ static const iommufd_destroy_fn iommufd_destroy_fns[IOMMUFD_OBJ_MAX] = {
 	[IOMMUFD_OBJ_SELFTEST] = iommufd_selftest_destroy,
 };
 
-struct iommufd_object *_iommufd_object_alloc(struct iommufd_ctx *ictx,
-					     size_t size,
-					     enum iommufd_object_type type)
+struct iommufd_object *
+_iommufd_object_alloc(struct iommufd_ctx *ictx, size_t size,
+		      enum iommufd_object_type type)
 {
-	struct iommufd_object *obj;
-	int rc;
+	struct iommufd_object *obj = kzalloc(size, GFP_KERNEL_ACCOUNT);
+	int rc = -ENOMEM;
 
-	obj = kzalloc(size, GFP_KERNEL_ACCOUNT);
 	if (!obj)
-		return ERR_PTR(-ENOMEM);
-	obj->type = type;
-	/* The registry's hold, and its bias that lets lookups in. */
-	refcount_set(&obj->users, 1);
-	refcount_set(&obj->shortterm_users, 1);
-
+		goto out_fail;
 	/*
 	 * XA_FLAGS_ALLOC1 keeps id 0 out: the ABI uses 0 for "no object".
 	 * The slot stays XA_ZERO_ENTRY until the object is published.
 	 */
 	rc = xa_alloc(&ictx->objects, &obj->id, XA_ZERO_ENTRY, xa_limit_31b,
 		      GFP_KERNEL_ACCOUNT);
-	if (rc) {
-		kfree(obj);
-		return ERR_PTR(rc);
-	}
+	if (rc)
+		goto out_free;
+	/* The registry's hold, and the bias that lets lookups in. */
+	refcount_set(&obj->shortterm_users, 1);
+	refcount_set(&obj->users, 1);
+	obj->type = type;
 	return obj;
+
+out_free:
+	kfree(obj);
+out_fail:
+	return ERR_PTR(rc);
 }
 
 void iommufd_object_finalize(struct iommufd_ctx *ictx,
@@ -91,8 +92,9 @@ void iommufd_object_abort_and_destroy(struct iommufd_ctx *ictx,
 	iommufd_object_abort(ictx, obj);
 }
 
-struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
-					  enum iommufd_object_type type)
+struct iommufd_object *
+iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
+		   enum iommufd_object_type type)
 {
 	struct iommufd_object *obj;
 	bool found;

@@ -221,7 +221,9 @@ void iommufd_object_owner_retire(struct iommufd_ctx *ictx,
 	 * publish the object again so that release of the file finds it,
 	 * rather than free what is in use.
 	 */
-	if (WARN_ON(!refcount_dec_if_one(&obj->users))) {
+	if (WARN(!refcount_dec_if_one(&obj->users),
+		 "iommufd: object %u (type %d) still held %u times after its owner let go\n",
+		 obj->id, obj->type, refcount_read(&obj->users))) {
 		refcount_set(&obj->shortterm_users, 1);
 		xa_store(&ictx->objects, obj->id, obj, GFP_KERNEL);
 		return;

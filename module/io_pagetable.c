@@ -503,6 +503,7 @@ static int iopt_unmap_range(struct io_pagetable *iopt, unsigned long first,
 {
 	unsigned long done = 0;
 	unsigned int tries = 0;
+	struct iopt_pages *pages;
 	struct iopt_area *area;
 	int rc = 0;
 
@@ -543,10 +544,16 @@ again:
 		area->ready = false;
 		up_write(&iopt->iova_rwsem);
 
+		/*
+		 * An area in the tree always has its pages: whoever walks the
+		 * tree under the iova_rwsem (CHANGE_PROCESS) may follow
+		 * area->pages.  So the area leaves the tree first and only
+		 * then is its reference on the pages dropped.
+		 */
+		pages = area->pages;
 		iopt_area_unfill_domains(area, NULL);
-		iopt_put_pages(area->pages);
-		area->pages = NULL;
 		iopt_area_free(area);
+		iopt_put_pages(pages);
 		done += area_last - area_first + 1;
 
 		down_write(&iopt->iova_rwsem);

@@ -72,7 +72,7 @@ struct io_pagetable {
  * @pages_node: in iopt_pages::domains_itree while the area is filled into
  *              the IOAS's domains, by page index (inclusive last)
  * @iopt: the IO page table holding the area
- * @pages: the memory; NULL while the area is being created or removed
+ * @pages: the memory (a reference); set whenever the area is in the tree
  * @storage_domain: the domain PFNs are read back from; NULL when the IOAS
  *                  has no domain
  * @page_offset: byte offset of node.start within its first page

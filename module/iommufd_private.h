@@ -84,6 +84,8 @@ struct iommufd_object {
  * @destroy_wait: woken whenever an object's short-term users drop, so that
  *                a destroy waiting for in-flight ioctls can go on
  * @account_mode: who pays for pins of new mappings (IOMMU_OPTION_RLIMIT_MODE)
+ * @all_ioas_lock: held by whoever locks every IOAS of the context at once
+ *                 (CHANGE_PROCESS); the lockdep nest lock for doing so
  * @vfio_lock: serializes creating the compat IOAS
  * @vfio_ioas: the IOAS the VFIO type1 compatibility ioctls act on; not a
  *             reference: read and cleared under the xa_lock of @objects,
@@ -95,6 +97,7 @@ struct iommufd_ctx {
 	struct xarray objects;
 	wait_queue_head_t destroy_wait;
 	enum iopt_account_mode account_mode;
+	struct mutex all_ioas_lock;
 	struct mutex vfio_lock;
 	struct iommufd_ioas *vfio_ioas;
 	bool vfio_type1_v1;
@@ -117,6 +120,8 @@ struct iommufd_ucmd {
 };
 
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len);
+int iommufd_copy_arg(void *kbuf, size_t ksize, size_t min_size,
+		     const void __user *uarg, u32 usize);
 
 /* object.c: the per-context registry */
 struct iommufd_object *

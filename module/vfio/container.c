@@ -260,11 +260,15 @@ static long vfio_backend_link(struct vfio_backend_container *container,
 	struct vfio_backend_group *vgroup;
 	struct iommufd_ctx *ictx;
 	struct file *file;
+	u32 usize;
 	int rc;
 
-	rc = copy_struct_from_user(&cmd, sizeof(cmd), uarg,
-				   offsetofend(struct iommufd_dkms_vfio_link,
-					       __reserved));
+	/* The size word, judged as the /dev/iommu dispatcher judges it. */
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	rc = iommufd_copy_arg(&cmd, sizeof(cmd),
+			      offsetofend(struct iommufd_dkms_vfio_link,
+					  __reserved), uarg, usize);
 	if (rc)
 		return rc;
 	if (cmd.flags || cmd.__reserved)
@@ -318,12 +322,14 @@ static long vfio_backend_list_devices(struct vfio_backend_container *container,
 	struct iommufd_dkms_vfio_devices cmd;
 	struct vfio_backend_group *vgroup;
 	struct vfio_backend_device *vdev;
-	u32 room, n = 0;
+	u32 room, n = 0, usize;
 	int rc;
 
-	rc = copy_struct_from_user(&cmd, sizeof(cmd), uarg,
-				   offsetofend(struct iommufd_dkms_vfio_devices,
-					       devices));
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	rc = iommufd_copy_arg(&cmd, sizeof(cmd),
+			      offsetofend(struct iommufd_dkms_vfio_devices,
+					  devices), uarg, usize);
 	if (rc)
 		return rc;
 	room = cmd.num_devices;

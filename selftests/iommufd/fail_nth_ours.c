@@ -113,7 +113,7 @@ static char fi_saved_min_order[16];
  * and the pages of a kvmalloc'ed array are order-0 allocations.  The old
  * min-order comes back at the end of the run.
  */
-static const char *fi_setup(void)
+static IH_UNUSED const char *fi_setup(void)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -1404,7 +1404,16 @@ int main(int argc, char **argv)
 	listing = true;
 #endif
 	if (!listing) {
+#ifndef IOMMU_IOAS_MAP_FILE
+		/*
+		 * Built against an older iommufd.h (a kernel's own, for the
+		 * ABI check): the sweeps are the same as in the build against
+		 * ours, less two, and would only double the debug boot's time.
+		 */
+		missing = "built against an iommufd.h without IOMMU_IOAS_MAP_FILE: the sweeps run in the build against ours";
+#else
 		missing = fi_setup();
+#endif
 		if (missing) {
 			printf("TAP version 13\n1..1\n");
 			printf("ok 1 fail_nth_ours # SKIP %s\n", missing);

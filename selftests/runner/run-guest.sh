@@ -9,7 +9,9 @@
 #   IOMMU   intel | amd | intel-noir (VT-d without interrupt remapping)
 #   LOGDIR  gets console.log (the kernel's serial console) and results.log
 #           (the guest runner's TAP stream, ttyS1)
-# Environment: GUEST_MEM (default 4G), GUEST_TIMEOUT seconds (default 900).
+# Environment: GUEST_MEM (default 4G), GUEST_TIMEOUT seconds (default 900),
+# GUEST_APPEND (more kernel command-line arguments, e.g. fuzz.calls=N for
+# the fuzzer's budget).
 # Exit status: 0 when the guest reached its end marker, 1 otherwise.
 set -euo pipefail
 
@@ -34,6 +36,7 @@ mkdir -p "$logdir"
 cmdline="console=ttyS0 panic=-1 oops=panic $iommu_arg iommu.strict=1"
 cmdline="$cmdline runner.mode=$mode"
 [ -z "$suites" ] || cmdline="$cmdline runner.suites=$suites"
+[ -z "${GUEST_APPEND:-}" ] || cmdline="$cmdline $GUEST_APPEND"
 
 # panic=-1 with -no-reboot: a guest that crashes ends QEMU at once instead
 # of sitting out the timeout.

@@ -45,9 +45,8 @@ static void iommufd_access_detach_locked(struct iommufd_access *access)
 	if (!ioas)
 		return;
 	access->ioas = NULL;
-	down_write(&ioas->iopt.iova_rwsem);
-	xa_erase(&ioas->iopt.access_list, access->iopt_access_id);
-	up_write(&ioas->iopt.iova_rwsem);
+	iopt_remove_access(&ioas->iopt, access->iopt_access_id,
+			   access->ops->needs_pin_pages);
 	iommufd_object_unref_user(&ioas->obj);
 }
 
@@ -86,10 +85,8 @@ static struct iommufd_ioas *access_join_ioas(struct iommufd_access *access,
 	ioas = iommufd_get_ioas(access->ictx, ioas_id);
 	if (IS_ERR(ioas))
 		return ioas;
-	down_write(&ioas->iopt.iova_rwsem);
-	rc = xa_alloc(&ioas->iopt.access_list, list_id, access, xa_limit_32b,
-		      GFP_KERNEL_ACCOUNT);
-	up_write(&ioas->iopt.iova_rwsem);
+	rc = iopt_add_access(&ioas->iopt, access, access->ops->needs_pin_pages,
+			     list_id);
 	if (!rc)
 		iommufd_object_ref_user(&ioas->obj);
 	iommufd_put_object(access->ictx, &ioas->obj);
@@ -265,6 +262,9 @@ int iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
 	unsigned long last;
 	int rc;
 
+	/* Only an access that said so keeps its IOAS's areas page aligned. */
+	if (!access->ops->needs_pin_pages)
+		return -EINVAL;
 	rc = access_range(iova, length, &last);
 	if (rc)
 		return rc;

@@ -33,7 +33,9 @@
  *   io_pagetable (io_pagetable.h)  >  ictx->objects' xa_lock
  * A backend's own locks (the VFIO container's) come after idev->lock and
  * are never held while calling back into this core.  Nothing sleeps
- * under the xa_lock.
+ * under the xa_lock.  Locking several IOAS at once (CHANGE_PROCESS)
+ * happens only under ictx->all_ioas_lock: every domains_rwsem, then every
+ * iova_rwsem, each in object id order.
  */
 #ifndef IOMMUFD_PRIVATE_H
 #define IOMMUFD_PRIVATE_H
@@ -389,10 +391,13 @@ void iommufd_selftest_destroy(struct iommufd_object *obj);
 
 /**
  * struct iommufd_access_ops - what the user of an access provides
+ * @needs_pin_pages: the access calls iommufd_access_pin_pages(); its IOAS
+ *                   then keeps every area page aligned
  * @unmap: drop every pin inside [iova, iova + length); called, without
  *         locks of ours held, before that range is unmapped
  */
 struct iommufd_access_ops {
+	bool needs_pin_pages;
 	void (*unmap)(void *data, unsigned long iova, unsigned long length);
 };
 

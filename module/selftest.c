@@ -20,7 +20,9 @@
 #include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/minmax.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
@@ -29,11 +31,24 @@
 
 #include "iommufd_private.h"
 
-/* Entries hold the physical address in MOCK_PAGE_SIZE units. */
+/*
+ * Entries hold the physical address in MOCK_PAGE_SIZE units.  A domain
+ * made while mock_large_pages is set also takes 2 MiB pages and treats
+ * them as VT-d and AMD-Vi treat their large pages: an unmap that starts
+ * anywhere inside one removes all of it and reports its whole size.
+ * @large_leaves marks, by IOVA / SZ_2M, the 2 MiB pages mapped as one.
+ */
 struct mock_domain {
 	struct iommu_domain domain;
 	struct xarray pfns;
+	struct xarray large_leaves;
+	bool large_pages;
 };
+
+static bool mock_large_pages;
+module_param(mock_large_pages, bool, 0644);
+MODULE_PARM_DESC(mock_large_pages,
+		 "self-test: new mock domains map and unmap 2 MiB pages as real IOMMU drivers do");
 
 struct mock_dev {
 	u32 flags;
@@ -63,8 +78,10 @@ static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 			  int prot, gfp_t gfp, size_t *mapped)
 {
 	struct mock_domain *mock = to_mock_domain(domain);
+	bool leaf = mock->large_pages && pgsize == SZ_2M;
 	unsigned long start = iova;
 	size_t n = pgsize * pgcount / MOCK_PAGE_SIZE;
+	int rc = 0;
 
 	for (; n; n--) {
 		void *old;
@@ -72,18 +89,47 @@ static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 		old = xa_store(&mock->pfns, iova / MOCK_PAGE_SIZE,
 			       xa_mk_value(paddr / MOCK_PAGE_SIZE), gfp);
 		if (xa_is_err(old)) {
-			/* Undo this call's entries; the core undoes the rest. */
-			for (; start < iova; start += MOCK_PAGE_SIZE)
-				xa_erase(&mock->pfns, start / MOCK_PAGE_SIZE);
-			return xa_err(old);
+			rc = xa_err(old);
+			break;
 		}
 		/* Mapping over a live entry means our IOVA tracking broke. */
 		WARN_ON(old);
+		if (leaf && !(iova % SZ_2M)) {
+			old = xa_store(&mock->large_leaves, iova / SZ_2M,
+				       xa_mk_value(1), gfp);
+			if (xa_is_err(old)) {
+				xa_erase(&mock->pfns, iova / MOCK_PAGE_SIZE);
+				rc = xa_err(old);
+				break;
+			}
+		}
 		iova += MOCK_PAGE_SIZE;
 		paddr += MOCK_PAGE_SIZE;
-		*mapped += MOCK_PAGE_SIZE;
 	}
-	return 0;
+	if (!rc) {
+		*mapped += pgsize * pgcount;
+		return 0;
+	}
+	/* Undo this call's entries; the core undoes earlier calls. */
+	for (; start < iova; start += MOCK_PAGE_SIZE) {
+		xa_erase(&mock->pfns, start / MOCK_PAGE_SIZE);
+		if (leaf && !(start % SZ_2M))
+			xa_erase(&mock->large_leaves, start / SZ_2M);
+	}
+	return rc;
+}
+
+/* Remove the whole 2 MiB page around @iova if it was mapped as one. */
+static size_t mock_unmap_leaf(struct mock_domain *mock, unsigned long iova)
+{
+	unsigned long head = ALIGN_DOWN(iova, SZ_2M);
+	unsigned long cur;
+
+	if (!mock->large_pages || !xa_erase(&mock->large_leaves, head / SZ_2M))
+		return 0;
+	for (cur = head; cur != head + SZ_2M; cur += MOCK_PAGE_SIZE)
+		xa_erase(&mock->pfns, cur / MOCK_PAGE_SIZE);
+	return SZ_2M;
 }
 
 static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
@@ -91,10 +137,18 @@ static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
 			       struct iommu_iotlb_gather *gather)
 {
 	struct mock_domain *mock = to_mock_domain(domain);
-	size_t n = pgsize * pgcount / MOCK_PAGE_SIZE;
+	size_t want = pgsize * pgcount;
 	size_t done = 0;
 
-	for (; n; n--) {
+	while (done < want) {
+		size_t leaf = mock_unmap_leaf(mock, iova);
+
+		/* Like a real driver: the large page goes whole. */
+		if (leaf) {
+			done += leaf;
+			iova = ALIGN_DOWN(iova, SZ_2M) + leaf;
+			continue;
+		}
 		if (!xa_erase(&mock->pfns, iova / MOCK_PAGE_SIZE))
 			break;
 		iova += MOCK_PAGE_SIZE;
@@ -122,7 +176,9 @@ static void mock_domain_free(struct iommu_domain *domain)
 
 	/* Everything must have been unmapped by the IO page table. */
 	WARN_ON(!xa_empty(&mock->pfns));
+	WARN_ON(!xa_empty(&mock->large_leaves));
 	xa_destroy(&mock->pfns);
+	xa_destroy(&mock->large_leaves);
 	kfree(mock);
 }
 
@@ -147,11 +203,15 @@ static struct iommu_domain *mock_domain_alloc_paging(struct iommufd_device *idev
 	if (!mock)
 		return ERR_PTR(-ENOMEM);
 	xa_init_flags(&mock->pfns, XA_FLAGS_ACCOUNT);
+	xa_init_flags(&mock->large_leaves, XA_FLAGS_ACCOUNT);
+	mock->large_pages = READ_ONCE(mock_large_pages);
 	mock->domain.type = IOMMU_DOMAIN_UNMANAGED;
 	mock->domain.ops = &mock_domain_ops;
 	mock->domain.pgsize_bitmap = MOCK_PAGE_SIZE;
 	if (mdev->flags & MOCK_FLAGS_DEVICE_HUGE_IOVA)
 		mock->domain.pgsize_bitmap |= MOCK_HUGE_PAGE_SIZE;
+	if (mock->large_pages)
+		mock->domain.pgsize_bitmap |= SZ_2M;
 	mock->domain.geometry.aperture_start = MOCK_APERTURE_START;
 	mock->domain.geometry.aperture_end = MOCK_APERTURE_LAST;
 	mock->domain.geometry.force_aperture = true;
@@ -263,6 +323,12 @@ static const struct iommufd_access_ops mock_access_ops = {
 	.unmap = mock_access_unmap,
 };
 
+/* For an access made with MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES. */
+static const struct iommufd_access_ops mock_access_ops_pin = {
+	.needs_pin_pages = true,
+	.unmap = mock_access_unmap,
+};
+
 static int mock_access_fop_release(struct inode *inode, struct file *file)
 {
 	struct mock_access *macc = file->private_data;
@@ -329,7 +395,10 @@ static int test_create_access(struct iommufd_ucmd *ucmd,
 		goto out_put_fd;
 	}
 
-	access = iommufd_access_create(ucmd->ictx, &mock_access_ops, macc);
+	access = iommufd_access_create(ucmd->ictx,
+				       macc->may_pin ? &mock_access_ops_pin :
+						       &mock_access_ops,
+				       macc);
 	if (IS_ERR(access)) {
 		rc = PTR_ERR(access);
 		goto out_fput;
@@ -746,12 +815,13 @@ static int test_set_temp_memory_limit(struct iommufd_ucmd *ucmd,
 				      struct iommu_test_cmd *cmd)
 {
 	/*
-	 * Upstream caps its temporary PFN batches with this to force
-	 * its slow paths.  Our windows are a fixed 2 MiB, so the knob
-	 * is validated like upstream's and otherwise has no effect.
+	 * Upstream bounds its temporary PFN batches with this; ours are the
+	 * pinning windows, which shrink with it so that the window-crossing
+	 * paths run (upstream's mock_domain_limit).
 	 */
 	if (cmd->memory_limit.limit < sizeof(unsigned long) + sizeof(u32))
 		return -EINVAL;
+	iopt_set_temp_memory_limit(cmd->memory_limit.limit);
 	return 0;
 }
 

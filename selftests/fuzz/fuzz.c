@@ -10,7 +10,7 @@
  * Without options it reads its budget from the kernel command line:
  * fuzz.calls=N (default 75000), fuzz.time=SECONDS (default 90, or 3600
  * when fuzz.calls is given), fuzz.seed=S, fuzz.avoid=LIST, fuzz.threads=T,
- * fuzz.mode=M, fuzz.hang=SECONDS, fuzz.verbose=1.
+ * fuzz.mode=M, fuzz.round=R, fuzz.hang=SECONDS, fuzz.verbose=1.
  * The run is a sequence of rounds; round R's seed is derived from S and R,
  * each thread's, child's and the peer's from the round's.  The seed is
  * printed first; `fuzz --seed S` replays a run, `--round R --mode M` one
@@ -201,6 +201,8 @@ static void read_cmdline(void)
 			cfg.avoid = parse_avoid(tok + 11);
 		} else if (!strncmp(tok, "fuzz.threads=", 13)) {
 			cfg.threads = atoi(tok + 13);
+		} else if (!strncmp(tok, "fuzz.round=", 11)) {
+			cfg.only_round = strtol(tok + 11, NULL, 0);
 		} else if (!strncmp(tok, "fuzz.verbose=", 13)) {
 			cfg.verbose = atoi(tok + 13);
 		} else if (!strncmp(tok, "fuzz.hang=", 10)) {
@@ -627,14 +629,15 @@ static bool run_phase(struct phase *ph, int mode, uint64_t budget,
 {
 	uint64_t t0 = now_ns();
 	uint64_t deadline = t0 + (uint64_t)(seconds * 1e9);
-	uint64_t per_round = budget / 20;
+	/* From the whole budget only: a replayed round gets what it had. */
+	uint64_t per_round = cfg.calls / 27;
 
 	if (per_round < 2000)
 		per_round = 2000;
 	if (per_round > 40000)
 		per_round = 40000;
 	if (cfg.only_round >= 0)
-		return one_round(ph, cfg.only_round, mode, budget, deadline);
+		return one_round(ph, cfg.only_round, mode, per_round, deadline);
 	while (ph->calls < budget && now_ns() < deadline) {
 		uint64_t left = budget - ph->calls;
 

@@ -325,7 +325,19 @@ uint64_t pick_len(struct worker *w)
 	return rng_next(&w->rng);
 }
 
+static uint64_t pick_iova_any(struct worker *w, struct ctx *c, uint64_t len);
+
+/* Areas at sub-page IOVAs overflow ACCESS_PAGES' array (issue 8, 9). */
 uint64_t pick_iova(struct worker *w, struct ctx *c, uint64_t len)
+{
+	uint64_t iova = pick_iova_any(w, c, len);
+
+	if (cfg.avoid & AVOID_ACCESS_UNALIGNED)
+		iova &= ~(FUZZ_PAGE - 1);
+	return iova;
+}
+
+static uint64_t pick_iova_any(struct worker *w, struct ctx *c, uint64_t len)
 {
 	unsigned int p = (unsigned int)rnd(&w->rng, 100);
 	uint64_t span = MOCK_APERTURE_LAST + 1ULL - MOCK_APERTURE_START;

@@ -217,12 +217,13 @@ static void stop_churn(FIXTURE_DATA(race) *self)
 
 /*
  * The caller stays the payer, so every call must leave VmPin/VmLck where
- * they were once all is unmapped.  Before the fix, on 6.12 under TCG, a
- * 2 s run of this test hit the window in most runs: either a NULL pointer
- * dereference in iommufd_ioas_change_process (an area whose unmap had
- * cleared its pages), or VmPin left off by a multiple of 64 pages (a fill
- * pinned between the count and the switch), with accounting.c's
- * underflow WARN in the per-user variant.
+ * they were once all is unmapped.  Before the fix this hit in every run
+ * (3 of 3, TCG): on 6.1 and 6.12 the first 2 s case oopsed, a general
+ * protection fault in iopt_account_release() from
+ * iopt_pages_switch_account(), on pages an unmap had just released; with
+ * only the unmap ordering fixed (6.12), both variants failed with ENOMEM
+ * and VmPin/VmLck left 7680/8192 kB high (counts read while fills ran),
+ * and __account_locked_vm() warned of an underflow.
  */
 TEST_F_TIMEOUT(race, change_process_while_file_mappings_come_and_go, 60)
 {
@@ -260,7 +261,8 @@ struct owner_report {
  * mapping of FILE_PAGES pinned, it takes it once more: it must be charged
  * exactly FILE_PAGES pages and the parent refunded exactly as much, and
  * when the parent unmaps, the owner's counters come back to where they
- * started.  Before the fix this was off in most 2 s runs (6.12, TCG).
+ * started.  Before the fix (unmap ordering fixed alone, 6.12, TCG) both
+ * variants timed out (60 s) in 1 of 1 run.
  */
 TEST_F_TIMEOUT(race, new_owner_is_charged_what_the_old_one_is_refunded, 60)
 {

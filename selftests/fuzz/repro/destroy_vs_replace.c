@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Reproducer found by the fuzzer: IOMMU_DESTROY of a mock device (its
- * stdev_id) while IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE moves it between two
- * IOAS.  The unbind's detach and the replace's attach interleave; the
+ * stdev_id) while IOMMUFD_DKMS_DEVICE_ATTACH (on its idev_id) or
+ * IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE moves it between two IOAS.  The
+ * unbind's detach and the attach interleave; the
  * device is then destroyed with a HWPT still set (WARN_ON(idev->hwpt) in
  * iommufd_device_destroy), and that HWPT, its IOAS and their pins leak:
  * closing the context warns "objects still referenced at release".  The
@@ -21,12 +22,13 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <linux/iommufd.h>
+#include <linux/iommufd_dkms.h>
 #include <linux/iommufd_test.h>
 
 #define ITERATIONS	3000
 
 static int fd;
-static volatile uint32_t stdev, ioas[2];
+static volatile uint32_t stdev, idev, ioas[2];
 static volatile int go, done;
 
 static uint32_t ioas_alloc(void)
@@ -47,11 +49,20 @@ static void *replacer(void *arg)
 			.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
 		};
 
+		struct iommufd_dkms_device_attach at = { .size = sizeof(at) };
+
 		if (!go)
 			continue;
-		cmd.id = stdev;
-		cmd.mock_domain_replace.pt_id = ioas[n++ & 1];
-		ioctl(fd, IOMMU_TEST_CMD, &cmd);
+		if (n & 2) {
+			cmd.id = stdev;
+			cmd.mock_domain_replace.pt_id = ioas[n & 1];
+			ioctl(fd, IOMMU_TEST_CMD, &cmd);
+		} else {
+			at.dev_id = idev;
+			at.pt_id = ioas[n & 1];
+			ioctl(fd, IOMMUFD_DKMS_DEVICE_ATTACH, &at);
+		}
+		n++;
 	}
 	return NULL;
 }
@@ -84,6 +95,7 @@ int main(void)
 			return 1;
 		}
 		stdev = md.mock_domain.out_stdev_id;
+		idev = md.mock_domain.out_idev_id;
 		go = 1;
 		usleep(i % 50);
 		d.id = md.mock_domain.out_stdev_id;

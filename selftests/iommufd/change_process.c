@@ -54,10 +54,10 @@ static int change_process(int fd)
 static int set_rlimit_mode(int fd, uint64_t mode)
 {
 	struct iommu_option cmd = {
-		.size = sizeof(cmd),
 		.option_id = IOMMU_OPTION_RLIMIT_MODE,
 		.op = IOMMU_OPTION_OP_SET,
 		.val64 = mode,
+		.size = sizeof(cmd),
 	};
 
 	return ioctl(fd, IOMMU_OPTION, &cmd);
@@ -91,10 +91,10 @@ static int map_file_at(int fd, uint32_t ioas_id, int mfd, uint64_t length,
 static int unmap_at(int fd, uint32_t ioas_id, uint64_t length, uint64_t iova)
 {
 	struct iommu_ioas_unmap cmd = {
-		.size = sizeof(cmd),
 		.ioas_id = ioas_id,
-		.iova = iova,
 		.length = length,
+		.iova = iova,
+		.size = sizeof(cmd),
 	};
 
 	return ioctl(fd, IOMMU_IOAS_UNMAP, &cmd);

@@ -136,11 +136,13 @@ int iommufd_vfio_compat_attach(struct iommufd_ctx *ictx,
 			       struct iommufd_device *idev)
 {
 	struct iommufd_ioas *ioas = compat_ioas_get_or_make(ictx);
+	u32 pt_id;
 	int err;
 
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-	err = iommufd_device_attach(idev, ioas->obj.id);
+	pt_id = ioas->obj.id;
+	err = iommufd_device_attach(idev, &pt_id);
 	iommufd_put_object(ictx, &ioas->obj);
 	return err;
 }

@@ -555,9 +555,16 @@ void chaos_fork(struct worker *w)
 
 	pthread_mutex_lock(&r->child_lock);
 	for (int i = 0; i < NCHILDREN; i++) {
+		int status;
+
 		if (r->children[i] > 0 &&
-		    waitpid(r->children[i], NULL, WNOHANG) == r->children[i])
+		    waitpid(r->children[i], &status, WNOHANG) == r->children[i]) {
+			/* A crashed child counts, whenever it is reaped. */
+			if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+				__atomic_add_fetch(&sh->res.children_bad, 1,
+						   __ATOMIC_RELAXED);
 			r->children[i] = 0;
+		}
 		if (r->children[i] <= 0 && slot < 0)
 			slot = i;
 	}

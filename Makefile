@@ -8,7 +8,11 @@
 #                           Debian 6.1 and 6.12 kernels (installs what it needs)
 #   make demo               boot a guest, load the module, make a device DMA
 #   make bench              map/unmap throughput against VFIO type1
+#   make fuzz [FUZZ_CALLS=N] one long fuzzer run in a guest (the debug kernel
+#                           if built, else 6.12); see selftests/runner/fuzz.sh
 #   make install            install through DKMS for the running kernel
+#   make install-system [DESTDIR=]  the files outside the module tree
+#                           (modules-load.d: iommufd loads at boot)
 #   make dist-src DESTDIR=  copy the DKMS source package to DESTDIR
 #   make clean
 
@@ -29,6 +33,10 @@ demo:
 bench:
 	bash selftests/runner/bench.sh
 
+FUZZ_CALLS ?= 10000000
+fuzz:
+	FUZZ_CALLS=$(FUZZ_CALLS) bash selftests/runner/fuzz.sh
+
 # What DKMS needs to build the module, and nothing else.
 DIST_FILES := dkms.conf LICENSE \
 	$(wildcard module/*.c module/*.h module/vfio/*.c module/vfio/*.h) \
@@ -48,8 +56,14 @@ dist-src:
 install:
 	bash scripts/dkms-install.sh $(KVER)
 
+# What a machine needs beside the modules; make install runs this, the
+# Debian package ships the same files.
+install-system:
+	install -D -m 644 system/modules-load.d/iommufd.conf \
+		$(DESTDIR)/usr/lib/modules-load.d/iommufd.conf
+
 clean:
 	-$(MAKE) -C module clean KVER=$(KVER)
 	rm -rf selftests/build
 
-.PHONY: all module check demo bench dist-src install clean
+.PHONY: all module check demo bench fuzz dist-src install install-system clean

@@ -36,6 +36,7 @@ struct iommufd_access *iommufd_access_create(struct iommufd_ctx *ictx,
 	return access;
 }
 
+/* Leave the IOAS: unmaps stop telling us, and the IOAS may go. */
 static void iommufd_access_detach_locked(struct iommufd_access *access)
 {
 	struct iommufd_ioas *ioas = access->ioas;
@@ -43,17 +44,18 @@ static void iommufd_access_detach_locked(struct iommufd_access *access)
 	lockdep_assert_held(&access->ioas_lock);
 	if (!ioas)
 		return;
-	down_write(&ioas->iopt.iova_rwsem);
-	xa_erase(&ioas->iopt.access_list, access->iopt_access_id);
-	up_write(&ioas->iopt.iova_rwsem);
 	access->ioas = NULL;
+	iopt_remove_access(&ioas->iopt, access->iopt_access_id,
+			   access->ops->needs_pin_pages);
 	iommufd_object_unref_user(&ioas->obj);
 }
 
+/* Retired: no unmap can be telling it anything any more. */
 void iommufd_access_destroy_object(struct iommufd_object *obj)
 {
-	struct iommufd_access *access =
-		container_of(obj, struct iommufd_access, obj);
+	struct iommufd_access *access;
+
+	access = container_of(obj, struct iommufd_access, obj);
 
 	mutex_lock(&access->ioas_lock);
 	iommufd_access_detach_locked(access);
@@ -61,12 +63,15 @@ void iommufd_access_destroy_object(struct iommufd_object *obj)
 	mutex_destroy(&access->ioas_lock);
 }
 
+/*
+ * The creator is done with the access (and has dropped its pins): retire
+ * it, after any unmap notification still running its callback.
+ */
 void iommufd_access_destroy(struct iommufd_access *access)
 {
 	struct iommufd_ctx *ictx = access->ictx;
 
-	iommufd_object_unref_user(&access->obj);
-	iommufd_object_destroy_owned(ictx, &access->obj);
+	iommufd_object_owner_retire(ictx, &access->obj);
 	fput(ictx->file);
 }
 
@@ -80,10 +85,8 @@ static struct iommufd_ioas *access_join_ioas(struct iommufd_access *access,
 	ioas = iommufd_get_ioas(access->ictx, ioas_id);
 	if (IS_ERR(ioas))
 		return ioas;
-	down_write(&ioas->iopt.iova_rwsem);
-	rc = xa_alloc(&ioas->iopt.access_list, list_id, access, xa_limit_32b,
-		      GFP_KERNEL_ACCOUNT);
-	up_write(&ioas->iopt.iova_rwsem);
+	rc = iopt_add_access(&ioas->iopt, access, access->ops->needs_pin_pages,
+			     list_id);
 	if (!rc)
 		iommufd_object_ref_user(&ioas->obj);
 	iommufd_put_object(access->ictx, &ioas->obj);
@@ -152,20 +155,25 @@ out_unlock:
  * They are called without any IOAS lock held, since they unpin (and so
  * take the locks) from inside the callback.
  */
-void iommufd_access_notify_unmap(struct io_pagetable *iopt, unsigned long iova,
-				 unsigned long length)
+void iommufd_access_notify_unmap(struct io_pagetable *iopt,
+				 unsigned long iova, unsigned long length)
 {
 	struct iommufd_access *access;
 	unsigned long index;
 
 	xa_lock(&iopt->access_list);
 	xa_for_each(&iopt->access_list, index, access) {
-		if (!refcount_inc_not_zero(&access->obj.users))
+		/*
+		 * Held like an ioctl holds an object, so that destroying the
+		 * access waits for the callback.  One being destroyed already
+		 * dropped its pins: nothing to tell it.
+		 */
+		if (!iommufd_object_tryget(&access->obj))
 			continue;
 		xa_unlock(&iopt->access_list);
 		if (access->ops->unmap)
 			access->ops->unmap(access->data, iova, length);
-		refcount_dec(&access->obj.users);
+		iommufd_put_object(access->ictx, &access->obj);
 		xa_lock(&iopt->access_list);
 	}
 	xa_unlock(&iopt->access_list);
@@ -254,6 +262,9 @@ int iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
 	unsigned long last;
 	int rc;
 
+	/* Only an access that said so keeps its IOAS's areas page aligned. */
+	if (!access->ops->needs_pin_pages)
+		return -EINVAL;
 	rc = access_range(iova, length, &last);
 	if (rc)
 		return rc;

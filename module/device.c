@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Devices: attaching a device's DMA to an IOAS or a paging HWPT, replacing
- * the attachment, detaching.  The backend (struct iommufd_device_ops) does
- * the hardware side; this file keeps the objects and the IOAS consistent.
+ * Devices: a device's DMA goes to an IOAS (through an automatic HWPT) or to
+ * a paging HWPT, is moved from one to another, or is blocked.  The backend
+ * (struct iommufd_device_ops) programs the hardware; this file keeps the
+ * objects, the device counts and the reserved IOVA consistent with it.
+ *
+ * A device object belongs to its backend.  iommufd_device_unbind() first
+ * retires it, which waits for every ioctl that found it, so that no
+ * attach can still be under way when the device is finally detached and
+ * freed.
  */
 #include <linux/err.h>
 #include <linux/slab.h>
@@ -21,147 +27,145 @@ struct iommufd_device *iommufd_device_create(struct iommufd_ctx *ictx,
 	idev = iommufd_object_alloc(ictx, idev, IOMMUFD_OBJ_DEVICE);
 	if (IS_ERR(idev))
 		return idev;
-	idev->ictx = ictx;
-	idev->ops = ops;
-	idev->priv = priv;
 	mutex_init(&idev->lock);
+	idev->ictx = ictx;
+	idev->priv = priv;
+	idev->ops = ops;
 	return idev;
 }
 
-void iommufd_device_destroy(struct iommufd_object *obj)
+/*
+ * @pt_id names a HWPT: the device may use it unless it belongs to another
+ * backend or is an automatic HWPT on its way out.
+ */
+static struct iommufd_hwpt_paging *
+device_use_hwpt(struct iommufd_device *idev, struct iommufd_object *obj)
 {
-	struct iommufd_device *idev =
-		container_of(obj, struct iommufd_device, obj);
+	struct iommufd_hwpt_paging *hwpt =
+		container_of(obj, struct iommufd_hwpt_paging, obj);
+	bool usable;
 
-	WARN_ON(idev->hwpt);
-	mutex_destroy(&idev->lock);
-}
-
-/* Drop the device's use of @hwpt; an auto HWPT goes with its last device. */
-static void iommufd_hwpt_put_device(struct iommufd_ctx *ictx,
-				    struct iommufd_hwpt_paging *hwpt)
-{
-	struct iommufd_ioas *ioas = hwpt->ioas;
-	bool destroy;
-
-	mutex_lock(&ioas->mutex);
-	hwpt->ndevices--;
-	destroy = hwpt->auto_domain && !hwpt->ndevices;
-	if (destroy)
-		list_del_init(&hwpt->hwpt_item);
-	mutex_unlock(&ioas->mutex);
-
-	iommufd_object_unref_user(&hwpt->obj);
-	if (destroy)
-		iommufd_object_destroy_owned(ictx, &hwpt->obj);
+	if (hwpt->ops != idev->ops)
+		return ERR_PTR(-EINVAL);
+	mutex_lock(&hwpt->ioas->mutex);
+	usable = iommufd_hwpt_paging_get_device(hwpt);
+	mutex_unlock(&hwpt->ioas->mutex);
+	/* Its last device left between our lookup and now: it is gone. */
+	return usable ? hwpt : ERR_PTR(-ENOENT);
 }
 
 /*
- * The HWPT an attach to @pt_id means: the HWPT itself, or for an IOAS an
- * automatic one, shared with earlier devices of the same backend.  Returns
- * it with a device use taken.
+ * @pt_id names an IOAS: an automatic HWPT of the device's backend already
+ * there, or a new one.
  */
 static struct iommufd_hwpt_paging *
-iommufd_device_get_hwpt(struct iommufd_device *idev, u32 pt_id)
+device_use_ioas(struct iommufd_device *idev, struct iommufd_ioas *ioas)
+{
+	struct iommufd_hwpt_paging *hwpt;
+
+	mutex_lock(&ioas->mutex);
+	list_for_each_entry(hwpt, &ioas->hwpt_list, hwpt_item) {
+		if (hwpt->auto_domain && hwpt->ops == idev->ops &&
+		    iommufd_hwpt_paging_get_device(hwpt))
+			goto out_unlock;
+	}
+	hwpt = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev, 0, true);
+	/* Born with this device's use: nothing can retire it under us. */
+	if (!IS_ERR(hwpt))
+		iommufd_object_finalize(idev->ictx, &hwpt->obj);
+out_unlock:
+	mutex_unlock(&ioas->mutex);
+	return hwpt;
+}
+
+/* The HWPT an attach to @pt_id means, with a device use taken on it. */
+static struct iommufd_hwpt_paging *
+device_target_hwpt(struct iommufd_device *idev, u32 pt_id)
 {
 	struct iommufd_hwpt_paging *hwpt;
 	struct iommufd_object *obj;
-	struct iommufd_ioas *ioas;
 
 	obj = iommufd_get_object(idev->ictx, pt_id, IOMMUFD_OBJ_ANY);
 	if (IS_ERR(obj))
 		return ERR_CAST(obj);
-
-	if (obj->type == IOMMUFD_OBJ_HWPT_PAGING) {
-		hwpt = container_of(obj, struct iommufd_hwpt_paging, obj);
-		if (hwpt->ops != idev->ops) {
-			hwpt = ERR_PTR(-EINVAL);
-			goto out_put;
-		}
-		mutex_lock(&hwpt->ioas->mutex);
-		hwpt->ndevices++;
-		mutex_unlock(&hwpt->ioas->mutex);
-		iommufd_object_ref_user(&hwpt->obj);
-		goto out_put;
-	}
-	if (obj->type != IOMMUFD_OBJ_IOAS) {
+	switch (obj->type) {
+	case IOMMUFD_OBJ_HWPT_PAGING:
+		hwpt = device_use_hwpt(idev, obj);
+		break;
+	case IOMMUFD_OBJ_IOAS:
+		hwpt = device_use_ioas(idev, container_of(obj,
+							  struct iommufd_ioas,
+							  obj));
+		break;
+	default:
 		hwpt = ERR_PTR(-EINVAL);
-		goto out_put;
+		break;
 	}
-
-	ioas = container_of(obj, struct iommufd_ioas, obj);
-	mutex_lock(&ioas->mutex);
-	list_for_each_entry(hwpt, &ioas->hwpt_list, hwpt_item) {
-		if (hwpt->auto_domain && hwpt->ops == idev->ops) {
-			hwpt->ndevices++;
-			iommufd_object_ref_user(&hwpt->obj);
-			goto out_unlock;
-		}
-	}
-	hwpt = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev, 0, true);
-	if (!IS_ERR(hwpt)) {
-		hwpt->ndevices = 1;
-		iommufd_object_ref_user(&hwpt->obj);
-		iommufd_object_finalize(idev->ictx, &hwpt->obj);
-	}
-out_unlock:
-	mutex_unlock(&ioas->mutex);
-out_put:
 	iommufd_put_object(idev->ictx, obj);
 	return hwpt;
 }
 
 /**
- * iommufd_device_attach() - attach, or replace the attachment, to @pt_id
+ * iommufd_device_attach() - attach the device, or move it, to an IOAS/HWPT
  * @idev: the device
- * @pt_id: an IOAS (an automatic domain is used) or a paging HWPT
+ * @pt_id: in: an IOAS (an automatic HWPT is used) or a paging HWPT;
+ *         out: the HWPT the device now uses
  *
- * A replace never leaves the device blocked: on failure the previous
+ * A move never leaves the device blocked: on failure the previous
  * attachment is still in force.
  */
-int iommufd_device_attach(struct iommufd_device *idev, u32 pt_id)
+int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id)
 {
-	struct iommufd_hwpt_paging *hwpt, *old;
-	int rc;
+	struct iommufd_hwpt_paging *new, *old, *drop;
+	bool moves = false, left_ioas = false;
+	int rc = 0;
 
-	hwpt = iommufd_device_get_hwpt(idev, pt_id);
-	if (IS_ERR(hwpt))
-		return PTR_ERR(hwpt);
+	new = device_target_hwpt(idev, *pt_id);
+	if (IS_ERR(new))
+		return PTR_ERR(new);
 
 	mutex_lock(&idev->lock);
 	old = idev->hwpt;
-	if (old == hwpt) {
-		mutex_unlock(&idev->lock);
-		iommufd_hwpt_put_device(idev->ictx, hwpt);
-		return 0;
-	}
-	/* The device's reserved IOVA stays reserved while it is attached. */
-	if (!old || old->ioas != hwpt->ioas) {
-		rc = idev->ops->reserve_regions(idev, &hwpt->ioas->iopt, idev);
+	/*
+	 * One device use goes back in the end: the new HWPT's when nothing
+	 * changes or the move fails, the old one's after a move.
+	 */
+	drop = new;
+	if (old == new)
+		goto out_answer;
+
+	/* The device's reserved IOVA is reserved in the IOAS it is on. */
+	moves = !old || old->ioas != new->ioas;
+	if (moves) {
+		rc = idev->ops->reserve_regions(idev, &new->ioas->iopt, idev);
 		if (rc)
-			goto err_unlock;
+			goto out_unlock;
 	}
-	rc = idev->ops->attach(idev, hwpt->domain);
-	if (rc)
-		goto err_unreserve;
-	idev->hwpt = hwpt;
+	rc = idev->ops->attach(idev, new->domain);
+	if (rc) {
+		if (moves)
+			iopt_remove_reserved_iova(&new->ioas->iopt, idev);
+		goto out_unlock;
+	}
+	idev->hwpt = new;
+	drop = old;
+	left_ioas = old && moves;
+out_answer:
+	/*
+	 * Read now: once the lock is dropped a detach may release the
+	 * HWPT, and with it the id.
+	 */
+	*pt_id = new->obj.id;
+out_unlock:
 	mutex_unlock(&idev->lock);
 
-	if (old) {
-		if (old->ioas != hwpt->ioas)
-			iopt_remove_reserved_iova(&old->ioas->iopt, idev);
-		iommufd_hwpt_put_device(idev->ictx, old);
-	}
-	return 0;
-
-err_unreserve:
-	if (!old || old->ioas != hwpt->ioas)
-		iopt_remove_reserved_iova(&hwpt->ioas->iopt, idev);
-err_unlock:
-	mutex_unlock(&idev->lock);
-	iommufd_hwpt_put_device(idev->ictx, hwpt);
+	if (left_ioas)
+		iopt_remove_reserved_iova(&old->ioas->iopt, idev);
+	if (drop)
+		iommufd_hwpt_paging_put_device(idev->ictx, drop);
 	return rc;
 }
+IOMMUFD_EXPORT(iommufd_device_attach);
 
 void iommufd_device_detach(struct iommufd_device *idev)
 {
@@ -177,7 +181,18 @@ void iommufd_device_detach(struct iommufd_device *idev)
 	if (!old)
 		return;
 	iopt_remove_reserved_iova(&old->ioas->iopt, idev);
-	iommufd_hwpt_put_device(idev->ictx, old);
+	iommufd_hwpt_paging_put_device(idev->ictx, old);
+}
+IOMMUFD_EXPORT(iommufd_device_detach);
+
+/* Retired: no ioctl can reach the device any more; block and free it. */
+void iommufd_device_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_device *idev;
+
+	idev = container_of(obj, struct iommufd_device, obj);
+	iommufd_device_detach(idev);
+	mutex_destroy(&idev->lock);
 }
 
 /**
@@ -186,8 +201,8 @@ void iommufd_device_detach(struct iommufd_device *idev)
  * @ops: the device's backend
  * @priv: the backend's state for it
  *
- * The device's DMA is blocked until it is attached.  The backend holds the
- * object until iommufd_device_unbind(); user space cannot destroy it.
+ * The device's DMA is blocked until it is attached.  The backend owns the
+ * object until iommufd_device_unbind(); IOMMU_DESTROY of it is EBUSY.
  */
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 					   const struct iommufd_device_ops *ops,
@@ -204,19 +219,18 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 }
 IOMMUFD_EXPORT(iommufd_device_bind);
 
-/* The backend lets go of the device: detach and destroy its object. */
+/*
+ * The backend lets go of the device: unpublish it, wait for the ioctls
+ * using it (an attach among them), then detach and free it.  The caller
+ * must not hold a lock those ioctls take (the backend's own).
+ */
 void iommufd_device_unbind(struct iommufd_device *idev)
 {
-	iommufd_device_detach(idev);
-	iommufd_object_unref_user(&idev->obj);
-	iommufd_object_destroy_owned(idev->ictx, &idev->obj);
+	iommufd_object_owner_retire(idev->ictx, &idev->obj);
 }
 IOMMUFD_EXPORT(iommufd_device_unbind);
-IOMMUFD_EXPORT(iommufd_device_attach);
-IOMMUFD_EXPORT(iommufd_device_detach);
 
-static struct iommufd_device *iommufd_get_device(struct iommufd_ucmd *ucmd,
-						 u32 id)
+static struct iommufd_device *device_lookup(struct iommufd_ucmd *ucmd, u32 id)
 {
 	struct iommufd_object *obj;
 
@@ -234,16 +248,12 @@ int iommufd_dkms_device_attach(struct iommufd_ucmd *ucmd)
 
 	if (cmd->__reserved)
 		return -EOPNOTSUPP;
-	idev = iommufd_get_device(ucmd, cmd->dev_id);
+	idev = device_lookup(ucmd, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
-	rc = iommufd_device_attach(idev, cmd->pt_id);
-	if (!rc) {
-		mutex_lock(&idev->lock);
-		cmd->pt_id = idev->hwpt->obj.id;
-		mutex_unlock(&idev->lock);
+	rc = iommufd_device_attach(idev, &cmd->pt_id);
+	if (!rc)
 		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
-	}
 	iommufd_put_object(ucmd->ictx, &idev->obj);
 	return rc;
 }
@@ -253,7 +263,7 @@ int iommufd_dkms_device_detach(struct iommufd_ucmd *ucmd)
 	struct iommufd_dkms_device_detach *cmd = ucmd->cmd;
 	struct iommufd_device *idev;
 
-	idev = iommufd_get_device(ucmd, cmd->dev_id);
+	idev = device_lookup(ucmd, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
 	iommufd_device_detach(idev);
@@ -261,49 +271,57 @@ int iommufd_dkms_device_detach(struct iommufd_ucmd *ucmd)
 	return 0;
 }
 
+/* Copy what the driver reported into the user's buffer of @len bytes. */
+static int hw_info_copy_data(void __user *udata, u32 len,
+			     const struct iommufd_hw_report *report)
+{
+	u32 n = min(len, report->length);
+
+	if (copy_to_user(udata, report->data, n))
+		return -EFAULT;
+	/* A buffer larger than the report gets a zeroed tail. */
+	if (n < len && clear_user(udata + n, len - n))
+		return -EFAULT;
+	return 0;
+}
+
 int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 {
-	struct iommu_hw_info *cmd = ucmd->cmd;
-	void __user *udata = u64_to_user_ptr(cmd->data_uptr);
 	struct iommufd_hw_report report = {};
+	struct iommu_hw_info *cmd = ucmd->cmd;
 	struct iommufd_device *idev;
-	u32 copy_len;
+	bool asks_type;
 	int rc;
 
+	asks_type = cmd->flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE;
 	if ((cmd->flags & ~IOMMU_HW_INFO_FLAG_INPUT_TYPE) ||
-	    cmd->__reserved[0] || cmd->__reserved[1] || cmd->__reserved[2])
+	    memchr_inv(cmd->__reserved, 0, sizeof(cmd->__reserved)))
 		return -EOPNOTSUPP;
 
-	idev = iommufd_get_device(ucmd, cmd->dev_id);
+	idev = device_lookup(ucmd, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
 	rc = idev->ops->hw_info(idev, &report);
 	if (rc)
-		goto out_put;
-	/* A caller asking for a format the IOMMU does not speak. */
-	if ((cmd->flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE) &&
-	    cmd->in_data_type != IOMMU_HW_INFO_TYPE_DEFAULT &&
-	    cmd->in_data_type != report.type) {
-		rc = -EOPNOTSUPP;
-		goto out_free;
-	}
+		goto out_put_device;
 
-	copy_len = min(cmd->data_len, report.length);
-	if (copy_to_user(udata, report.data, copy_len) ||
-	    (copy_len < cmd->data_len &&
-	     clear_user(udata + copy_len, cmd->data_len - copy_len))) {
-		rc = -EFAULT;
-		goto out_free;
+	/* A caller insisting on a format this IOMMU does not speak. */
+	if (asks_type && cmd->in_data_type != IOMMU_HW_INFO_TYPE_DEFAULT &&
+	    cmd->in_data_type != report.type)
+		rc = -EOPNOTSUPP;
+	else
+		rc = hw_info_copy_data(u64_to_user_ptr(cmd->data_uptr),
+				       cmd->data_len, &report);
+	if (!rc) {
+		/* The whole length: what a larger buffer would receive. */
+		cmd->data_len = report.length;
+		cmd->out_data_type = report.type;
+		cmd->out_capabilities = report.capabilities;
+		cmd->out_max_pasid_log2 = report.max_pasid_log2;
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	}
-	/* The full length: user space learns what a larger buffer gets. */
-	cmd->data_len = report.length;
-	cmd->out_data_type = report.type;
-	cmd->out_capabilities = report.capabilities;
-	cmd->out_max_pasid_log2 = report.max_pasid_log2;
-	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
-out_free:
 	kfree(report.data);
-out_put:
+out_put_device:
 	iommufd_put_object(ucmd->ictx, &idev->obj);
 	return rc;
 }

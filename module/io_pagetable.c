@@ -166,16 +166,15 @@ static bool iopt_find_hole(struct io_pagetable *iopt, unsigned long first,
  * IOVA keeps the alignment @uptr has (up to 2 MiB, a THP), so that large
  * IOMMU pages can map it, and is never 0.
  */
-static int iopt_alloc_iova(struct io_pagetable *iopt, unsigned long *iova,
-			   unsigned long uptr, unsigned long length)
+static int iopt_pick_iova(struct io_pagetable *iopt, unsigned long uptr,
+			  unsigned long length, unsigned long *iova)
 {
 	unsigned long page_offset = uptr % PAGE_SIZE;
 	struct interval_tree_node *allowed;
 	unsigned long align;
 
 	lockdep_assert_held(&iopt->iova_rwsem);
-
-	if (length == 0 || length >= ULONG_MAX / 2)
+	if (!length || length >= ULONG_MAX / 2)
 		return -EOVERFLOW;
 
 	align = roundup_pow_of_two(length);
@@ -205,13 +204,13 @@ static int iopt_alloc_iova(struct io_pagetable *iopt, unsigned long *iova,
 	return -ENOSPC;
 }
 
-static int iopt_check_iova(struct io_pagetable *iopt, unsigned long iova,
-			   unsigned long length)
+/* May a fixed @iova take @length bytes?  The answers are upstream's. */
+static int iopt_check_fixed_iova(struct io_pagetable *iopt,
+				 unsigned long iova, unsigned long length)
 {
 	unsigned long last;
 
 	lockdep_assert_held(&iopt->iova_rwsem);
-
 	if (iova & (iopt->iova_alignment - 1))
 		return -EINVAL;
 	if (check_add_overflow(iova, length - 1, &last))
@@ -225,15 +224,15 @@ static int iopt_check_iova(struct io_pagetable *iopt, unsigned long iova,
 
 /* Areas ------------------------------------------------------------------ */
 
-static struct iopt_area *iopt_area_alloc(void)
+/* A blank area, in no tree yet. */
+static struct iopt_area *iopt_new_area(void)
 {
-	struct iopt_area *area;
+	struct iopt_area *area = kzalloc(sizeof(*area), GFP_KERNEL_ACCOUNT);
 
-	area = kzalloc(sizeof(*area), GFP_KERNEL_ACCOUNT);
-	if (!area)
-		return NULL;
-	RB_CLEAR_NODE(&area->node.rb);
-	RB_CLEAR_NODE(&area->pages_node.rb);
+	if (area) {
+		RB_CLEAR_NODE(&area->node.rb);
+		RB_CLEAR_NODE(&area->pages_node.rb);
+	}
 	return area;
 }
 
@@ -242,17 +241,17 @@ static struct iopt_area *iopt_area_alloc(void)
  * length) of @pages.  The area is not ready: lookups see the IOVA taken,
  * but nothing else touches it until iopt_map_pages() finishes.
  */
-static int iopt_insert_area(struct io_pagetable *iopt, struct iopt_area *area,
-			    struct iopt_pages *pages, unsigned long iova,
-			    unsigned long start_byte, unsigned long length,
-			    int iommu_prot)
+static int iopt_place_area(struct iopt_area *area, struct io_pagetable *iopt,
+			   struct iopt_pages *pages, unsigned long iova,
+			   unsigned long start_byte, unsigned long length,
+			   int prot)
 {
 	unsigned long last_byte;
 
-	lockdep_assert_held_write(&iopt->iova_rwsem);
-
-	if ((iommu_prot & IOMMU_WRITE) && !pages->writable)
+	/* A device may not write what was pinned read-only. */
+	if ((prot & IOMMU_WRITE) && !pages->writable)
 		return -EPERM;
+	lockdep_assert_held_write(&iopt->iova_rwsem);
 	area->page_offset = start_byte % PAGE_SIZE;
 	if (area->page_offset & (iopt->iova_alignment - 1))
 		return -EINVAL;
@@ -262,36 +261,42 @@ static int iopt_insert_area(struct io_pagetable *iopt, struct iopt_area *area,
 	if (WARN_ON(last_byte / PAGE_SIZE >= pages->npages))
 		return -EOVERFLOW;
 
+	area->iopt = iopt;
+	area->pages = pages;
+	area->iommu_prot = prot;
+	area->window_shift = iopt_window_shift();
 	area->node.start = iova;
 	area->pages_node.start = start_byte / PAGE_SIZE;
 	area->pages_node.last = last_byte / PAGE_SIZE;
-	area->iommu_prot = iommu_prot;
-	area->iopt = iopt;
-	area->pages = pages;
+	/* Visible to IOVA lookups from now on, but not ready. */
 	interval_tree_insert(&area->node, &iopt->area_itree);
 	return 0;
 }
 
-static void iopt_area_free(struct iopt_area *area)
+/* Free an area, taking it out of its IO page table if it was placed. */
+static void iopt_drop_area(struct iopt_area *area)
 {
-	if (area->iopt) {
-		down_write(&area->iopt->iova_rwsem);
-		interval_tree_remove(&area->node, &area->iopt->area_itree);
-		up_write(&area->iopt->iova_rwsem);
+	struct io_pagetable *iopt = area->iopt;
+
+	if (iopt) {
+		down_write(&iopt->iova_rwsem);
+		interval_tree_remove(&area->node, &iopt->area_itree);
+		up_write(&iopt->iova_rwsem);
 	}
 	kfree(area);
 }
 
+/* Release a list of slices: their areas (if placed) and page references. */
 void iopt_free_pages_list(struct list_head *pages_list)
 {
-	struct iopt_pages_list *elm, *next;
+	struct iopt_pages_list *elm, *tmp;
 
-	list_for_each_entry_safe(elm, next, pages_list, next) {
+	list_for_each_entry_safe(elm, tmp, pages_list, next) {
+		list_del(&elm->next);
 		if (elm->area)
-			iopt_area_free(elm->area);
+			iopt_drop_area(elm->area);
 		if (elm->pages)
 			iopt_put_pages(elm->pages);
-		list_del(&elm->next);
 		kfree(elm);
 	}
 }
@@ -314,10 +319,13 @@ int iopt_map_pages(struct io_pagetable *iopt, struct list_head *pages_list,
 	unsigned long cur;
 	int rc = 0;
 
+	/* Every area exists before anything is placed: no undo midway. */
 	list_for_each_entry(elm, pages_list, next) {
-		elm->area = iopt_area_alloc();
-		if (!elm->area)
+		struct iopt_area *area = iopt_new_area();
+
+		if (!area)
 			return -ENOMEM;
+		elm->area = area;
 	}
 
 	down_write(&iopt->iova_rwsem);
@@ -327,19 +335,18 @@ int iopt_map_pages(struct io_pagetable *iopt, struct list_head *pages_list,
 	}
 	if (flags & IOPT_ALLOC_IOVA) {
 		elm = list_first_entry(pages_list, struct iopt_pages_list, next);
-		rc = iopt_alloc_iova(iopt, iova,
-				     iopt_pages_list_uptr(elm), length);
+		rc = iopt_pick_iova(iopt, iopt_pages_list_uptr(elm), length,
+				    iova);
 	} else {
-		rc = iopt_check_iova(iopt, *iova, length);
+		rc = iopt_check_fixed_iova(iopt, *iova, length);
 	}
 	if (rc)
 		goto out_unlock_iova;
 
 	cur = *iova;
 	list_for_each_entry(elm, pages_list, next) {
-		rc = iopt_insert_area(iopt, elm->area, elm->pages, cur,
-				      elm->start_byte, elm->length,
-				      iommu_prot);
+		rc = iopt_place_area(elm->area, iopt, elm->pages, cur,
+				     elm->start_byte, elm->length, iommu_prot);
 		if (rc)
 			goto out_unlock_iova;
 		cur += elm->length;
@@ -407,25 +414,26 @@ static int iopt_map_new_pages(struct io_pagetable *iopt,
 			    flags);
 	if (rc) {
 		if (elm.area)
-			iopt_area_free(elm.area);
+			iopt_drop_area(elm.area);
 		iopt_put_pages(pages);
 	}
 	return rc;
 }
 
+/* IOMMU_IOAS_MAP and VFIO_IOMMU_MAP_DMA: user memory, pinned later. */
 int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 			unsigned long *iova, void __user *uptr,
-			unsigned long length, int iommu_prot,
-			unsigned int flags)
+			unsigned long length, int prot, unsigned int flags)
 {
+	bool writable = prot & IOMMU_WRITE;
 	struct iopt_pages *pages;
 
-	pages = iopt_alloc_user_pages(uptr, length, iommu_prot & IOMMU_WRITE,
+	pages = iopt_alloc_user_pages(uptr, length, writable,
 				      ictx->account_mode);
 	if (IS_ERR(pages))
 		return PTR_ERR(pages);
 	return iopt_map_new_pages(iopt, pages, (uintptr_t)uptr % PAGE_SIZE,
-				  iova, length, iommu_prot, flags);
+				  iova, length, prot, flags);
 }
 
 int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
@@ -442,6 +450,22 @@ int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 		return PTR_ERR(pages);
 	return iopt_map_new_pages(iopt, pages, start % PAGE_SIZE, iova, length,
 				  iommu_prot, flags);
+}
+
+/* Append a slice of @pages, with a reference of its own, to @list. */
+static int iopt_list_slice(struct list_head *list, struct iopt_pages *pages,
+			   unsigned long start_byte, unsigned long length)
+{
+	struct iopt_pages_list *elm = kzalloc(sizeof(*elm), GFP_KERNEL_ACCOUNT);
+
+	if (!elm)
+		return -ENOMEM;
+	kref_get(&pages->kref);
+	elm->pages = pages;
+	elm->start_byte = start_byte;
+	elm->length = length;
+	list_add_tail(&elm->next, list);
+	return 0;
 }
 
 /**
@@ -469,30 +493,18 @@ int iopt_get_pages(struct io_pagetable *iopt, unsigned long iova,
 
 	down_read(&iopt->iova_rwsem);
 	for_each_contig_area(&iter, area, iopt, iova, last) {
-		struct iopt_pages_list *elm;
-
-		elm = kzalloc(sizeof(*elm), GFP_KERNEL_ACCOUNT);
-		if (!elm) {
-			rc = -ENOMEM;
-			goto err;
-		}
-		elm->start_byte = iopt_area_start_byte(area, iter.cur);
-		elm->length = iter.end - iter.cur + 1;
-		elm->pages = area->pages;
-		kref_get(&elm->pages->kref);
-		list_add_tail(&elm->next, pages_list);
+		rc = iopt_list_slice(pages_list, area->pages,
+				     iopt_area_start_byte(area, iter.cur),
+				     iter.end - iter.cur + 1);
+		if (rc)
+			break;
 	}
 	/* A gap, or an area still being built, breaks the range. */
-	if (!iopt_contig_covered(&iter)) {
+	if (!rc && !iopt_contig_covered(&iter))
 		rc = -ENOENT;
-		goto err;
-	}
 	up_read(&iopt->iova_rwsem);
-	return 0;
-
-err:
-	up_read(&iopt->iova_rwsem);
-	iopt_free_pages_list(pages_list);
+	if (rc)
+		iopt_free_pages_list(pages_list);
 	return rc;
 }
 
@@ -503,6 +515,7 @@ static int iopt_unmap_range(struct io_pagetable *iopt, unsigned long first,
 {
 	unsigned long done = 0;
 	unsigned int tries = 0;
+	struct iopt_pages *pages;
 	struct iopt_area *area;
 	int rc = 0;
 
@@ -543,10 +556,16 @@ again:
 		area->ready = false;
 		up_write(&iopt->iova_rwsem);
 
+		/*
+		 * An area in the tree always has its pages: whoever walks the
+		 * tree under the iova_rwsem (CHANGE_PROCESS) may follow
+		 * area->pages.  So the area leaves the tree first and only
+		 * then is its reference on the pages dropped.
+		 */
+		pages = area->pages;
 		iopt_area_unfill_domains(area, NULL);
-		iopt_put_pages(area->pages);
-		area->pages = NULL;
-		iopt_area_free(area);
+		iopt_drop_area(area);
+		iopt_put_pages(pages);
 		done += area_last - area_first + 1;
 
 		down_write(&iopt->iova_rwsem);
@@ -575,9 +594,12 @@ int iopt_unmap_iova(struct io_pagetable *iopt, unsigned long iova,
 	return iopt_unmap_range(iopt, iova, last, unmapped);
 }
 
+/* Everything: IOMMU_IOAS_UNMAP of the whole space, VFIO's UNMAP_ALL. */
 int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped)
 {
-	return iopt_unmap_range(iopt, 0, ULONG_MAX, unmapped);
+	const unsigned long first = 0, last = ULONG_MAX;
+
+	return iopt_unmap_range(iopt, first, last, unmapped);
 }
 
 /* Cutting areas ----------------------------------------------------------- */
@@ -605,17 +627,17 @@ static int iopt_area_split(struct iopt_area *area, unsigned long iova)
 	if ((new_start | iopt_area_start_byte(area, new_start)) &
 	    (iopt->iova_alignment - 1))
 		return -EINVAL;
-	rhs = iopt_area_alloc();
+	rhs = iopt_new_area();
 	if (!rhs)
 		return -ENOMEM;
 
 	mutex_lock(&pages->mutex);
 	if (area->num_accesses ||
-	    (area->storage_domain && !iopt->disable_large_pages)) {
+	    (area->filled && !iopt->disable_large_pages)) {
 		rc = -EINVAL;
 		goto out_unlock;
 	}
-	if (area->storage_domain)
+	if (area->filled)
 		interval_tree_remove(&area->pages_node, &pages->domains_itree);
 	interval_tree_remove(&area->node, &iopt->area_itree);
 
@@ -628,7 +650,8 @@ static int iopt_area_split(struct iopt_area *area, unsigned long iova)
 	rhs->iommu_prot = area->iommu_prot;
 	rhs->iopt = iopt;
 	rhs->pages = pages;
-	rhs->storage_domain = area->storage_domain;
+	rhs->filled = area->filled;
+	rhs->window_shift = area->window_shift;
 	rhs->ready = true;
 	kref_get(&pages->kref);
 
@@ -637,7 +660,7 @@ static int iopt_area_split(struct iopt_area *area, unsigned long iova)
 
 	interval_tree_insert(&area->node, &iopt->area_itree);
 	interval_tree_insert(&rhs->node, &iopt->area_itree);
-	if (area->storage_domain) {
+	if (area->filled) {
 		interval_tree_insert(&area->pages_node, &pages->domains_itree);
 		interval_tree_insert(&rhs->pages_node, &pages->domains_itree);
 	}
@@ -738,23 +761,26 @@ out_unlock:
 	return rc;
 }
 
+/*
+ * Reserve [first, last] for @owner.  A range a mapping or an allowed range
+ * already uses cannot be taken away from it (EADDRINUSE).
+ */
 int iopt_reserve_iova(struct io_pagetable *iopt, unsigned long first,
 		      unsigned long last, void *owner)
 {
-	struct iopt_reserved *reserved;
+	struct iopt_reserved *res;
 
 	lockdep_assert_held_write(&iopt->iova_rwsem);
-
 	if (iopt_itree_overlaps(&iopt->area_itree, first, last) ||
 	    iopt_itree_overlaps(&iopt->allowed_itree, first, last))
 		return -EADDRINUSE;
-	reserved = kzalloc(sizeof(*reserved), GFP_KERNEL_ACCOUNT);
-	if (!reserved)
+	res = kzalloc(sizeof(*res), GFP_KERNEL_ACCOUNT);
+	if (!res)
 		return -ENOMEM;
-	reserved->node.start = first;
-	reserved->node.last = last;
-	reserved->owner = owner;
-	interval_tree_insert(&reserved->node, &iopt->reserved_itree);
+	res->owner = owner;
+	res->node.start = first;
+	res->node.last = last;
+	interval_tree_insert(&res->node, &iopt->reserved_itree);
 	return 0;
 }
 
@@ -771,35 +797,48 @@ int iopt_reserve_range(struct io_pagetable *iopt, unsigned long first,
 }
 IOMMUFD_EXPORT(iopt_reserve_range);
 
-static void __iopt_remove_reserved_iova(struct io_pagetable *iopt, void *owner)
+/* Drop every reserved range of @owner; the caller holds the iova_rwsem. */
+static void iopt_drop_reserved(struct io_pagetable *iopt, void *owner)
 {
 	struct interval_tree_node *node, *next;
 
 	lockdep_assert_held_write(&iopt->iova_rwsem);
-
-	for (node = interval_tree_iter_first(&iopt->reserved_itree, 0,
-					     ULONG_MAX);
-	     node; node = next) {
-		struct iopt_reserved *reserved =
+	node = interval_tree_iter_first(&iopt->reserved_itree, 0, ULONG_MAX);
+	for (; node; node = next) {
+		struct iopt_reserved *res =
 			container_of(node, struct iopt_reserved, node);
 
 		next = interval_tree_iter_next(node, 0, ULONG_MAX);
-		if (reserved->owner != owner)
-			continue;
-		interval_tree_remove(node, &iopt->reserved_itree);
-		kfree(reserved);
+		if (res->owner == owner) {
+			interval_tree_remove(node, &iopt->reserved_itree);
+			kfree(res);
+		}
 	}
 }
 
+/* For owners outside the IO page table's locking (device reservations). */
 void iopt_remove_reserved_iova(struct io_pagetable *iopt, void *owner)
 {
 	down_write(&iopt->iova_rwsem);
-	__iopt_remove_reserved_iova(iopt, owner);
+	iopt_drop_reserved(iopt, owner);
 	up_write(&iopt->iova_rwsem);
 }
 IOMMUFD_EXPORT(iopt_remove_reserved_iova);
 
 /* Domains ---------------------------------------------------------------- */
+
+/* Changing the set of domains or how areas map: both locks, in order. */
+static void iopt_lock_domains_and_iova(struct io_pagetable *iopt)
+{
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+}
+
+static void iopt_unlock_domains_and_iova(struct io_pagetable *iopt)
+{
+	up_write(&iopt->iova_rwsem);	/* reverse order */
+	up_write(&iopt->domains_rwsem);
+}
 
 /* Can every area live with @align?  EADDRINUSE if one cannot. */
 static int iopt_check_alignment(struct io_pagetable *iopt, unsigned long align)
@@ -807,7 +846,6 @@ static int iopt_check_alignment(struct io_pagetable *iopt, unsigned long align)
 	struct iopt_area *area;
 
 	lockdep_assert_held(&iopt->iova_rwsem);
-
 	for_each_iopt_area(area, iopt, 0, ULONG_MAX)
 		if ((iopt_area_iova(area) | iopt_area_length(area) |
 		     area->page_offset) & (align - 1))
@@ -821,20 +859,60 @@ static unsigned long iopt_domain_alignment(struct iommu_domain *domain)
 }
 
 /*
- * Recompute the alignment from the domains left after one went.  Accesses
- * need none: they pin whole pages and copy at byte granularity.
+ * Recompute the alignment after a domain or an access that pins went.
+ * Accesses that pin get whole pages of each area, so with one attached no
+ * area may start or end inside a page (as upstream requires); accesses
+ * that only copy need no alignment.
  */
 static void iopt_recalc_alignment(struct io_pagetable *iopt)
 {
-	unsigned long align = iopt->disable_large_pages ? PAGE_SIZE : 1;
+	bool whole_pages = iopt->disable_large_pages || iopt->pinning_accesses;
+	unsigned long align = whole_pages ? PAGE_SIZE : 1;
 	struct iommu_domain *domain;
-	unsigned long index;
+	unsigned long i;
 
 	lockdep_assert_held_write(&iopt->iova_rwsem);
-
-	xa_for_each(&iopt->domains, index, domain)
+	xa_for_each(&iopt->domains, i, domain)
 		align = max(align, iopt_domain_alignment(domain));
 	iopt->iova_alignment = align;
+}
+
+/**
+ * iopt_add_access() - list an in-kernel access on this IO page table
+ * @iopt: the IO page table
+ * @access: the access
+ * @pins: it will pin pages: every area must be page aligned, now and
+ *        until it goes (EADDRINUSE if one is not)
+ * @id: gets its index in @iopt->access_list
+ */
+int iopt_add_access(struct io_pagetable *iopt, void *access, bool pins,
+		    u32 *id)
+{
+	int rc = 0;
+
+	down_write(&iopt->iova_rwsem);
+	if (pins && iopt->iova_alignment < PAGE_SIZE)
+		rc = iopt_check_alignment(iopt, PAGE_SIZE);
+	if (!rc)
+		rc = xa_alloc(&iopt->access_list, id, access, xa_limit_32b,
+			      GFP_KERNEL_ACCOUNT);
+	if (!rc && pins) {
+		iopt->pinning_accesses++;
+		iopt->iova_alignment = max(iopt->iova_alignment, PAGE_SIZE);
+	}
+	up_write(&iopt->iova_rwsem);
+	return rc;
+}
+
+void iopt_remove_access(struct io_pagetable *iopt, u32 id, bool pins)
+{
+	down_write(&iopt->iova_rwsem);
+	xa_erase(&iopt->access_list, id);
+	if (pins) {
+		iopt->pinning_accesses--;
+		iopt_recalc_alignment(iopt);
+	}
+	up_write(&iopt->iova_rwsem);
 }
 
 static void iopt_unfill_new_domain(struct io_pagetable *iopt,
@@ -872,9 +950,7 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 	struct iopt_area *area;
 	int rc;
 
-	down_write(&iopt->domains_rwsem);
-	down_write(&iopt->iova_rwsem);
-
+	iopt_lock_domains_and_iova(iopt);
 	/* Our pages are PAGE_SIZE; the domain must take that granule. */
 	align = max(iopt->iova_alignment, iopt_domain_alignment(domain));
 	if (align > PAGE_SIZE) {
@@ -920,31 +996,28 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 	xa_store(&iopt->domains, iopt->ndomains, domain, GFP_KERNEL);
 	iopt->ndomains++;
 	iopt->iova_alignment = align;
-	up_write(&iopt->iova_rwsem);
-	up_write(&iopt->domains_rwsem);
+	iopt_unlock_domains_and_iova(iopt);
 	return 0;
 
 out_release:
 	xa_release(&iopt->domains, iopt->ndomains);
 out_unreserve:
-	__iopt_remove_reserved_iova(iopt, domain);
+	iopt_drop_reserved(iopt, domain);
 out_unlock:
-	up_write(&iopt->iova_rwsem);
-	up_write(&iopt->domains_rwsem);
+	iopt_unlock_domains_and_iova(iopt);
 	return rc;
 }
 
+/* The reverse of iopt_table_add_domain(); the last domain takes the pins. */
 void iopt_table_remove_domain(struct io_pagetable *iopt,
 			      struct iommu_domain *domain)
 {
 	struct iommu_domain *iter, *remaining;
 	struct iopt_area *area;
-	unsigned long index;
+	unsigned long slot;
 
-	down_write(&iopt->domains_rwsem);
-	down_write(&iopt->iova_rwsem);
-
-	xa_for_each(&iopt->domains, index, iter)
+	iopt_lock_domains_and_iova(iopt);
+	xa_for_each(&iopt->domains, slot, iter)
 		if (iter == domain)
 			break;
 	if (WARN_ON(iter != domain))
@@ -953,29 +1026,24 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 	/* Keep the array dense: the last entry takes the hole. */
 	iopt->ndomains--;
 	iter = xa_erase(&iopt->domains, iopt->ndomains);
-	if (index != iopt->ndomains)
-		xa_store(&iopt->domains, index, iter, GFP_KERNEL);
+	if (slot != iopt->ndomains)
+		xa_store(&iopt->domains, slot, iter, GFP_KERNEL);
 
 	remaining = xa_load(&iopt->domains, 0);
 	for_each_iopt_area(area, iopt, 0, ULONG_MAX) {
 		if (!area->ready)
 			continue;
 		if (remaining) {
-			/* Others still hold the PFNs: just leave this one. */
-			mutex_lock(&area->pages->mutex);
-			if (area->storage_domain == domain)
-				area->storage_domain = remaining;
-			mutex_unlock(&area->pages->mutex);
+			/* The others keep the pins: just leave this one. */
 			iopt_area_unmap_domain(area, domain);
 		} else {
 			iopt_area_unfill_domains(area, domain);
 		}
 	}
-	__iopt_remove_reserved_iova(iopt, domain);
+	iopt_drop_reserved(iopt, domain);
 	iopt_recalc_alignment(iopt);
 out_unlock:
-	up_write(&iopt->iova_rwsem);
-	up_write(&iopt->domains_rwsem);
+	iopt_unlock_domains_and_iova(iopt);
 }
 
 /* Options ---------------------------------------------------------------- */
@@ -988,8 +1056,8 @@ int iopt_disable_large_pages(struct io_pagetable *iopt)
 {
 	int rc = 0;
 
-	down_write(&iopt->domains_rwsem);
-	down_write(&iopt->iova_rwsem);
+	iopt_lock_domains_and_iova(iopt);
+	/* Already off: nothing to check. */
 	if (iopt->disable_large_pages)
 		goto out_unlock;
 	if (iopt->ndomains && !RB_EMPTY_ROOT(&iopt->area_itree.rb_root)) {
@@ -1004,17 +1072,15 @@ int iopt_disable_large_pages(struct io_pagetable *iopt)
 	}
 	iopt->disable_large_pages = true;
 out_unlock:
-	up_write(&iopt->iova_rwsem);
-	up_write(&iopt->domains_rwsem);
+	iopt_unlock_domains_and_iova(iopt);
 	return rc;
 }
 
+/* Always allowed: existing small mappings stay as they are. */
 void iopt_enable_large_pages(struct io_pagetable *iopt)
 {
-	down_write(&iopt->domains_rwsem);
-	down_write(&iopt->iova_rwsem);
+	iopt_lock_domains_and_iova(iopt);
 	iopt->disable_large_pages = false;
 	iopt_recalc_alignment(iopt);
-	up_write(&iopt->iova_rwsem);
-	up_write(&iopt->domains_rwsem);
+	iopt_unlock_domains_and_iova(iopt);
 }

@@ -11,9 +11,9 @@
  * point into.  IOAS_COPY makes a second area point at the same iopt_pages,
  * so the memory is pinned and charged once however often it is mapped.
  * Pages are pinned lazily: only while a domain or an in-kernel access
- * needs them.  Where a pinned page's PFN lives:
- *   in iopt_pages::pfns, an array over the whole range, allocated while
- *   anything is pinned (8 bytes per page).
+ * needs them.  A pinned page's PFN lives in iopt_pages::pfn_chunks, page
+ * sized chunks that exist only where something is pinned (8 bytes per
+ * pinned page).
  *
  * Lock order: iopt->domains_rwsem, then iopt->iova_rwsem, then
  * pages->mutex.  pages->mutex is held across pinning (which may fault in
@@ -24,10 +24,11 @@
 #define IOMMUFD_IO_PAGETABLE_H
 
 #include <linux/interval_tree.h>
-#include <linux/kref.h>
-#include <linux/mutex.h>
-#include <linux/rwsem.h>
+#include <linux/types.h>
 #include <linux/xarray.h>
+#include <linux/rwsem.h>
+#include <linux/mutex.h>
+#include <linux/kref.h>
 
 struct file;
 struct iommu_domain;
@@ -48,20 +49,25 @@ struct user_struct;
  * @reserved_itree: struct iopt_reserved
  * @access_list: id -> struct iommufd_access attached to this IOAS
  * @iova_alignment: every area's IOVA, length and page offset are multiples
- *                  of this (the smallest page size of any domain)
+ *                  of this (the smallest page size of any domain, and
+ *                  PAGE_SIZE while an access that pins is attached)
+ * @pinning_accesses: accesses in @access_list that pin pages
  * @disable_large_pages: IOMMU_OPTION_HUGE_PAGES set to 0
  */
 struct io_pagetable {
-	struct rw_semaphore domains_rwsem;
-	struct xarray domains;
-	unsigned int ndomains;
-
+	/* The IOVA space itself, under @iova_rwsem */
 	struct rw_semaphore iova_rwsem;
 	struct rb_root_cached area_itree;
-	struct rb_root_cached allowed_itree;
 	struct rb_root_cached reserved_itree;
-	struct xarray access_list;
+	struct rb_root_cached allowed_itree;
 	unsigned long iova_alignment;
+	struct xarray access_list;
+	unsigned int pinning_accesses;
+
+	/* The page tables that mirror it, under @domains_rwsem */
+	struct rw_semaphore domains_rwsem;
+	unsigned int ndomains;
+	struct xarray domains;
 	bool disable_large_pages;
 };
 
@@ -72,9 +78,10 @@ struct io_pagetable {
  * @pages_node: in iopt_pages::domains_itree while the area is filled into
  *              the IOAS's domains, by page index (inclusive last)
  * @iopt: the IO page table holding the area
- * @pages: the memory; NULL while the area is being created or removed
- * @storage_domain: the domain PFNs are read back from; NULL when the IOAS
- *                  has no domain
+ * @pages: the memory (a reference); set whenever the area is in the tree
+ * @filled: mapped into the IOAS's domains (and in domains_itree)
+ * @window_shift: log2 of the IOVA window the area is pinned and mapped
+ *                in; fixed for its life, so unmaps cut where maps did
  * @page_offset: byte offset of node.start within its first page
  * @iommu_prot: IOMMU_READ/IOMMU_WRITE/IOMMU_CACHE for iommu_map()
  * @num_accesses: in-kernel access pins inside this area
@@ -83,25 +90,27 @@ struct io_pagetable {
  *         its creator or remover may touch it
  */
 struct iopt_area {
-	struct interval_tree_node node;
-	struct interval_tree_node pages_node;
 	struct io_pagetable *iopt;
 	struct iopt_pages *pages;
-	struct iommu_domain *storage_domain;
+	struct interval_tree_node node;
+	struct interval_tree_node pages_node;
 	unsigned int page_offset;
 	int iommu_prot;
-	unsigned int num_accesses;
-	bool prevent_access;
+	u8 window_shift;
+	bool filled;
 	bool ready;
+	bool prevent_access;
+	unsigned int num_accesses;
 };
 
 struct iopt_allowed {
 	struct interval_tree_node node;
 };
 
+/* @owner: who reserved it (a domain, a device), removed with it */
 struct iopt_reserved {
-	struct interval_tree_node node;
 	void *owner;
+	struct interval_tree_node node;
 };
 
 enum iopt_account_mode {
@@ -144,9 +153,11 @@ enum iopt_pages_source {
  * @npages: number of pages spanned
  * @writable: pinned for write (some mapping may let a device write)
  * @account: who is charged for @npinned
+ * @holds_mapping_writable: took mapping_map_writable() on @file
  * @npinned: pages pinned now, each exactly once
- * @pfns: the PFN of every pinned index (others are stale); allocated at
- *        the first pin, freed when npinned drops to 0
+ * @pfn_chunks: chunk number -> page-sized array of PFNs; a chunk exists
+ *              while any index in it is pinned, and only pinned entries
+ *              are meaningful
  * @domains_itree: iopt_area::pages_node of areas filled into domains
  * @access_itree: struct iopt_access_pin of in-kernel accesses
  */
@@ -159,9 +170,10 @@ struct iopt_pages {
 	loff_t file_start;
 	unsigned long npages;
 	bool writable;
+	bool holds_mapping_writable;
 	struct iopt_account account;
 	unsigned long npinned;
-	unsigned long *pfns;
+	struct xarray pfn_chunks;
 	struct rb_root_cached domains_itree;
 	struct rb_root_cached access_itree;
 };
@@ -174,45 +186,51 @@ struct iopt_access_pin {
 	struct interval_tree_node node;
 };
 
-static inline unsigned long iopt_area_iova(struct iopt_area *area)
+/* Where an area sits: IOVAs inclusive, page indexes of area->pages. */
+static inline unsigned long iopt_area_iova(const struct iopt_area *area)
 {
 	return area->node.start;
 }
 
-static inline unsigned long iopt_area_last_iova(struct iopt_area *area)
+static inline unsigned long iopt_area_last_iova(const struct iopt_area *area)
 {
 	return area->node.last;
 }
 
-static inline unsigned long iopt_area_length(struct iopt_area *area)
-{
-	return area->node.last - area->node.start + 1;
-}
-
-static inline unsigned long iopt_area_index(struct iopt_area *area)
+static inline unsigned long iopt_area_index(const struct iopt_area *area)
 {
 	return area->pages_node.start;
 }
 
-static inline unsigned long iopt_area_last_index(struct iopt_area *area)
+static inline unsigned long
+iopt_area_last_index(const struct iopt_area *area)
 {
 	return area->pages_node.last;
 }
 
+static inline unsigned long iopt_area_length(const struct iopt_area *area)
+{
+	return iopt_area_last_iova(area) - iopt_area_iova(area) + 1;
+}
+
 /* Byte offset inside area->pages of @iova, which lies inside @area. */
-static inline unsigned long iopt_area_start_byte(struct iopt_area *area,
+static inline unsigned long iopt_area_start_byte(const struct iopt_area *area,
 						 unsigned long iova)
 {
-	return iopt_area_index(area) * PAGE_SIZE + area->page_offset +
-	       (iova - iopt_area_iova(area));
+	unsigned long first_byte = iopt_area_index(area) * PAGE_SIZE +
+				   area->page_offset;
+
+	return first_byte + (iova - iopt_area_iova(area));
 }
 
 /* IOVA at which page @index of area->pages starts (may precede the area). */
-static inline unsigned long iopt_area_index_to_iova(struct iopt_area *area,
-						    unsigned long index)
+static inline unsigned long
+iopt_area_index_to_iova(const struct iopt_area *area, unsigned long index)
 {
-	return iopt_area_iova(area) - area->page_offset +
-	       (index - iopt_area_index(area)) * PAGE_SIZE;
+	unsigned long first_page_iova = iopt_area_iova(area) -
+					area->page_offset;
+
+	return first_page_iova + (index - iopt_area_index(area)) * PAGE_SIZE;
 }
 
 #define for_each_iopt_area(area, iopt, first, last)                            \
@@ -256,11 +274,11 @@ struct iopt_area *iopt_area_iter_next(struct iopt_area *area,
  * IOAS_MAP for new memory and by IOAS_COPY from existing areas.
  */
 struct iopt_pages_list {
-	struct iopt_pages *pages;
-	struct iopt_area *area;
 	struct list_head next;
-	unsigned long start_byte;
-	unsigned long length;
+	struct iopt_pages *pages;
+	unsigned long start_byte;	/* in @pages */
+	unsigned long length;		/* bytes */
+	struct iopt_area *area;		/* once placed */
 };
 
 /* io_pagetable.c */
@@ -299,12 +317,15 @@ bool iopt_next_hole(struct iopt_hole_iter *hole, struct io_pagetable *iopt);
 int iopt_reserve_range(struct io_pagetable *iopt, unsigned long first,
 		       unsigned long last, void *owner);
 void iopt_remove_reserved_iova(struct io_pagetable *iopt, void *owner);
+int iopt_add_access(struct io_pagetable *iopt, void *access, bool pins,
+		    u32 *id);
+void iopt_remove_access(struct io_pagetable *iopt, u32 id, bool pins);
 int iopt_table_add_domain(struct io_pagetable *iopt,
 			  struct iommu_domain *domain);
-void iopt_table_remove_domain(struct io_pagetable *iopt,
-			      struct iommu_domain *domain);
 int iopt_disable_large_pages(struct io_pagetable *iopt);
 void iopt_enable_large_pages(struct io_pagetable *iopt);
+void iopt_table_remove_domain(struct io_pagetable *iopt,
+			      struct iommu_domain *domain);
 
 /* accounting.c */
 int iopt_account_init(struct iopt_account *account,
@@ -322,12 +343,11 @@ struct iopt_pages *iopt_alloc_file_pages(struct file *file, loff_t start,
 					 unsigned long length, bool writable,
 					 enum iopt_account_mode ctx_mode);
 void iopt_release_pages(struct kref *kref);
+#define iopt_put_pages(pages) kref_put(&(pages)->kref, iopt_release_pages)
 bool iopt_file_is_pinnable(struct file *file);
 bool iopt_file_is_hugetlbfs(struct file *file);
-static inline void iopt_put_pages(struct iopt_pages *pages)
-{
-	kref_put(&pages->kref, iopt_release_pages);
-}
+void iopt_set_temp_memory_limit(unsigned int bytes);
+unsigned int iopt_window_shift(void);
 
 int iopt_area_fill_domains(struct iopt_area *area, struct iommu_domain *only);
 void iopt_area_unfill_domains(struct iopt_area *area,
@@ -336,7 +356,6 @@ int iopt_area_copy_to_domain(struct iopt_area *area,
 			     struct iommu_domain *domain);
 void iopt_area_unmap_domain(struct iopt_area *area,
 			    struct iommu_domain *domain);
-
 int iopt_pages_access_pin(struct iopt_pages *pages, unsigned long index,
 			  unsigned long last_index, struct page **out_pages);
 void iopt_pages_access_unpin(struct iopt_pages *pages, unsigned long index,

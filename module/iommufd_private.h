@@ -9,23 +9,33 @@
  *
  * Object model
  * ------------
- * A context (struct iommufd_ctx) is one open file of /dev/iommu.  It owns
- * an xarray of objects keyed by the id user space sees.  Each object starts
- * as a reserved id (invisible to lookups), becomes visible when it is fully
- * built (iommufd_object_finalize), and disappears either through
- * IOMMU_DESTROY or when the file is released.
+ * A context (struct iommufd_ctx) is one open file of /dev/iommu.  It keeps
+ * its objects in an xarray keyed by the ids user space sees.  An object is
+ * built behind a reserved id, published when complete, retired, and freed;
+ * object.c describes the stages.
  *
- * Two counters guard an object's life:
- *  - @shortterm_users counts ioctls that looked the object up and are still
- *    running, plus one bias while the object is published.
- *  - @users counts every holder: the registry (one), each running ioctl
- *    (also counted above) and each object that depends on this one (a HWPT
- *    on its IOAS, say).  users - shortterm_users is therefore the number of
- *    dependents, and IOMMU_DESTROY fails with EBUSY while it is not zero.
- * Destroy hides the object from lookups first, then waits for the running
- * ioctls to drain, so no ioctl ever sees its object freed underneath it.
+ * Holds on an object (struct iommufd_object):
+ *  - @users: every holder.  The registry holds one while the object is
+ *    published; each object that depends on it holds one (a HWPT on its
+ *    IOAS), so does a kernel owner (the backend of a device, the devices
+ *    of an automatic HWPT, the creator of an access), and so does each
+ *    ioctl that looked it up and still runs.
+ *  - @shortterm_users: the ioctls (and unmap notifications) using it now,
+ *    plus a bias of one that lets new lookups in.  Retiring drops the
+ *    bias, so nothing new can find the object, and waits for the rest.
+ * IOMMU_DESTROY retires an object only when the registry's hold is its
+ * last (else EBUSY).  A kernel owner drops its hold and unpublishes the
+ * object in one step under the xa_lock, so user space cannot retire it
+ * first, and then waits for the running ioctls before destroying it.
  *
- * Lock order: ictx->objects (xa_lock) is innermost; nothing sleeps under it.
+ * Lock order, outermost first:
+ *   idev->lock  >  ioas->mutex  >  the IOVA rwsem and domains of its
+ *   io_pagetable (io_pagetable.h)  >  ictx->objects' xa_lock
+ * A backend's own locks (the VFIO container's) come after idev->lock and
+ * are never held while calling back into this core.  Nothing sleeps
+ * under the xa_lock.  Locking several IOAS at once (CHANGE_PROCESS)
+ * happens only under ictx->all_ioas_lock: every domains_rwsem, then every
+ * iova_rwsem, each in object id order.
  */
 #ifndef IOMMUFD_PRIVATE_H
 #define IOMMUFD_PRIVATE_H
@@ -41,23 +51,31 @@
 
 struct file;
 struct iommufd_ctx;
+struct module;
 
+/* What an object is; IOMMUFD_OBJ_ANY in lookups that take any type. */
 enum iommufd_object_type {
-	IOMMUFD_OBJ_NONE,
-	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
-	IOMMUFD_OBJ_DEVICE,
-	IOMMUFD_OBJ_HWPT_PAGING,
+	IOMMUFD_OBJ_ANY = 0,
 	IOMMUFD_OBJ_IOAS,
+	IOMMUFD_OBJ_HWPT_PAGING,
+	IOMMUFD_OBJ_DEVICE,
 	IOMMUFD_OBJ_ACCESS,
 	IOMMUFD_OBJ_SELFTEST,
 	IOMMUFD_OBJ_MAX,
 };
 
+/**
+ * struct iommufd_object - the registry's header, first in every object
+ * @id: the object's id in its context (never 0)
+ * @type: which structure it heads
+ * @users: every holder (see above)
+ * @shortterm_users: holders that are running ioctls, plus the lookup bias
+ */
 struct iommufd_object {
-	refcount_t shortterm_users;
-	refcount_t users;
-	enum iommufd_object_type type;
 	u32 id;
+	enum iommufd_object_type type;
+	refcount_t users;
+	refcount_t shortterm_users;
 };
 
 /**
@@ -68,6 +86,8 @@ struct iommufd_object {
  * @destroy_wait: woken whenever an object's short-term users drop, so that
  *                a destroy waiting for in-flight ioctls can go on
  * @account_mode: who pays for pins of new mappings (IOMMU_OPTION_RLIMIT_MODE)
+ * @all_ioas_lock: held by whoever locks every IOAS of the context at once
+ *                 (CHANGE_PROCESS); the lockdep nest lock for doing so
  * @vfio_lock: serializes creating the compat IOAS
  * @vfio_ioas: the IOAS the VFIO type1 compatibility ioctls act on; not a
  *             reference: read and cleared under the xa_lock of @objects,
@@ -79,37 +99,51 @@ struct iommufd_ctx {
 	struct xarray objects;
 	wait_queue_head_t destroy_wait;
 	enum iopt_account_mode account_mode;
+	struct mutex all_ioas_lock;
 	struct mutex vfio_lock;
 	struct iommufd_ioas *vfio_ioas;
 	bool vfio_type1_v1;
 };
 
-/*
- * One ioctl call in flight.  The dispatcher copies the user's argument into
- * @cmd (zero-extended to the kernel's size) before calling the handler; the
- * handler writes its outputs back with iommufd_ucmd_respond().
+/**
+ * struct iommufd_ucmd - one ioctl call in flight
+ * @cmd: the argument, copied in and zero-extended to the kernel's size by
+ *       the dispatcher; handlers write their outputs here and send them
+ *       back with iommufd_ucmd_respond()
+ * @ictx: the context the call came in on
+ * @user_size: the size word user space passed
+ * @ubuffer: where the argument lives in user memory
  */
 struct iommufd_ucmd {
-	struct iommufd_ctx *ictx;
-	void __user *ubuffer;
-	u32 user_size;
 	void *cmd;
+	struct iommufd_ctx *ictx;
+	u32 user_size;
+	void __user *ubuffer;
 };
 
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len);
+int iommufd_copy_arg(void *kbuf, size_t ksize, size_t min_size,
+		     const void __user *uarg, u32 usize);
 
 /* object.c: the per-context registry */
-struct iommufd_object *_iommufd_object_alloc(struct iommufd_ctx *ictx,
-					     size_t size,
-					     enum iommufd_object_type type);
-#define iommufd_object_alloc(ictx, ptr, type)                                  \
-	container_of(_iommufd_object_alloc(ictx,                              \
-					   sizeof(*(ptr)) +                    \
-						   BUILD_BUG_ON_ZERO(          \
-							   offsetof(typeof(*(ptr)), \
-								    obj) != 0), \
-					   type),                              \
-		     typeof(*(ptr)), obj)
+struct iommufd_object *
+_iommufd_object_alloc(struct iommufd_ctx *ictx, size_t size,
+		      enum iommufd_object_type type);
+
+/*
+ * A new @type object the size of *@ptr behind a reserved id, returned as
+ * that type.  The header must come first so that kfree() of the header
+ * frees the whole object.
+ */
+#define iommufd_object_alloc(ictx, ptr, type)				\
+	({								\
+		struct iommufd_object *__hdr;				\
+									\
+		BUILD_BUG_ON(offsetof(typeof(*(ptr)), obj));		\
+		__hdr = _iommufd_object_alloc(ictx, sizeof(*(ptr)), type); \
+		IS_ERR(__hdr) ? ERR_CAST(__hdr) :			\
+				container_of(__hdr, typeof(*(ptr)), obj); \
+	})
 
 void iommufd_object_finalize(struct iommufd_ctx *ictx,
 			     struct iommufd_object *obj);
@@ -117,18 +151,19 @@ void iommufd_object_abort(struct iommufd_ctx *ictx,
 			  struct iommufd_object *obj);
 void iommufd_object_abort_and_destroy(struct iommufd_ctx *ictx,
 				      struct iommufd_object *obj);
-struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
-					  enum iommufd_object_type type);
+struct iommufd_object *
+iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
+		   enum iommufd_object_type type);
 void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj);
-int iommufd_object_remove(struct iommufd_ctx *ictx, u32 id);
-void iommufd_object_destroy_owned(struct iommufd_ctx *ictx,
-				  struct iommufd_object *obj);
+int iommufd_object_retire(struct iommufd_ctx *ictx, u32 id);
+void iommufd_object_owner_retire(struct iommufd_ctx *ictx,
+				 struct iommufd_object *obj);
 void iommufd_objects_destroy_all(struct iommufd_ctx *ictx);
 int iommufd_destroy(struct iommufd_ucmd *ucmd);
 
 /*
- * A long-term reference: the holder depends on @obj and keeps IOMMU_DESTROY
- * of it failing with EBUSY until iommufd_object_unref_user().
+ * A long-term hold: the holder depends on @obj, which answers EBUSY to
+ * IOMMU_DESTROY until iommufd_object_unref_user().
  */
 static inline void iommufd_object_ref_user(struct iommufd_object *obj)
 {
@@ -140,25 +175,38 @@ static inline void iommufd_object_unref_user(struct iommufd_object *obj)
 	refcount_dec(&obj->users);
 }
 
+/*
+ * What a lookup takes, for a caller that reached @obj some other way (a
+ * list of the IOAS); fails once the object is being retired.  Released
+ * with iommufd_put_object().
+ */
+static inline bool iommufd_object_tryget(struct iommufd_object *obj)
+{
+	if (!refcount_inc_not_zero(&obj->shortterm_users))
+		return false;
+	refcount_inc(&obj->users);
+	return true;
+}
+
 /* ioas.c: IO address spaces */
 
 /**
  * struct iommufd_ioas - an IO address space
  * @obj: registry header
- * @iopt: the IOVA space and the domains mirroring it
- * @mutex: protects @hwpt_list
+ * @mutex: protects @hwpt_list and the device counts of those HWPTs
  * @hwpt_list: struct iommufd_hwpt_paging on this IOAS (auto ones are reused
  *             by later attaches of compatible devices)
+ * @iopt: the IOVA space and the domains mirroring it
  */
 struct iommufd_ioas {
 	struct iommufd_object obj;
-	struct io_pagetable iopt;
 	struct mutex mutex;
 	struct list_head hwpt_list;
+	struct io_pagetable iopt;
 };
 
-static inline struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx,
-						    u32 id)
+static inline struct iommufd_ioas *
+iommufd_get_ioas(struct iommufd_ctx *ictx, u32 id)
 {
 	struct iommufd_object *obj = iommufd_get_object(ictx, id,
 							 IOMMUFD_OBJ_IOAS);
@@ -183,12 +231,10 @@ int iommufd_option(struct iommufd_ucmd *ucmd);
 /* io_pagetable.c entry points that need the context */
 int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 			unsigned long *iova, void __user *uptr,
-			unsigned long length, int iommu_prot,
-			unsigned int flags);
+			unsigned long length, int iommu_prot, unsigned int flags);
 int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 			unsigned long *iova, struct file *file, loff_t start,
-			unsigned long length, int iommu_prot,
-			unsigned int flags);
+			unsigned long length, int iommu_prot, unsigned int flags);
 
 /* device.c and hw_pagetable.c: devices and the domains they attach to */
 struct iommufd_device;
@@ -221,6 +267,8 @@ struct iommufd_hw_report {
  * @hw_info: fill a struct iommufd_hw_report
  * @can_enforce_coherency: whether the device's IOMMU can block no-snoop DMA,
  *                         so that its domains may be asked to
+ * @owner: the module whose code these are; every HWPT made through them
+ *         holds it, since a HWPT outlives the devices it was made for
  *
  * Real devices (through VFIO and the kernel's IOMMU API) and the self-test's
  * mock devices are two implementations; the rest of the module does not
@@ -237,47 +285,51 @@ struct iommufd_device_ops {
 	int (*hw_info)(struct iommufd_device *idev,
 		       struct iommufd_hw_report *report);
 	bool (*can_enforce_coherency)(struct iommufd_device *idev);
+	struct module *owner;
 };
 
 /**
  * struct iommufd_hwpt_paging - a paging domain mirroring an IOAS
  * @obj: registry header
- * @ioas: the IOAS it mirrors (a user of it)
+ * @hwpt_item: in ioas->hwpt_list, from allocation until destruction, or
+ *             for an automatic one until its last device left
+ * @ioas: the IOAS it mirrors (it holds a user of it)
+ * @ops: the backend that made @domain (its module is held); only that
+ *       backend's devices may attach
  * @domain: the domain
- * @ops: the backend that made the domain; only its devices attach to it
- * @auto_domain: created by an attach to the IOAS itself, destroyed when its
- *               last device goes
+ * @ndevices: devices attached, under ioas->mutex; each also holds a user
+ * @auto_domain: made by attaching a device to the IOAS itself; its devices
+ *               are its owners, and the last one to leave destroys it
  * @enforce_cc: the domain blocks no-snoop DMA (VFIO_DMA_CC_IOMMU)
- * @ndevices: attached devices, protected by ioas->mutex
- * @hwpt_item: in ioas->hwpt_list
  */
 struct iommufd_hwpt_paging {
 	struct iommufd_object obj;
+	struct list_head hwpt_item;
 	struct iommufd_ioas *ioas;
-	struct iommu_domain *domain;
 	const struct iommufd_device_ops *ops;
+	struct iommu_domain *domain;
+	unsigned int ndevices;
 	bool auto_domain;
 	bool enforce_cc;
-	unsigned int ndevices;
-	struct list_head hwpt_item;
 };
 
 /**
  * struct iommufd_device - a device whose DMA this context translates
- * @obj: registry header (its id is the dev_id of the ABI)
+ * @obj: registry header (its id is the dev_id of the ABI); its backend
+ *       owns it from iommufd_device_bind() to iommufd_device_unbind()
+ * @lock: serializes attach and detach, protects @hwpt
+ * @hwpt: where its DMA goes now, NULL when blocked
  * @ictx: the context
  * @ops: its backend
  * @priv: the backend's state
- * @lock: protects @hwpt
- * @hwpt: where its DMA goes now, NULL when blocked
  */
 struct iommufd_device {
 	struct iommufd_object obj;
+	struct mutex lock;
+	struct iommufd_hwpt_paging *hwpt;
 	struct iommufd_ctx *ictx;
 	const struct iommufd_device_ops *ops;
 	void *priv;
-	struct mutex lock;
-	struct iommufd_hwpt_paging *hwpt;
 };
 
 struct iommufd_device *iommufd_device_create(struct iommufd_ctx *ictx,
@@ -288,7 +340,7 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 					   const struct iommufd_device_ops *ops,
 					   void *priv);
 void iommufd_device_unbind(struct iommufd_device *idev);
-int iommufd_device_attach(struct iommufd_device *idev, u32 pt_id);
+int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id);
 void iommufd_device_detach(struct iommufd_device *idev);
 int iommufd_dkms_device_attach(struct iommufd_ucmd *ucmd);
 int iommufd_dkms_device_detach(struct iommufd_ucmd *ucmd);
@@ -304,6 +356,9 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 			  struct iommufd_device *idev, u32 flags,
 			  bool auto_domain);
 void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
+bool iommufd_hwpt_paging_get_device(struct iommufd_hwpt_paging *hwpt);
+void iommufd_hwpt_paging_put_device(struct iommufd_ctx *ictx,
+				    struct iommufd_hwpt_paging *hwpt);
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
 
 static inline struct iommufd_hwpt_paging *
@@ -336,10 +391,13 @@ void iommufd_selftest_destroy(struct iommufd_object *obj);
 
 /**
  * struct iommufd_access_ops - what the user of an access provides
+ * @needs_pin_pages: the access calls iommufd_access_pin_pages(); its IOAS
+ *                   then keeps every area page aligned
  * @unmap: drop every pin inside [iova, iova + length); called, without
  *         locks of ours held, before that range is unmapped
  */
 struct iommufd_access_ops {
+	bool needs_pin_pages;
 	void (*unmap)(void *data, unsigned long iova, unsigned long length);
 };
 

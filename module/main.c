@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * iommufd-dkms: the /dev/iommu character device and its ioctl dispatcher.
+ * iommufd-dkms: /dev/iommu, its contexts, and the ioctl dispatcher.
  *
- * Every ioctl argument starts with a u32 holding its size, so that structs
- * can grow: the dispatcher accepts any size from the ioctl's last mandatory
- * field up, zero-extends shorter copies and refuses longer ones whose extra
- * bytes are not zero (E2BIG), exactly as upstream's iommufd does.
+ * The ABI's size rule, applied here once for every ioctl: an argument
+ * begins with a u32 telling how many bytes user space passes.  Fewer than
+ * the ioctl's mandatory part is EINVAL; more than the kernel knows is only
+ * accepted when the extra bytes are zero (E2BIG otherwise); a shorter
+ * struct from an older binary is zero-extended.  Handlers receive that
+ * kernel copy and never see the user pointer's size games.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -28,37 +30,55 @@ MODULE_PARM_DESC(selftest,
 
 static const struct file_operations iommufd_fops;
 
-static struct iommufd_ctx *iommufd_ctx_alloc(struct file *filp)
-{
-	struct iommufd_ctx *ictx;
+/* --- contexts ------------------------------------------------------------ */
 
-	ictx = kzalloc(sizeof(*ictx), GFP_KERNEL_ACCOUNT);
-	if (!ictx)
+/* A fresh, empty context; @filp may be filled in by the caller later. */
+static struct iommufd_ctx *iommufd_ctx_new(struct file *filp)
+{
+	struct iommufd_ctx *ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+
+	if (!ctx)
 		return NULL;
-	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
-	init_waitqueue_head(&ictx->destroy_wait);
-	ictx->file = filp;
-	ictx->account_mode = IOPT_ACCOUNT_USER;
-	mutex_init(&ictx->vfio_lock);
-	return ictx;
+	ctx->file = filp;
+	/* Object ids start at 1: 0 never names an object in the ABI. */
+	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	init_waitqueue_head(&ctx->destroy_wait);
+	ctx->account_mode = IOPT_ACCOUNT_USER;
+	mutex_init(&ctx->all_ioas_lock);
+	mutex_init(&ctx->vfio_lock);
+	return ctx;
 }
 
-static int iommufd_fops_open(struct inode *inode, struct file *filp)
+static void iommufd_ctx_free(struct iommufd_ctx *ctx)
 {
-	struct iommufd_ctx *ictx = iommufd_ctx_alloc(filp);
+	mutex_destroy(&ctx->vfio_lock);
+	mutex_destroy(&ctx->all_ioas_lock);
+	kfree(ctx);
+}
 
-	if (!ictx)
-		return -ENOMEM;
-	filp->private_data = ictx;
+static int iommufd_open(struct inode *inode, struct file *filp)
+{
+	filp->private_data = iommufd_ctx_new(filp);
+	return filp->private_data ? 0 : -ENOMEM;
+}
+
+/* Last reference to the file gone: nothing can reach the context now. */
+static int iommufd_release(struct inode *inode, struct file *filp)
+{
+	struct iommufd_ctx *ctx = filp->private_data;
+
+	iommufd_objects_destroy_all(ctx);
+	iommufd_ctx_free(ctx);
 	return 0;
 }
 
 /**
  * iommufd_ctx_from_file() - the context behind a /dev/iommu file
- * @file: a file user space passed in
+ * @file: a file user space handed to a kernel user (the VFIO backend)
  *
- * Returns the context with a reference on its file, to be dropped with
- * iommufd_ctx_put(), or an error if @file is not ours.
+ * The context lives as long as its file: the caller gets a reference on
+ * @file and gives it back with iommufd_ctx_put().  ERR_PTR(-EBADFD) when
+ * @file is something else.
  */
 struct iommufd_ctx *iommufd_ctx_from_file(struct file *file)
 {
@@ -69,250 +89,260 @@ struct iommufd_ctx *iommufd_ctx_from_file(struct file *file)
 }
 IOMMUFD_EXPORT(iommufd_ctx_from_file);
 
-void iommufd_ctx_put(struct iommufd_ctx *ictx)
+/* Drop what iommufd_ctx_from_file() or iommufd_ctx_create() gave. */
+void iommufd_ctx_put(struct iommufd_ctx *ctx)
 {
-	fput(ictx->file);
+	fput(ctx->file);
 }
 IOMMUFD_EXPORT(iommufd_ctx_put);
 
 /**
- * iommufd_ctx_create() - a context no /dev/iommu open made
+ * iommufd_ctx_create() - a context with no /dev/iommu open behind it
  *
- * For kernel users that need an iommufd of their own (the VFIO type1
- * compatibility of a container).  Returns it with one file reference.
+ * A VFIO container served by the type1 compatibility gets one of its own.
+ * It is backed by an anonymous file with our file operations, so that it
+ * is torn down exactly as an opened one is, when its last reference goes.
  */
 struct iommufd_ctx *iommufd_ctx_create(void)
 {
-	struct iommufd_ctx *ictx;
-	struct file *file;
+	struct iommufd_ctx *ctx = iommufd_ctx_new(NULL);
+	struct file *anon;
 
-	ictx = iommufd_ctx_alloc(NULL);
-	if (!ictx)
+	if (!ctx)
 		return ERR_PTR(-ENOMEM);
-	file = anon_inode_getfile("[iommufd]", &iommufd_fops, ictx, O_RDWR);
-	if (IS_ERR(file)) {
-		kfree(ictx);
-		return ERR_CAST(file);
+	anon = anon_inode_getfile("[iommufd]", &iommufd_fops, ctx, O_RDWR);
+	if (IS_ERR(anon)) {
+		iommufd_ctx_free(ctx);
+		return ERR_CAST(anon);
 	}
-	ictx->file = file;
-	return ictx;
+	ctx->file = anon;
+	return ctx;
 }
 IOMMUFD_EXPORT(iommufd_ctx_create);
 
-static int iommufd_fops_release(struct inode *inode, struct file *filp)
-{
-	struct iommufd_ctx *ictx = filp->private_data;
+/* --- argument copies ------------------------------------------------------- */
 
-	iommufd_objects_destroy_all(ictx);
-	mutex_destroy(&ictx->vfio_lock);
-	kfree(ictx);
-	return 0;
+/**
+ * iommufd_copy_arg() - the ABI's size rule for one ioctl argument
+ * @kbuf: where the kernel copy goes
+ * @ksize: sizeof the kernel's struct
+ * @min_size: bytes up to the end of its last mandatory field
+ * @uarg: the user's argument
+ * @usize: the size word the caller read from @uarg
+ *
+ * Also used by the VFIO backend for our container ioctls, so that every
+ * ioctl of the module judges sizes the same way.  Returns 0, -EINVAL
+ * (too short), -E2BIG (non-zero bytes past @ksize) or -EFAULT.
+ */
+int iommufd_copy_arg(void *kbuf, size_t ksize, size_t min_size,
+		     const void __user *uarg, u32 usize)
+{
+	if (usize < min_size)
+		return -EINVAL;
+	return copy_struct_from_user(kbuf, ksize, uarg, usize);
 }
+IOMMUFD_EXPORT(iommufd_copy_arg);
 
 /*
- * Copy the handler's (possibly updated) command back, truncated to what
- * user space passed in: an older binary with a shorter struct must not get
- * bytes written past its end.
+ * Hand the handler's copy back, but never more than user space passed in:
+ * an older binary's shorter struct must not be written past its end.
  */
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len)
 {
-	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
-			 min_t(size_t, ucmd->user_size, cmd_len)))
-		return -EFAULT;
-	return 0;
+	size_t n = min_t(size_t, cmd_len, ucmd->user_size);
+
+	return copy_to_user(ucmd->ubuffer, ucmd->cmd, n) ? -EFAULT : 0;
 }
 
-/* Room for the largest argument of any ioctl in the table. */
-union iommufd_ucmd_buffer {
-	struct iommu_destroy destroy;
-	struct iommu_ioas_alloc alloc;
-	struct iommu_ioas_allow_iovas allow_iovas;
-	struct iommu_ioas_change_process change_process;
-	struct iommu_ioas_copy copy;
-	struct iommu_ioas_iova_ranges iova_ranges;
-	struct iommu_ioas_map map;
-	struct iommu_ioas_map_file map_file;
-	struct iommu_ioas_unmap unmap;
-	struct iommu_option option;
-	struct iommu_hwpt_alloc hwpt_alloc;
-	struct iommu_test_cmd test;
-	struct iommufd_dkms_device_attach dkms_attach;
-	struct iommufd_dkms_device_detach dkms_detach;
-	struct iommu_vfio_ioas vfio_ioas;
-	struct iommu_hw_info hw_info;
-};
-
-struct iommufd_ioctl_op {
-	unsigned int size;
-	unsigned int min_size;
-	unsigned int ioctl_num;
-	int (*execute)(struct iommufd_ucmd *ucmd);
-};
+/* --- the ioctl tables -------------------------------------------------------- */
 
 /*
- * One row per ioctl; @last names the last field an old binary must already
- * have passed, and the minimum size follows from it.
+ * The kernel copy of an argument lives on the dispatcher's stack, in this
+ * many bytes; each table row checks at build time that its struct fits.
  */
-#define IOCTL_OP(_ioctl, _fn, _struct, _last)                                 \
-	[_IOC_NR(_ioctl) - IOMMUFD_CMD_BASE] = {                               \
-		.size = sizeof(_struct) +                                      \
-			BUILD_BUG_ON_ZERO(sizeof(union iommufd_ucmd_buffer) <  \
-					  sizeof(_struct)),                    \
-		.min_size = offsetofend(_struct, _last),                       \
-		.ioctl_num = _ioctl,                                           \
-		.execute = _fn,                                                \
+#define IOMMUFD_ARG_BYTES 128
+
+/**
+ * struct iommufd_ioctl_row - how to run one ioctl
+ * @number: the complete ioctl number this row answers (type, nr, and the
+ *          size and direction bits, which must match too)
+ * @ksize: sizeof the argument struct this kernel knows
+ * @min_size: offsetofend of the last field every caller must pass
+ * @run: the handler; NULL for a hole in the table
+ */
+struct iommufd_ioctl_row {
+	unsigned int number;
+	u16 ksize;
+	u16 min_size;
+	int (*run)(struct iommufd_ucmd *ucmd);
+};
+
+#define IOMMUFD_ROW(_number, _run, _type, _last_mandatory)                    \
+	{                                                                      \
+		.number = _number,                                             \
+		.ksize = sizeof(_type) +                                       \
+			 BUILD_BUG_ON_ZERO(sizeof(_type) > IOMMUFD_ARG_BYTES), \
+		.min_size = offsetofend(_type, _last_mandatory),               \
+		.run = _run,                                                   \
 	}
 
+/* Upstream's commands, indexed from IOMMUFD_CMD_BASE. */
+#define UPSTREAM_ROW(_number, _run, _type, _last_mandatory)                   \
+	[_IOC_NR(_number) - IOMMUFD_CMD_BASE] =                                \
+		IOMMUFD_ROW(_number, _run, _type, _last_mandatory)
+
 /*
- * Rows not filled in yet are ioctls of the upstream ABI this module does
- * not implement: they answer ENOTTY.  The table still spans the whole
- * upstream command range, so numbers inside it behave like upstream's
- * (the size word is read, and faults, before the number is judged).
+ * Empty rows are commands of the upstream ABI this module does not offer
+ * (ENOTTY).  The table reaches the newest upstream command all the same,
+ * so that every number in upstream's range is judged as upstream judges
+ * it: the size word is read (EFAULT on a bad pointer) before the number.
  */
-static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
-	IOCTL_OP(IOMMU_DESTROY, iommufd_destroy, struct iommu_destroy, id),
-	IOCTL_OP(IOMMU_GET_HW_INFO, iommufd_get_hw_info, struct iommu_hw_info,
-		 __reserved),
-	IOCTL_OP(IOMMU_HWPT_ALLOC, iommufd_hwpt_alloc, struct iommu_hwpt_alloc,
-		 __reserved),
-	IOCTL_OP(IOMMU_IOAS_ALLOC, iommufd_ioas_alloc_ioctl,
-		 struct iommu_ioas_alloc, out_ioas_id),
-	IOCTL_OP(IOMMU_IOAS_ALLOW_IOVAS, iommufd_ioas_allow_iovas,
-		 struct iommu_ioas_allow_iovas, allowed_iovas),
-	IOCTL_OP(IOMMU_IOAS_CHANGE_PROCESS, iommufd_ioas_change_process,
-		 struct iommu_ioas_change_process, __reserved),
-	IOCTL_OP(IOMMU_IOAS_COPY, iommufd_ioas_copy, struct iommu_ioas_copy,
-		 src_iova),
-	IOCTL_OP(IOMMU_IOAS_IOVA_RANGES, iommufd_ioas_iova_ranges,
-		 struct iommu_ioas_iova_ranges, out_iova_alignment),
-	IOCTL_OP(IOMMU_IOAS_MAP, iommufd_ioas_map, struct iommu_ioas_map,
-		 iova),
-	IOCTL_OP(IOMMU_IOAS_MAP_FILE, iommufd_ioas_map_file,
-		 struct iommu_ioas_map_file, iova),
-	IOCTL_OP(IOMMU_IOAS_UNMAP, iommufd_ioas_unmap, struct iommu_ioas_unmap,
-		 length),
-	IOCTL_OP(IOMMU_OPTION, iommufd_option, struct iommu_option, val64),
-	IOCTL_OP(IOMMU_VFIO_IOAS, iommufd_vfio_ioas, struct iommu_vfio_ioas,
-		 __reserved),
-	/* The newest command of the upstream ABI that uapi/ tracks. */
-	[IOMMUFD_CMD_IOAS_NOIOMMU_GET_PA - IOMMUFD_CMD_BASE] = { 0 },
-	IOCTL_OP(IOMMU_TEST_CMD, iommufd_test, struct iommu_test_cmd, last),
+static const struct iommufd_ioctl_row upstream_rows[] = {
+	UPSTREAM_ROW(IOMMU_DESTROY, iommufd_destroy, struct iommu_destroy, id),
+	UPSTREAM_ROW(IOMMU_IOAS_ALLOC, iommufd_ioas_alloc_ioctl,
+		     struct iommu_ioas_alloc, out_ioas_id),
+	UPSTREAM_ROW(IOMMU_IOAS_ALLOW_IOVAS, iommufd_ioas_allow_iovas,
+		     struct iommu_ioas_allow_iovas, allowed_iovas),
+	UPSTREAM_ROW(IOMMU_IOAS_COPY, iommufd_ioas_copy,
+		     struct iommu_ioas_copy, src_iova),
+	UPSTREAM_ROW(IOMMU_IOAS_IOVA_RANGES, iommufd_ioas_iova_ranges,
+		     struct iommu_ioas_iova_ranges, out_iova_alignment),
+	UPSTREAM_ROW(IOMMU_IOAS_MAP, iommufd_ioas_map,
+		     struct iommu_ioas_map, iova),
+	UPSTREAM_ROW(IOMMU_IOAS_UNMAP, iommufd_ioas_unmap,
+		     struct iommu_ioas_unmap, length),
+	UPSTREAM_ROW(IOMMU_OPTION, iommufd_option, struct iommu_option, val64),
+	UPSTREAM_ROW(IOMMU_VFIO_IOAS, iommufd_vfio_ioas,
+		     struct iommu_vfio_ioas, __reserved),
+	UPSTREAM_ROW(IOMMU_HWPT_ALLOC, iommufd_hwpt_alloc,
+		     struct iommu_hwpt_alloc, __reserved),
+	UPSTREAM_ROW(IOMMU_GET_HW_INFO, iommufd_get_hw_info,
+		     struct iommu_hw_info, __reserved),
+	UPSTREAM_ROW(IOMMU_IOAS_MAP_FILE, iommufd_ioas_map_file,
+		     struct iommu_ioas_map_file, iova),
+	UPSTREAM_ROW(IOMMU_IOAS_CHANGE_PROCESS, iommufd_ioas_change_process,
+		     struct iommu_ioas_change_process, __reserved),
+	[IOMMUFD_CMD_IOAS_NOIOMMU_GET_PA - IOMMUFD_CMD_BASE] = {},
+	/* Past the real commands, as in upstream's CONFIG_IOMMUFD_TEST. */
+	UPSTREAM_ROW(IOMMU_TEST_CMD, iommufd_test, struct iommu_test_cmd, last),
 };
 
 /*
- * Without self-test mode the table ends at the last real command, as
- * upstream's does without CONFIG_IOMMUFD_TEST: numbers past it, the test
- * command's among them, are not ours at all.
+ * How far into upstream_rows a call may reach.  Without self-test mode
+ * the test command's number, and anything between it and the last real
+ * command, is as unknown as any other number past the table.
  */
-static unsigned int iommufd_ioctl_nr_end(void)
+static unsigned int upstream_rows_in_use(void)
 {
 	if (iommufd_selftest_enabled)
-		return ARRAY_SIZE(iommufd_ioctl_ops);
+		return ARRAY_SIZE(upstream_rows);
 	return IOMMUFD_CMD_IOAS_NOIOMMU_GET_PA - IOMMUFD_CMD_BASE + 1;
 }
 
 /* Our extensions (uapi/linux/iommufd_dkms.h), indexed by command number. */
-#define DKMS_OP(_ioctl, _fn, _struct, _last)                                  \
-	[_IOC_NR(_ioctl)] = {                                                  \
-		.size = sizeof(_struct) +                                      \
-			BUILD_BUG_ON_ZERO(sizeof(union iommufd_ucmd_buffer) <  \
-					  sizeof(_struct)),                    \
-		.min_size = offsetofend(_struct, _last),                       \
-		.ioctl_num = _ioctl,                                           \
-		.execute = _fn,                                                \
-	}
+#define DKMS_ROW(_number, _run, _type, _last_mandatory)                       \
+	[_IOC_NR(_number)] = IOMMUFD_ROW(_number, _run, _type, _last_mandatory)
 
-static const struct iommufd_ioctl_op iommufd_dkms_ioctl_ops[] = {
-	DKMS_OP(IOMMUFD_DKMS_DEVICE_ATTACH, iommufd_dkms_device_attach,
-		struct iommufd_dkms_device_attach, __reserved),
-	DKMS_OP(IOMMUFD_DKMS_DEVICE_DETACH, iommufd_dkms_device_detach,
-		struct iommufd_dkms_device_detach, dev_id),
+static const struct iommufd_ioctl_row dkms_rows[] = {
+	DKMS_ROW(IOMMUFD_DKMS_DEVICE_ATTACH, iommufd_dkms_device_attach,
+		 struct iommufd_dkms_device_attach, __reserved),
+	DKMS_ROW(IOMMUFD_DKMS_DEVICE_DETACH, iommufd_dkms_device_detach,
+		 struct iommufd_dkms_device_detach, dev_id),
 };
 
-/* The size rules, once for every table: see the comment at the top. */
-static long iommufd_run_op(struct iommufd_ucmd *ucmd,
-			   const struct iommufd_ioctl_op *op, unsigned int cmd)
+/* Run @row for ioctl @number, whose argument is at ucmd->ubuffer. */
+static long iommufd_run_row(struct iommufd_ucmd *ucmd,
+			    const struct iommufd_ioctl_row *row,
+			    unsigned int number)
 {
-	union iommufd_ucmd_buffer buf;
-	int rc;
+	u64 kcopy[IOMMUFD_ARG_BYTES / sizeof(u64)];
+	int err;
 
+	/* The size word first, whatever the number turns out to be. */
 	if (get_user(ucmd->user_size, (u32 __user *)ucmd->ubuffer))
 		return -EFAULT;
-	if (op->ioctl_num != cmd || !op->execute)
+	if (!row->run || row->number != number)
 		return -ENOIOCTLCMD;
-	if (ucmd->user_size < op->min_size)
-		return -EINVAL;
-
-	ucmd->cmd = &buf;
-	rc = copy_struct_from_user(ucmd->cmd, op->size, ucmd->ubuffer,
-				   ucmd->user_size);
-	if (rc)
-		return rc;
-	return op->execute(ucmd);
+	err = iommufd_copy_arg(kcopy, row->ksize, row->min_size, ucmd->ubuffer,
+			       ucmd->user_size);
+	if (err)
+		return err;
+	ucmd->cmd = kcopy;
+	return row->run(ucmd);
 }
 
-static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
-			       unsigned long arg)
+static long iommufd_ioctl(struct file *filp, unsigned int number,
+			  unsigned long arg)
 {
 	struct iommufd_ucmd ucmd = {
 		.ictx = filp->private_data,
 		.ubuffer = (void __user *)arg,
 	};
-	unsigned int nr = _IOC_NR(cmd);
+	unsigned int nr = _IOC_NR(number);
 
-	if (_IOC_TYPE(cmd) == IOMMUFD_DKMS_TYPE) {
-		if (nr >= ARRAY_SIZE(iommufd_dkms_ioctl_ops))
+	if (_IOC_TYPE(number) == IOMMUFD_DKMS_TYPE) {
+		if (nr >= ARRAY_SIZE(dkms_rows))
 			return -ENOIOCTLCMD;
-		return iommufd_run_op(&ucmd, &iommufd_dkms_ioctl_ops[nr], cmd);
+		return iommufd_run_row(&ucmd, &dkms_rows[nr], number);
 	}
-	/* Below our range: VFIO type1 container ioctls, as upstream serves. */
+	/*
+	 * Numbers below upstream's range are VFIO's: a /dev/iommu fd also
+	 * answers the type1 container ioctls, as upstream's does.
+	 */
 	if (nr < IOMMUFD_CMD_BASE)
-		return iommufd_vfio_compat_ioctl(ucmd.ictx, cmd, arg);
-	if (nr - IOMMUFD_CMD_BASE >= iommufd_ioctl_nr_end())
+		return iommufd_vfio_compat_ioctl(ucmd.ictx, number, arg);
+	nr -= IOMMUFD_CMD_BASE;
+	if (nr >= upstream_rows_in_use())
 		return -ENOIOCTLCMD;
-	return iommufd_run_op(&ucmd, &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE],
-			      cmd);
+	return iommufd_run_row(&ucmd, &upstream_rows[nr], number);
 }
 
 static const struct file_operations iommufd_fops = {
 	.owner = THIS_MODULE,
-	.open = iommufd_fops_open,
-	.release = iommufd_fops_release,
-	.unlocked_ioctl = iommufd_fops_ioctl,
+	.unlocked_ioctl = iommufd_ioctl,
+	/* Every argument is a pointer to a size-prefixed struct. */
 	.compat_ioctl = compat_ptr_ioctl,
+	.open = iommufd_open,
+	.release = iommufd_release,
 };
 
-static struct miscdevice iommufd_misc_dev = {
+/* --- the device node ----------------------------------------------------------- */
+
+static struct miscdevice iommufd_miscdev = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "iommu",
-	.fops = &iommufd_fops,
 	.nodename = "iommu",
 	.mode = 0660,
+	.fops = &iommufd_fops,
 };
 
-static int __init iommufd_init(void)
+static int __init iommufd_module_init(void)
 {
-	int rc;
+	int err = misc_register(&iommufd_miscdev);
 
-	rc = misc_register(&iommufd_misc_dev);
-	if (rc)
-		return rc;
+	if (err)
+		return err;
 	if (iommufd_selftest_enabled) {
+		/* Mock devices and test ops are for test machines only. */
 		add_taint(TAINT_TEST, LOCKDEP_STILL_OK);
 		pr_warn("iommufd: self-test mode: IOMMU_TEST_CMD and mock IOMMU devices are exposed to every user of /dev/iommu; never use this on a production system\n");
 	}
 	return 0;
 }
 
-static void __exit iommufd_exit(void)
+static void __exit iommufd_module_exit(void)
 {
-	misc_deregister(&iommufd_misc_dev);
+	misc_deregister(&iommufd_miscdev);
 }
 
-module_init(iommufd_init);
-module_exit(iommufd_exit);
+module_init(iommufd_module_init);
+module_exit(iommufd_module_exit);
 
 MODULE_DESCRIPTION("iommufd-dkms: the iommufd user API (/dev/iommu) for kernels built without CONFIG_IOMMUFD");
 MODULE_LICENSE("GPL");
-MODULE_ALIAS_MISCDEV(MISC_DYNAMIC_MINOR);
-MODULE_ALIAS("devname:iommu");
+/*
+ * No char-major-10-* or devname: alias, as upstream: the minor is dynamic,
+ * so depmod would turn them into a static /dev/iommu node with a number no
+ * module ever owns (c10:255, 0600), which devtmpfs then never replaces.
+ * The module is loaded at boot by modules-load.d instead (README).
+ */

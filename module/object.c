@@ -1,8 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The per-context object registry: id allocation, publication, lookup,
- * destruction and the teardown of everything when the file is released.
- * See iommufd_private.h for the meaning of the two counters.
+ * The per-context object registry.
+ *
+ * An object's slot in ictx->objects tells its stage:
+ *
+ *   XA_ZERO_ENTRY, object being built    iommufd_object_alloc() took the id;
+ *                                        nobody else can see the object
+ *   the object                           published: lookups find it
+ *   XA_ZERO_ENTRY, object being retired  unpublished: lookups and
+ *                                        IOMMU_DESTROY miss it; the id stays
+ *                                        taken until the memory is freed, so
+ *                                        it is never handed out twice while
+ *                                        anything may still name it
+ *   empty                                freed
+ *
+ * An object is retired in one of two ways.  User space (IOMMU_DESTROY, or
+ * the release of the file) may retire it only while the registry's hold is
+ * the only one.  A kernel owner (the backend of a device, the devices of
+ * an automatic HWPT, the creator of an access) keeps a hold of its own,
+ * which makes IOMMU_DESTROY answer EBUSY, and gives it up in the same
+ * xa_lock section that unpublishes the object: there is no moment in which
+ * user space could retire an object its owner is still letting go of.
+ * See iommufd_private.h for the two counters.
  */
 #include <linux/err.h>
 #include <linux/slab.h>
@@ -11,235 +30,242 @@
 
 #include "iommufd_private.h"
 
-struct iommufd_object_ops {
-	void (*destroy)(struct iommufd_object *obj);
+typedef void (*iommufd_destroy_fn)(struct iommufd_object *obj);
+
+/* What tearing down each type takes, besides freeing its memory. */
+static const iommufd_destroy_fn iommufd_destroy_fns[IOMMUFD_OBJ_MAX] = {
+	[IOMMUFD_OBJ_DEVICE] = iommufd_device_destroy,
+	[IOMMUFD_OBJ_HWPT_PAGING] = iommufd_hwpt_paging_destroy,
+	[IOMMUFD_OBJ_IOAS] = iommufd_ioas_destroy,
+	[IOMMUFD_OBJ_ACCESS] = iommufd_access_destroy_object,
+	[IOMMUFD_OBJ_SELFTEST] = iommufd_selftest_destroy,
 };
 
-static const struct iommufd_object_ops iommufd_object_ops[] = {
-	[IOMMUFD_OBJ_DEVICE] = {
-		.destroy = iommufd_device_destroy,
-	},
-	[IOMMUFD_OBJ_HWPT_PAGING] = {
-		.destroy = iommufd_hwpt_paging_destroy,
-	},
-	[IOMMUFD_OBJ_IOAS] = {
-		.destroy = iommufd_ioas_destroy,
-	},
-	[IOMMUFD_OBJ_ACCESS] = {
-		.destroy = iommufd_access_destroy_object,
-	},
-	[IOMMUFD_OBJ_SELFTEST] = {
-		.destroy = iommufd_selftest_destroy,
-	},
-};
-
-/*
- * Reserve an id and allocate the object.  The id stays invisible to lookups
- * (XA_ZERO_ENTRY) until iommufd_object_finalize(), so no other thread can
- * reach a half-built object.
- */
-struct iommufd_object *_iommufd_object_alloc(struct iommufd_ctx *ictx,
-					     size_t size,
-					     enum iommufd_object_type type)
+struct iommufd_object *
+_iommufd_object_alloc(struct iommufd_ctx *ictx, size_t size,
+		      enum iommufd_object_type type)
 {
-	struct iommufd_object *obj;
-	int rc;
+	struct iommufd_object *obj = kzalloc(size, GFP_KERNEL_ACCOUNT);
+	int rc = -ENOMEM;
 
-	obj = kzalloc(size, GFP_KERNEL_ACCOUNT);
 	if (!obj)
-		return ERR_PTR(-ENOMEM);
-	obj->type = type;
-	refcount_set(&obj->shortterm_users, 1);
-	refcount_set(&obj->users, 1);
-
-	/* Id 0 is never handed out: user space uses it to mean "none". */
+		goto out_fail;
+	/*
+	 * XA_FLAGS_ALLOC1 keeps id 0 out: the ABI uses 0 for "no object".
+	 * The slot stays XA_ZERO_ENTRY until the object is published.
+	 */
 	rc = xa_alloc(&ictx->objects, &obj->id, XA_ZERO_ENTRY, xa_limit_31b,
 		      GFP_KERNEL_ACCOUNT);
 	if (rc)
-		goto err_free;
+		goto out_free;
+	/* The registry's hold, and the bias that lets lookups in. */
+	refcount_set(&obj->shortterm_users, 1);
+	refcount_set(&obj->users, 1);
+	obj->type = type;
 	return obj;
 
-err_free:
+out_free:
 	kfree(obj);
+out_fail:
 	return ERR_PTR(rc);
 }
 
 void iommufd_object_finalize(struct iommufd_ctx *ictx,
 			     struct iommufd_object *obj)
 {
-	void *old;
-
-	old = xa_store(&ictx->objects, obj->id, obj, GFP_KERNEL);
-	/* The id was reserved at allocation, so the store cannot fail. */
-	WARN_ON(old);
+	/* Replaces the reservation: no allocation, so no failure. */
+	WARN_ON(xa_store(&ictx->objects, obj->id, obj, GFP_KERNEL));
 }
 
-/* Undo iommufd_object_alloc() for an object that was never finalized. */
+/* Give back the id and the memory of an object never published. */
 void iommufd_object_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 {
-	void *old;
-
-	old = xa_erase(&ictx->objects, obj->id);
-	WARN_ON(old);
+	WARN_ON(xa_erase(&ictx->objects, obj->id));
 	kfree(obj);
 }
 
-/*
- * For an object whose type-specific part was already set up: run its
- * destroy callback, then release the id and memory.
- */
+/* The same, for an object whose own part was set up already. */
 void iommufd_object_abort_and_destroy(struct iommufd_ctx *ictx,
 				      struct iommufd_object *obj)
 {
-	iommufd_object_ops[obj->type].destroy(obj);
+	iommufd_destroy_fns[obj->type](obj);
 	iommufd_object_abort(ictx, obj);
 }
 
-struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
-					  enum iommufd_object_type type)
+struct iommufd_object *
+iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
+		   enum iommufd_object_type type)
 {
 	struct iommufd_object *obj;
+	bool found;
 
 	xa_lock(&ictx->objects);
 	obj = xa_load(&ictx->objects, id);
-	if (!obj || xa_is_zero(obj) ||
-	    (type != IOMMUFD_OBJ_ANY && obj->type != type) ||
-	    !refcount_inc_not_zero(&obj->shortterm_users)) {
-		obj = ERR_PTR(-ENOENT);
-	} else {
-		/* Published objects always hold the registry's user. */
+	found = obj && !xa_is_zero(obj) &&
+		(type == IOMMUFD_OBJ_ANY || obj->type == type) &&
+		refcount_inc_not_zero(&obj->shortterm_users);
+	/* Published means the registry holds it: users cannot be zero. */
+	if (found)
 		refcount_inc(&obj->users);
-	}
 	xa_unlock(&ictx->objects);
-	return obj;
+	return found ? obj : ERR_PTR(-ENOENT);
 }
 
 void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 {
 	/*
-	 * users first, as upstream does: a destroy that finds users at one
-	 * may then only have to wait for this shortterm_users to follow.
+	 * users goes first: whoever waits for shortterm_users to reach zero
+	 * then finds users already back where this lookup found it.
 	 */
 	refcount_dec(&obj->users);
 	if (refcount_dec_and_test(&obj->shortterm_users))
 		wake_up_all(&ictx->destroy_wait);
 }
 
-static void iommufd_object_free(struct iommufd_object *obj)
+/*
+ * Drop the bias on shortterm_users (lookups fail from now on) and wait
+ * for the ioctls that found the object before to put it.
+ */
+static void iommufd_object_wait_ioctls(struct iommufd_ctx *ictx,
+				       struct iommufd_object *obj)
 {
-	iommufd_object_ops[obj->type].destroy(obj);
+	if (refcount_dec_and_test(&obj->shortterm_users))
+		return;
+	wait_event(ictx->destroy_wait,
+		   refcount_read(&obj->shortterm_users) == 0);
+}
+
+/* Tear down an unpublished object that nothing holds any more. */
+static void iommufd_object_free(struct iommufd_ctx *ictx,
+				struct iommufd_object *obj)
+{
+	iommufd_destroy_fns[obj->type](obj);
+	/* The id is free for reuse only now. */
+	xa_erase(&ictx->objects, obj->id);
 	kfree(obj);
 }
 
-/*
- * Drop the registry's bias on @obj->shortterm_users and wait until no
- * ioctl holds it.  Lookups take shortterm_users with inc_not_zero, so once
- * it is zero none can start.
- */
-static void iommufd_object_drain_shortterm(struct iommufd_ctx *ictx,
-					   struct iommufd_object *obj)
+/* Under the xa_lock: the object's slot back to "reserved". */
+static void iommufd_object_unpublish(struct iommufd_ctx *ictx,
+				     struct xa_state *xas,
+				     struct iommufd_object *obj)
 {
-	if (!refcount_dec_and_test(&obj->shortterm_users))
-		wait_event(ictx->destroy_wait,
-			   refcount_read(&obj->shortterm_users) == 0);
+	xas_store(xas, XA_ZERO_ENTRY);
+	/* Not a reference of its own (see iommufd_ctx): forget it with it. */
+	if (ictx->vfio_ioas && &ictx->vfio_ioas->obj == obj)
+		ictx->vfio_ioas = NULL;
 }
 
 /*
- * Take object @id out of the registry and destroy it.  ENOENT if there is
- * no such object; EBUSY if anything else holds it, another object that
- * depends on it or an ioctl using it right now, as upstream answers.
- * With @drain_first (the kernel destroying an object it owned) running
- * ioctls are waited for instead of refused.
+ * IOMMU_DESTROY: retire object @id if nothing but the registry holds it.
+ * ENOENT for an id that names no published object, EBUSY while anything
+ * else holds it (an object depending on it, its kernel owner, an ioctl
+ * using it right now), as upstream answers.
  */
-static int iommufd_object_remove_id(struct iommufd_ctx *ictx, u32 id,
-				    struct iommufd_object *owned)
+int iommufd_object_retire(struct iommufd_ctx *ictx, u32 id)
 {
 	XA_STATE(xas, &ictx->objects, id);
 	struct iommufd_object *obj;
-	int rc;
-
-	if (owned)
-		iommufd_object_drain_shortterm(ictx, owned);
 
 	xa_lock(&ictx->objects);
 	obj = xas_load(&xas);
-	if (!obj || xa_is_zero(obj) || (owned && obj != owned)) {
-		rc = -ENOENT;
-		goto err_unlock;
+	if (!obj || xa_is_zero(obj)) {
+		xa_unlock(&ictx->objects);
+		return -ENOENT;
 	}
+	/* Taking the registry's hold leaves users at zero. */
 	if (!refcount_dec_if_one(&obj->users)) {
-		rc = -EBUSY;
-		goto err_unlock;
+		xa_unlock(&ictx->objects);
+		return -EBUSY;
 	}
-	xas_store(&xas, NULL);
-	if (ictx->vfio_ioas && &ictx->vfio_ioas->obj == obj)
-		ictx->vfio_ioas = NULL;
+	iommufd_object_unpublish(ictx, &xas, obj);
 	xa_unlock(&ictx->objects);
 
-	/* users is zero: only puts of finishing ioctls can be in flight. */
-	if (!owned)
-		iommufd_object_drain_shortterm(ictx, obj);
-	iommufd_object_free(obj);
+	/* Only the tail of a finishing iommufd_put_object() can be left. */
+	iommufd_object_wait_ioctls(ictx, obj);
+	iommufd_object_free(ictx, obj);
 	return 0;
-
-err_unlock:
-	if (owned)
-		refcount_set(&owned->shortterm_users, 1);
-	xa_unlock(&ictx->objects);
-	return rc;
 }
 
-int iommufd_object_remove(struct iommufd_ctx *ictx, u32 id)
-{
-	return iommufd_object_remove_id(ictx, id, NULL);
-}
-
-/*
- * Destroy an object on behalf of the kernel object that owned it (an auto
- * HWPT after its last device, a device after its backend unbound it).  The
- * owner already dropped its reference; user space may have destroyed the
- * object first, which is fine.
+/**
+ * iommufd_object_owner_retire() - the kernel owner of @obj lets it go
+ * @ictx: the context
+ * @obj: a published object the caller holds one users reference on (taken
+ *       with iommufd_object_ref_user() before it was published)
+ *
+ * The owner's reference is dropped in the same step that unpublishes the
+ * object: IOMMU_DESTROY saw EBUSY up to then and ENOENT from then on, and
+ * can never retire it first.  Ioctls that found it earlier are waited
+ * for; the object is then destroyed.  Must not be called with a lock those
+ * ioctls may take.
  */
-void iommufd_object_destroy_owned(struct iommufd_ctx *ictx,
-				  struct iommufd_object *obj)
+void iommufd_object_owner_retire(struct iommufd_ctx *ictx,
+				 struct iommufd_object *obj)
 {
-	int rc = iommufd_object_remove_id(ictx, obj->id, obj);
+	XA_STATE(xas, &ictx->objects, obj->id);
 
-	WARN_ON(rc && rc != -ENOENT);
+	xa_lock(&ictx->objects);
+	/* The owner's hold kept IOMMU_DESTROY away: it must still be here. */
+	if (WARN_ON(xas_load(&xas) != obj)) {
+		xa_unlock(&ictx->objects);
+		return;
+	}
+	iommufd_object_unpublish(ictx, &xas, obj);
+	refcount_dec(&obj->users);
+	xa_unlock(&ictx->objects);
+
+	iommufd_object_wait_ioctls(ictx, obj);
+	/*
+	 * The ioctls are gone; the registry's hold, now ours, must be the
+	 * last.  Anything else is a dependency nobody told the owner about:
+	 * publish the object again so that release of the file finds it,
+	 * rather than free what is in use.
+	 */
+	if (WARN(!refcount_dec_if_one(&obj->users),
+		 "iommufd: object %u (type %d) still held %u times after its owner let go\n",
+		 obj->id, obj->type, refcount_read(&obj->users))) {
+		refcount_set(&obj->shortterm_users, 1);
+		xa_store(&ictx->objects, obj->id, obj, GFP_KERNEL);
+		return;
+	}
+	iommufd_object_free(ictx, obj);
 }
 
 int iommufd_destroy(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_destroy *cmd = ucmd->cmd;
 
-	return iommufd_object_remove(ucmd->ictx, cmd->id);
+	return iommufd_object_retire(ucmd->ictx, cmd->id);
 }
 
 /*
- * Release of the file: no ioctl can be running, so only long-term users
- * matter.  Each pass frees the objects nothing depends on, which releases
- * their hold on others; dependency chains are short, so this converges in
- * a few passes.  A pass that frees nothing means a reference leaked.
+ * Release of the file: no ioctl runs any more, so an object may go as soon
+ * as nothing depends on it.  Each sweep retires what is free and thereby
+ * frees what those held; chains are a few objects long (access or device,
+ * HWPT, IOAS).  A sweep that retires nothing while objects remain means a
+ * reference leaked.
  */
 void iommufd_objects_destroy_all(struct iommufd_ctx *ictx)
 {
 	struct iommufd_object *obj;
 	unsigned long index;
-	bool progress;
+	unsigned int retired;
 
 	/* Not a reference, and about to dangle. */
 	ictx->vfio_ioas = NULL;
 	do {
-		progress = false;
+		retired = 0;
 		xa_for_each(&ictx->objects, index, obj) {
 			if (!refcount_dec_if_one(&obj->users))
 				continue;
-			progress = true;
-			xa_erase(&ictx->objects, index);
-			iommufd_object_free(obj);
+			/* xa_for_each skips the reservation this leaves. */
+			xa_store(&ictx->objects, index, XA_ZERO_ENTRY,
+				 GFP_KERNEL);
+			iommufd_object_free(ictx, obj);
+			retired++;
 			cond_resched();
 		}
-	} while (progress);
+	} while (retired);
 
 	WARN(!xa_empty(&ictx->objects),
 	     "iommufd: objects still referenced at release\n");

@@ -4,59 +4,99 @@
  *
  * A page index of an iopt_pages is pinned, exactly once, while at least one
  * "user" covers it: an area filled into domains (domains_itree) or an
- * in-kernel access (access_itree).  Every operation below walks a range of
- * indexes as spans with a uniform coverage, and for each span knows where
- * whether it must pin:
- *   covered by another user  -> the PFNs are in iopt_pages::pfns already
- *   not covered              -> pin now (and charge), record the PFNs
+ * in-kernel access (access_itree).  Every operation walks a range of
+ * indexes as spans of uniform coverage, and for each span knows whether
+ * it must pin:
+ *   covered by another user  -> the PFNs are stored already
+ *   not covered              -> pin now (and charge), store the PFNs
  * and symmetrically, when a user goes, which spans become uncovered and are
- * unpinned.  The PFN array costs 8 bytes per page while anything is pinned;
- * reading PFNs back from a domain instead (iommu_iova_to_phys() per page)
- * made unmapping and IOAS_COPY pay a page-table walk per page.
+ * unpinned.
  *
- * Work is done in windows that never straddle a 2 MiB-aligned IOVA boundary
- * (see iopt_window_last()): one pin_user_pages call, one PFN buffer and,
- * for contiguous memory, one iommu_map() per window.  Because no iommu_map()
- * call crosses such a boundary, no IOMMU page does either, so unmapping a
- * window never takes a large page that also holds the next window's PFNs.
+ * PFN storage follows what is pinned, not what is mapped: the PFNs live in
+ * page-sized chunks of IOPT_CHUNK_PAGES entries, kept in an xarray by chunk
+ * number and allocated when the first page of a chunk is pinned.  A chunk
+ * goes as soon as neither tree covers any index of it, so the cost is 8
+ * bytes per pinned page, plus at most one partly used chunk at each end of
+ * a pinned run; mapping a terabyte that nobody pins costs nothing.
+ *
+ * Work on an area is done in windows that never straddle an IOVA boundary
+ * of 1 << area->window_shift bytes (2 MiB unless the self-test shrank it):
+ * one pin call, one PFN buffer and, for contiguous memory, one iommu_map()
+ * per window.  A window is always mapped and unmapped whole, whatever the
+ * coverage inside it, so every unmap uses exactly the boundaries the fill
+ * used: IOMMU drivers unmap a whole large page when asked for part of one.
  */
 #include <linux/file.h>
 #include <linux/highmem.h>
-#include <linux/magic.h>
+#include <linux/hugetlb.h>
 #include <linux/iommu.h>
+#include <linux/log2.h>
+#include <linux/magic.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/pagemap.h>
 #include <linux/sched/mm.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
+#include <uapi/linux/fcntl.h>
 
 #include "iommufd_private.h"
 
-/* Pages per window, plus one for a first page straddling the boundary. */
-#define IOPT_WINDOW_SIZE	SZ_2M
-#define IOPT_WINDOW_PAGES	(IOPT_WINDOW_SIZE / PAGE_SIZE + 1)
+#define IOPT_WINDOW_SHIFT_MAX	21	/* 2 MiB, a THP */
+#define IOPT_CHUNK_PAGES	(PAGE_SIZE / sizeof(unsigned long))
+
+/* The window size new areas get; only the self-test changes it. */
+static unsigned int iopt_window_shift_now = IOPT_WINDOW_SHIFT_MAX;
+
+/*
+ * IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT: a window needs two pointers of
+ * temporary memory per page (PFNs and struct pages); fit them in @bytes,
+ * between one page and 2 MiB.  Areas keep the size they were created with.
+ */
+void iopt_set_temp_memory_limit(unsigned int bytes)
+{
+	unsigned long npages = max_t(unsigned long, 1,
+				     bytes / (2 * sizeof(void *)));
+	unsigned int shift = PAGE_SHIFT + ilog2(npages);
+
+	WRITE_ONCE(iopt_window_shift_now, min(shift, IOPT_WINDOW_SHIFT_MAX));
+}
+
+unsigned int iopt_window_shift(void)
+{
+	return READ_ONCE(iopt_window_shift_now);
+}
+
+/* Pages in a window of @shift: one more for a first page that straddles. */
+static unsigned long window_capacity(unsigned int shift)
+{
+	return (1UL << (shift - PAGE_SHIFT)) + 1;
+}
 
 struct iopt_window {
 	unsigned long *pfns;
 	struct page **upages;
+	unsigned long cap;
 };
 
 /*
  * Undoing work must not fail, so teardown paths ask for @pfns only, with
- * __GFP_NOFAIL: one array of a window is an order-1 allocation, which the
- * allocator allows to be unfailing.
+ * __GFP_NOFAIL: at most an order-1 allocation, which the allocator allows
+ * to be unfailing.
  */
-static int iopt_window_init(struct iopt_window *win, bool for_pinning)
+static int iopt_window_init(struct iopt_window *win, unsigned int shift,
+			    bool for_pinning)
 {
 	gfp_t gfp = for_pinning ? GFP_KERNEL : GFP_KERNEL | __GFP_NOFAIL;
 
+	win->cap = window_capacity(shift);
 	win->upages = NULL;
-	win->pfns = kmalloc_array(IOPT_WINDOW_PAGES, sizeof(*win->pfns), gfp);
+	win->pfns = kmalloc_array(win->cap, sizeof(*win->pfns), gfp);
 	if (!win->pfns)
 		return -ENOMEM;
 	if (!for_pinning)
 		return 0;
-	win->upages = kmalloc_array(IOPT_WINDOW_PAGES, sizeof(*win->upages),
+	win->upages = kmalloc_array(win->cap, sizeof(*win->upages),
 				    GFP_KERNEL);
 	if (!win->upages) {
 		kfree(win->pfns);
@@ -72,17 +112,18 @@ static void iopt_window_destroy(struct iopt_window *win)
 }
 
 /*
- * Last index of the window that starts at @index for @area: the pages whose
- * IOVA starts below the next 2 MiB boundary, capped at @last.
+ * Last index of the window of @area that starts at @index: the pages whose
+ * IOVA starts below the next window boundary, capped at @last.  The
+ * arithmetic is modular, so it holds at both ends of the IOVA space.
  */
-static unsigned long iopt_window_last(struct iopt_area *area,
+static unsigned long area_window_last(struct iopt_area *area,
 				      unsigned long index, unsigned long last)
 {
+	unsigned long size = 1UL << area->window_shift;
 	unsigned long iova = iopt_area_index_to_iova(area, index);
-	unsigned long boundary = ALIGN(iova + 1, IOPT_WINDOW_SIZE);
-	unsigned long npages = DIV_ROUND_UP(boundary - iova, PAGE_SIZE);
+	unsigned long to_boundary = ALIGN(iova + 1, size) - iova;
 
-	return min(last, index + npages - 1);
+	return min(last, index + DIV_ROUND_UP(to_boundary, PAGE_SIZE) - 1);
 }
 
 /*
@@ -132,6 +173,11 @@ static void iopt_span_at(struct iopt_pages *pages, unsigned long cur,
 	span->last = min(end_d, end_a);
 }
 
+static bool span_is_held(struct iopt_span *span)
+{
+	return span->in_domains || span->in_access;
+}
+
 #define for_each_iopt_span(span, pages, first, last_index)                    \
 	for (iopt_span_at(pages, first, last_index, span);                    \
 	     (span)->start <= (last_index);                                    \
@@ -139,13 +185,86 @@ static void iopt_span_at(struct iopt_pages *pages, unsigned long cur,
 		     (void)((span)->start = (last_index) + 1) :                \
 		     iopt_span_at(pages, (span)->last + 1, last_index, span))
 
-/* PFN sources ---------------------------------------------------------- */
+/* PFN chunks ------------------------------------------------------------ */
+
+/* Make sure every chunk of [index, last] exists, before anything is pinned. */
+static int pfn_chunks_prepare(struct iopt_pages *pages, unsigned long index,
+			      unsigned long last)
+{
+	unsigned long c;
+
+	for (c = index / IOPT_CHUNK_PAGES; c <= last / IOPT_CHUNK_PAGES; c++) {
+		unsigned long *chunk;
+		int rc;
+
+		if (xa_load(&pages->pfn_chunks, c))
+			continue;
+		chunk = kmalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
+		if (!chunk)
+			return -ENOMEM;
+		rc = xa_insert(&pages->pfn_chunks, c, chunk, GFP_KERNEL_ACCOUNT);
+		if (rc) {
+			kfree(chunk);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Copy the PFNs of [index, index + n) between the chunks and @pfns, in
+ * whichever direction @to_chunks says.  The chunks must exist.
+ */
+static void pfn_chunks_copy(struct iopt_pages *pages, unsigned long index,
+			    unsigned long n, unsigned long *pfns,
+			    bool to_chunks)
+{
+	while (n) {
+		unsigned long off = index % IOPT_CHUNK_PAGES;
+		unsigned long k = min(n, IOPT_CHUNK_PAGES - off);
+		unsigned long *chunk;
+
+		chunk = xa_load(&pages->pfn_chunks, index / IOPT_CHUNK_PAGES);
+		if (WARN_ON(!chunk))
+			return;
+		if (to_chunks)
+			memcpy(chunk + off, pfns, k * sizeof(*pfns));
+		else
+			memcpy(pfns, chunk + off, k * sizeof(*pfns));
+		index += k;
+		pfns += k;
+		n -= k;
+	}
+}
 
 static void read_pinned_pfns(struct iopt_pages *pages, unsigned long index,
 			     unsigned long last, unsigned long *pfns)
 {
-	memcpy(pfns, pages->pfns + index, (last - index + 1) * sizeof(*pfns));
+	pfn_chunks_copy(pages, index, last - index + 1, pfns, false);
 }
+
+/*
+ * Free the chunks touching [index, last] that hold no pinned PFN any more:
+ * those no user covers.  Called once an operation has finished unpinning.
+ */
+static void pfn_chunks_trim(struct iopt_pages *pages, unsigned long index,
+			    unsigned long last)
+{
+	unsigned long c;
+
+	for (c = index / IOPT_CHUNK_PAGES; c <= last / IOPT_CHUNK_PAGES; c++) {
+		unsigned long first = c * IOPT_CHUNK_PAGES;
+		unsigned long clast = first + IOPT_CHUNK_PAGES - 1;
+
+		if (interval_tree_iter_first(&pages->domains_itree, first,
+					     clast) ||
+		    interval_tree_iter_first(&pages->access_itree, first, clast))
+			continue;
+		kfree(xa_erase(&pages->pfn_chunks, c));
+	}
+}
+
+/* Pinning ---------------------------------------------------------------- */
 
 static int pin_user_window(struct iopt_pages *pages, unsigned long index,
 			   unsigned long npages, struct page **upages)
@@ -197,110 +316,88 @@ static int pin_user_window(struct iopt_pages *pages, unsigned long index,
 }
 
 /*
- * Memory of a memfd is held through page references rather than GUP pins:
- * it needs no mm, so it survives the mapper's exit and can be charged to
- * another process (IOAS_CHANGE_PROCESS), and one release path serves both
- * ways of getting it.  Where the kernel offers memfd_pin_folios() (6.11)
- * shmem and hugetlbfs memfds both work: each folio's pin is turned into
- * one reference per page we keep.  Elsewhere only shmem is reachable.
+ * File memory gets the same long-term GUP pins as anonymous memory: the
+ * pages are marked DMA-pinned, and GUP first migrates them out of
+ * ZONE_MOVABLE and CMA, on every kernel.  GUP pins through a user mapping,
+ * so the window is mapped shared into the caller's address space for the
+ * moment of the pin (the pins outlive the mapping, and any process that
+ * holds the context may be the caller).  The range is mapped whole blocks
+ * at a time: hugetlbfs maps whole huge pages only.
+ *
+ * Another thread of the caller could replace that mapping before the pin;
+ * then the pages would not be the file's, which the check below refuses.
  */
-#ifdef HAVE_EXPORT_MEMFD_PIN_FOLIOS
 static int pin_file_window(struct iopt_pages *pages, unsigned long index,
 			   unsigned long npages, struct page **upages)
 {
-	loff_t start = pages->file_start + index * PAGE_SIZE;
-	loff_t end = start + npages * PAGE_SIZE - 1;
-	struct folio **folios;
-	unsigned long done = 0;
-	int rc = 0;
+	struct file *file = pages->file;
+	struct inode *inode = file_inode(file);
+	unsigned long block = i_blocksize(inode);
+	loff_t start = pages->file_start + (loff_t)index * PAGE_SIZE;
+	loff_t end = start + (loff_t)npages * PAGE_SIZE;
+	loff_t map_start = ALIGN_DOWN(start, block);
+	unsigned long map_len = ALIGN(end, block) - map_start;
+	unsigned int gup_flags = FOLL_LONGTERM;
+	unsigned long prot = PROT_READ;
+	unsigned long addr, uptr, done = 0, i;
+	long rc = 0;
 
-	folios = kmalloc_array(npages, sizeof(*folios), GFP_KERNEL);
-	if (!folios)
-		return -ENOMEM;
+	if (!current->mm)
+		return -EFAULT;
+	/* No pages past the end of the file (and no growing hugetlbfs). */
+	if (end > i_size_read(inode))
+		return -EINVAL;
+	if (pages->writable) {
+		prot |= PROT_WRITE;
+		gup_flags |= FOLL_WRITE;
+	}
+	addr = vm_mmap(file, 0, map_len, prot, MAP_SHARED, map_start);
+	if (IS_ERR_VALUE(addr))
+		return (int)addr;
+	uptr = addr + (start - map_start);
 	while (done < npages) {
-		pgoff_t offset;
-		long nfolios, i;
-
-		nfolios = memfd_pin_folios(pages->file,
-					   start + done * PAGE_SIZE, end,
-					   folios, npages - done, &offset);
-		if (nfolios <= 0) {
-			rc = nfolios ?: -EFAULT;
+		rc = pin_user_pages_fast(uptr + done * PAGE_SIZE, npages - done,
+					 gup_flags, upages + done);
+		if (rc <= 0)
 			break;
-		}
-		for (i = 0; i != nfolios; i++) {
-			unsigned long first = i ? 0 : offset / PAGE_SIZE;
-			unsigned long p;
-
-			for (p = first; p < folio_nr_pages(folios[i]) &&
-					done < npages;
-			     p++) {
-				upages[done] = folio_page(folios[i], p);
-				get_page(upages[done]);
-				done++;
-			}
-			unpin_folio(folios[i]);
-		}
+		done += rc;
 	}
-	kfree(folios);
-	if (rc)
-		while (done--)
-			put_page(upages[done]);
-	return rc;
+	vm_munmap(addr, map_len);
+
+	for (i = 0; i != done && done == npages; i++)
+		if (page_folio(upages[i])->mapping != file->f_mapping)
+			rc = -EFAULT;
+	if (done == npages && rc >= 0)
+		return 0;
+	if (done)
+		unpin_user_pages(upages, done);
+	return rc < 0 ? rc : -EFAULT;
 }
-#else
-static int pin_file_window(struct iopt_pages *pages, unsigned long index,
-			   unsigned long npages, struct page **upages)
-{
-	struct address_space *mapping = pages->file->f_mapping;
-	pgoff_t first = (pages->file_start >> PAGE_SHIFT) + index;
-	unsigned long i;
 
-	for (i = 0; i != npages; i++) {
-		struct page *page;
-
-		page = shmem_read_mapping_page_gfp(mapping, first + i,
-						   mapping_gfp_mask(mapping));
-		if (IS_ERR(page)) {
-			while (i--)
-				put_page(upages[i]);
-			return PTR_ERR(page);
-		}
-		upages[i] = page;
-	}
-	return 0;
-}
-#endif
-
-/*
- * A hugetlbfs file, told by its superblock: is_file_hugepages() would need
- * symbols 6.1 does not export.
- */
+/* A hugetlbfs file, told by its superblock. */
 bool iopt_file_is_hugetlbfs(struct file *file)
 {
 	return file_inode(file)->i_sb->s_magic == HUGETLBFS_MAGIC;
 }
 
-/* Can pin_file_window() hold this file's memory? */
+/* Can pin_file_window() hold this file's memory?  Upstream's choice. */
 bool iopt_file_is_pinnable(struct file *file)
 {
-	if (shmem_mapping(file->f_mapping))
-		return true;
-#ifdef HAVE_EXPORT_MEMFD_PIN_FOLIOS
-	return iopt_file_is_hugetlbfs(file);
-#else
-	return false;
-#endif
+	return shmem_mapping(file->f_mapping) || iopt_file_is_hugetlbfs(file);
 }
 
-static void unpin_file_pages(struct page *page, unsigned long npages,
-			     bool dirty)
+/* The memfd seals of @file (0 for files that cannot be sealed). */
+static unsigned int file_seals(struct file *file)
 {
-	for (; npages; npages--, page++) {
-		if (dirty)
-			set_page_dirty_lock(page);
-		put_page(page);
-	}
+	struct inode *inode = file_inode(file);
+
+	if (shmem_mapping(file->f_mapping))
+		return SHMEM_I(inode)->seals;
+#ifdef CONFIG_HUGETLBFS
+	if (iopt_file_is_hugetlbfs(file))
+		return HUGETLBFS_I(inode)->seals;
+#endif
+	return 0;
 }
 
 static void unpin_pfns(struct iopt_pages *pages, unsigned long *pfns,
@@ -313,57 +410,44 @@ static void unpin_pfns(struct iopt_pages *pages, unsigned long *pfns,
 
 		while (i + run < npages && pfns[i + run] == pfns[i] + run)
 			run++;
-		if (pages->source == IOPT_SOURCE_FILE)
-			unpin_file_pages(pfn_to_page(pfns[i]), run,
-					 pages->writable);
-		else
-			unpin_user_page_range_dirty_lock(pfn_to_page(pfns[i]),
-							 run, pages->writable);
+		unpin_user_page_range_dirty_lock(pfn_to_page(pfns[i]), run,
+						 pages->writable);
 		i += run;
 	}
 }
 
 /*
  * Pin [index, last], charging first so that going over the limit leaves
- * nothing pinned; on success the PFNs are in @pfns.
+ * nothing pinned; on success the PFNs are stored and in @pfns.  Chunks
+ * made here and left unused on failure go with the caller's trim.
  */
 static int pin_pfns(struct iopt_pages *pages, unsigned long index,
-		    unsigned long last, struct iopt_window *win)
+		    unsigned long last, struct page **upages,
+		    unsigned long *pfns)
 {
 	unsigned long npages = last - index + 1;
 	unsigned long i;
 	int rc;
 
-	/* Entries are only read where pinned: no need to zero them. */
-	if (!pages->pfns) {
-		pages->pfns = kvmalloc_array(pages->npages, sizeof(*pages->pfns),
-					     GFP_KERNEL_ACCOUNT);
-		if (!pages->pfns)
-			return -ENOMEM;
-	}
+	rc = pfn_chunks_prepare(pages, index, last);
+	if (rc)
+		return rc;
 	rc = iopt_account_charge(&pages->account, npages);
 	if (rc)
-		goto err_free;
+		return rc;
 	if (pages->source == IOPT_SOURCE_FILE)
-		rc = pin_file_window(pages, index, npages, win->upages);
+		rc = pin_file_window(pages, index, npages, upages);
 	else
-		rc = pin_user_window(pages, index, npages, win->upages);
+		rc = pin_user_window(pages, index, npages, upages);
 	if (rc) {
 		iopt_account_uncharge(&pages->account, npages);
-		goto err_free;
+		return rc;
 	}
 	for (i = 0; i != npages; i++)
-		win->pfns[i] = page_to_pfn(win->upages[i]);
-	memcpy(pages->pfns + index, win->pfns, npages * sizeof(*win->pfns));
+		pfns[i] = page_to_pfn(upages[i]);
+	pfn_chunks_copy(pages, index, npages, pfns, true);
 	pages->npinned += npages;
 	return 0;
-
-err_free:
-	if (!pages->npinned) {
-		kvfree(pages->pfns);
-		pages->pfns = NULL;
-	}
-	return rc;
 }
 
 static void unpin_and_uncharge(struct iopt_pages *pages, unsigned long *pfns,
@@ -372,29 +456,50 @@ static void unpin_and_uncharge(struct iopt_pages *pages, unsigned long *pfns,
 	unpin_pfns(pages, pfns, npages);
 	pages->npinned -= npages;
 	iopt_account_uncharge(&pages->account, npages);
-	/* Nothing pinned, nothing to remember. */
-	if (!pages->npinned) {
-		kvfree(pages->pfns);
-		pages->pfns = NULL;
-	}
 }
 
 /*
- * Get the PFNs of [index, last] (inside one window and one span), pinning
- * if nothing holds them yet.  Returns 1 when the pages were newly pinned.
+ * Undo window_get_pfns() on [index, last]: unpin the spans no user holds.
+ * @pfns has the PFNs of [index, last].
  */
-static int get_span_pfns(struct iopt_pages *pages, struct iopt_span *span,
-			 unsigned long index, unsigned long last,
-			 struct iopt_window *win)
+static void window_put_new_pfns(struct iopt_pages *pages, unsigned long index,
+				unsigned long last, unsigned long *pfns)
 {
+	struct iopt_span span;
+
+	for_each_iopt_span(&span, pages, index, last)
+		if (!span_is_held(&span))
+			unpin_and_uncharge(pages, pfns + (span.start - index),
+					   span.last - span.start + 1);
+}
+
+/*
+ * The PFNs of [index, last] (at most one window) into win->pfns: read
+ * where another user holds them, pinned where nobody does.  On failure
+ * nothing new stays pinned.
+ */
+static int window_get_pfns(struct iopt_pages *pages, unsigned long index,
+			   unsigned long last, struct iopt_window *win)
+{
+	struct iopt_span span;
 	int rc;
 
-	if (span->in_access || span->in_domains) {
-		read_pinned_pfns(pages, index, last, win->pfns);
-		return 0;
+	for_each_iopt_span(&span, pages, index, last) {
+		unsigned long *out = win->pfns + (span.start - index);
+
+		if (span_is_held(&span)) {
+			read_pinned_pfns(pages, span.start, span.last, out);
+			continue;
+		}
+		rc = pin_pfns(pages, span.start, span.last, win->upages, out);
+		if (rc) {
+			if (span.start > index)
+				window_put_new_pfns(pages, index,
+						    span.start - 1, win->pfns);
+			return rc;
+		}
 	}
-	rc = pin_pfns(pages, index, last, win);
-	return rc ?: 1;
+	return 0;
 }
 
 /* Loading windows into domains ----------------------------------------- */
@@ -535,18 +640,18 @@ struct iopt_unmap_batch {
 };
 
 static void unmap_batch_init(struct iopt_unmap_batch *batch,
-			     struct iommu_domain *single)
+			     struct iommu_domain *single, unsigned int shift)
 {
 	batch->npfns = 0;
 	batch->deferred = single;
 	iommu_iotlb_gather_init(&batch->gather);
-	batch->cap = IOPT_UNMAP_BATCH_WINDOWS * IOPT_WINDOW_PAGES;
+	batch->cap = IOPT_UNMAP_BATCH_WINDOWS * window_capacity(shift);
 	batch->pfns = kvmalloc_array(batch->cap, sizeof(*batch->pfns),
 				     GFP_KERNEL | __GFP_NOWARN);
 	if (batch->pfns)
 		return;
 	/* Teardown may not fail: one window's worth always comes. */
-	batch->cap = IOPT_WINDOW_PAGES;
+	batch->cap = window_capacity(shift);
 	batch->pfns = kmalloc_array(batch->cap, sizeof(*batch->pfns),
 				    GFP_KERNEL | __GFP_NOFAIL);
 }
@@ -578,42 +683,37 @@ static void unmap_batch_window(struct iopt_unmap_batch *batch,
 }
 
 /*
- * Undo the fill of [index, last] of @area: unmap it from the target
- * domains and unpin what no other user holds.  The area must already be
- * out of domains_itree.  @storage is a domain the PFNs can still be read
- * from (one of the targets).
+ * Undo the fill of the whole windows [index, last] of @area: unmap them
+ * from the target domains and unpin what no other user holds.  The area
+ * must already be out of domains_itree.
  */
 static void unfill_range(struct iopt_area *area, struct iommu_domain *only,
-			 struct iommu_domain *storage, unsigned long index,
-			 unsigned long last)
+			 unsigned long index, unsigned long last)
 {
 	struct iopt_pages *pages = area->pages;
 	struct iommu_domain *single = only;
 	struct iopt_unmap_batch batch;
-	struct iopt_span span;
+	unsigned long cur, wlast;
 
 	if (!single && area->iopt->ndomains == 1)
-		single = storage;
-	unmap_batch_init(&batch, single);
-	for_each_iopt_span(&span, pages, index, last) {
-		bool unpin = !span.in_domains && !span.in_access;
-		unsigned long cur = span.start;
+		single = xa_load(&area->iopt->domains, 0);
+	unmap_batch_init(&batch, single, area->window_shift);
+	for (cur = index; cur <= last; cur = wlast + 1) {
+		struct iopt_span span;
 
-		while (cur <= span.last) {
-			unsigned long wlast = iopt_window_last(area, cur,
-							       span.last);
-			unsigned long n = wlast - cur + 1;
+		wlast = area_window_last(area, cur, last);
+		if (batch.npfns + (wlast - cur + 1) > batch.cap)
+			unmap_batch_flush(&batch, pages);
+		for_each_iopt_span(&span, pages, cur, wlast) {
+			unsigned long n = span.last - span.start + 1;
 
-			if (unpin && batch.npfns + n > batch.cap)
-				unmap_batch_flush(&batch, pages);
-			if (unpin)
-				read_pinned_pfns(pages, cur, wlast,
-						 batch.pfns + batch.npfns);
-			unmap_batch_window(&batch, area, only, cur, wlast);
-			if (unpin)
-				batch.npfns += n;
-			cur = wlast + 1;
+			if (span_is_held(&span))
+				continue;
+			read_pinned_pfns(pages, span.start, span.last,
+					 batch.pfns + batch.npfns);
+			batch.npfns += n;
 		}
+		unmap_batch_window(&batch, area, only, cur, wlast);
 	}
 	unmap_batch_flush(&batch, pages);
 	kvfree(batch.pfns);
@@ -632,54 +732,42 @@ int iopt_area_fill_domains(struct iopt_area *area, struct iommu_domain *only)
 	struct iopt_pages *pages = area->pages;
 	unsigned long first = iopt_area_index(area);
 	unsigned long last = iopt_area_last_index(area);
-	struct iommu_domain *storage;
-	struct iopt_window window;
-	struct iopt_window *win = &window;
-	struct iopt_span span;
-	unsigned long cur = first;
-	int rc = 0;
+	unsigned long cur = first, wlast = first;
+	struct iopt_window win;
+	int rc;
 
-	storage = only ?: xa_load(&area->iopt->domains, 0);
-	if (!storage)
+	if (!only && !area->iopt->ndomains)
 		return 0;
-	rc = iopt_window_init(win, true);
+	rc = iopt_window_init(&win, area->window_shift, true);
 	if (rc)
 		return rc;
 
 	mutex_lock(&pages->mutex);
-	for_each_iopt_span(&span, pages, first, last) {
-		for (cur = span.start; cur <= span.last;) {
-			unsigned long wlast = iopt_window_last(area, cur,
-							       span.last);
-			int pinned;
-
-			pinned = get_span_pfns(pages, &span, cur, wlast, win);
-			if (pinned < 0) {
-				rc = pinned;
-				goto err_unfill;
-			}
-			rc = map_window_all(area, only, cur, wlast, win->pfns);
-			if (rc) {
-				if (pinned)
-					unpin_and_uncharge(pages, win->pfns,
-							   wlast - cur + 1);
-				goto err_unfill;
-			}
-			cur = wlast + 1;
+	for (; cur <= last; cur = wlast + 1) {
+		wlast = area_window_last(area, cur, last);
+		rc = window_get_pfns(pages, cur, wlast, &win);
+		if (rc)
+			goto err_unfill;
+		rc = map_window_all(area, only, cur, wlast, win.pfns);
+		if (rc) {
+			window_put_new_pfns(pages, cur, wlast, win.pfns);
+			goto err_unfill;
 		}
 	}
-	area->storage_domain = storage;
+	area->filled = true;
 	interval_tree_insert(&area->pages_node, &pages->domains_itree);
 	mutex_unlock(&pages->mutex);
-	iopt_window_destroy(win);
+	iopt_window_destroy(&win);
 	return 0;
 
 err_unfill:
-	/* Everything before @cur is mapped; the coverage trees are intact. */
+	/* The windows before @cur are mapped; the coverage trees are intact. */
 	if (cur > first)
-		unfill_range(area, only, storage, first, cur - 1);
+		unfill_range(area, only, first, cur - 1);
+	/* Chunks exist at most up to the failed window: trim no further. */
+	pfn_chunks_trim(pages, first, wlast);
 	mutex_unlock(&pages->mutex);
-	iopt_window_destroy(win);
+	iopt_window_destroy(&win);
 	return rc;
 }
 
@@ -695,14 +783,16 @@ void iopt_area_unfill_domains(struct iopt_area *area,
 			      struct iommu_domain *only)
 {
 	struct iopt_pages *pages = area->pages;
+	unsigned long first = iopt_area_index(area);
+	unsigned long last = iopt_area_last_index(area);
 
-	if (!area->storage_domain)
+	if (!area->filled)
 		return;
 	mutex_lock(&pages->mutex);
 	interval_tree_remove(&area->pages_node, &pages->domains_itree);
-	unfill_range(area, only, area->storage_domain, iopt_area_index(area),
-		     iopt_area_last_index(area));
-	area->storage_domain = NULL;
+	unfill_range(area, only, first, last);
+	pfn_chunks_trim(pages, first, last);
+	area->filled = false;
 	mutex_unlock(&pages->mutex);
 }
 
@@ -711,8 +801,8 @@ void iopt_area_unfill_domains(struct iopt_area *area,
  * @area: an area already filled into the IOAS's other domains
  * @domain: the domain being added
  *
- * The area's pages are pinned already; their PFNs are read back from the
- * area's storage domain.  Nothing is pinned or charged.
+ * The area's pages are pinned already; their PFNs come from the chunks.
+ * Nothing is pinned or charged.
  */
 int iopt_area_copy_to_domain(struct iopt_area *area,
 			     struct iommu_domain *domain)
@@ -720,30 +810,27 @@ int iopt_area_copy_to_domain(struct iopt_area *area,
 	unsigned long first = iopt_area_index(area);
 	unsigned long last = iopt_area_last_index(area);
 	bool large = !area->iopt->disable_large_pages;
-	struct iopt_window window;
-	struct iopt_window *win = &window;
-	unsigned long cur;
+	struct iopt_window win;
+	unsigned long cur, wlast;
 	int rc;
 
-	rc = iopt_window_init(win, false);
+	rc = iopt_window_init(&win, area->window_shift, false);
 	if (rc)
 		return rc;
 	mutex_lock(&area->pages->mutex);
-	for (cur = first; cur <= last;) {
-		unsigned long wlast = iopt_window_last(area, cur, last);
-
-		read_pinned_pfns(area->pages, cur, wlast, win->pfns);
-		rc = map_window(area, domain, cur, wlast, win->pfns, large);
+	for (cur = first; cur <= last; cur = wlast + 1) {
+		wlast = area_window_last(area, cur, last);
+		read_pinned_pfns(area->pages, cur, wlast, win.pfns);
+		rc = map_window(area, domain, cur, wlast, win.pfns, large);
 		if (rc)
 			break;
-		cur = wlast + 1;
 	}
 	mutex_unlock(&area->pages->mutex);
 	if (rc && cur > first)
 		iommu_unmap(domain, iopt_area_iova(area),
 			    iopt_area_index_to_iova(area, cur) -
 				    iopt_area_iova(area));
-	iopt_window_destroy(win);
+	iopt_window_destroy(&win);
 	return rc;
 }
 
@@ -753,13 +840,11 @@ void iopt_area_unmap_domain(struct iopt_area *area,
 {
 	unsigned long first = iopt_area_index(area);
 	unsigned long last = iopt_area_last_index(area);
-	unsigned long cur;
+	unsigned long cur, wlast;
 
-	for (cur = first; cur <= last;) {
-		unsigned long wlast = iopt_window_last(area, cur, last);
-
+	for (cur = first; cur <= last; cur = wlast + 1) {
+		wlast = area_window_last(area, cur, last);
 		unmap_window(area, domain, cur, wlast);
-		cur = wlast + 1;
 	}
 }
 
@@ -782,11 +867,31 @@ static struct iopt_pages *iopt_pages_alloc(unsigned long npages,
 	}
 	kref_init(&pages->kref);
 	mutex_init(&pages->mutex);
+	xa_init_flags(&pages->pfn_chunks, XA_FLAGS_ACCOUNT);
 	pages->domains_itree = RB_ROOT_CACHED;
 	pages->access_itree = RB_ROOT_CACHED;
 	pages->npages = npages;
 	pages->writable = writable;
 	return pages;
+}
+
+/*
+ * Bytes [start, start + length) as a page count, refused (EINVAL, as
+ * upstream does) when no page count of an unsigned long can hold them.
+ */
+static int span_pages(u64 start, u64 length, unsigned long *npages)
+{
+	u64 first = ALIGN_DOWN(start, PAGE_SIZE);
+	u64 last;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(start, length - 1, &last))
+		return -EOVERFLOW;
+	if (length > SIZE_MAX - PAGE_SIZE)
+		return -EINVAL;
+	*npages = (last - first) / PAGE_SIZE + 1;
+	return 0;
 }
 
 /**
@@ -802,58 +907,94 @@ struct iopt_pages *iopt_alloc_user_pages(void __user *uptr,
 					 unsigned long length, bool writable,
 					 enum iopt_account_mode ctx_mode)
 {
-	unsigned long start = ALIGN_DOWN((uintptr_t)uptr, PAGE_SIZE);
 	struct iopt_pages *pages;
-	unsigned long end;
+	unsigned long npages;
+	int rc;
 
 	/* The memory itself is checked when it is pinned, as upstream does. */
-	if (!length)
-		return ERR_PTR(-EINVAL);
-	if (check_add_overflow((uintptr_t)uptr, length, &end))
-		return ERR_PTR(-EOVERFLOW);
-
-	pages = iopt_pages_alloc(DIV_ROUND_UP(end - start, PAGE_SIZE),
-				 writable, ctx_mode);
+	rc = span_pages((uintptr_t)uptr, length, &npages);
+	if (rc)
+		return ERR_PTR(rc);
+	pages = iopt_pages_alloc(npages, writable, ctx_mode);
 	if (IS_ERR(pages))
 		return pages;
 	pages->source = IOPT_SOURCE_USER;
-	pages->uptr = (void __user *)start;
+	pages->uptr = (void __user *)ALIGN_DOWN((uintptr_t)uptr, PAGE_SIZE);
 	return pages;
 }
 
+/**
+ * iopt_alloc_file_pages() - describe a range of a memfd or other shmem or
+ *                           hugetlbfs file
+ * @file: the file
+ * @start: byte offset in the file of the first byte
+ * @length: bytes
+ * @writable: devices may write to it
+ * @ctx_mode: the context's accounting mode
+ *
+ * A writeable mapping needs what a writeable shared mmap() of the file
+ * needs: a descriptor open for writing, no write seal, and the mapping
+ * held writable (so F_SEAL_WRITE waits) for as long as the pages live.
+ */
 struct iopt_pages *iopt_alloc_file_pages(struct file *file, loff_t start,
 					 unsigned long length, bool writable,
 					 enum iopt_account_mode ctx_mode)
 {
-	loff_t first = ALIGN_DOWN(start, PAGE_SIZE);
 	struct iopt_pages *pages;
-	loff_t end;
+	unsigned long npages;
+	u64 last;
+	int rc;
 
-	if (!length)
-		return ERR_PTR(-EINVAL);
-	if (start < 0 || check_add_overflow(start, (loff_t)length, &end))
+	if (start < 0)
+		return ERR_PTR(-EOVERFLOW);
+	rc = span_pages(start, length, &npages);
+	if (rc)
+		return ERR_PTR(rc);
+	/* Beyond what a file offset can be: no such pages exist. */
+	last = (u64)start + length - 1;
+	if (last > LLONG_MAX)
 		return ERR_PTR(-EOVERFLOW);
 
-	pages = iopt_pages_alloc(DIV_ROUND_UP(end - first, PAGE_SIZE),
-				 writable, ctx_mode);
-	if (IS_ERR(pages))
+	if (writable) {
+		if (!(file->f_mode & FMODE_WRITE))
+			return ERR_PTR(-EPERM);
+		if (file_seals(file) & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+			return ERR_PTR(-EPERM);
+		rc = mapping_map_writable(file->f_mapping);
+		if (rc)
+			return ERR_PTR(rc);
+	}
+	pages = iopt_pages_alloc(npages, writable, ctx_mode);
+	if (IS_ERR(pages)) {
+		if (writable)
+			mapping_unmap_writable(file->f_mapping);
 		return pages;
+	}
 	pages->source = IOPT_SOURCE_FILE;
 	pages->file = get_file(file);
-	pages->file_start = first;
+	pages->file_start = ALIGN_DOWN(start, PAGE_SIZE);
+	pages->holds_mapping_writable = writable;
 	return pages;
 }
 
 void iopt_release_pages(struct kref *kref)
 {
 	struct iopt_pages *pages = container_of(kref, struct iopt_pages, kref);
+	unsigned long c;
+	void *chunk;
 
 	WARN_ON(!RB_EMPTY_ROOT(&pages->domains_itree.rb_root));
 	WARN_ON(!RB_EMPTY_ROOT(&pages->access_itree.rb_root));
-	WARN_ON(pages->npinned || pages->pfns);
+	WARN_ON(pages->npinned || !xa_empty(&pages->pfn_chunks));
+	xa_for_each(&pages->pfn_chunks, c, chunk)
+		kfree(chunk);
+	xa_destroy(&pages->pfn_chunks);
 	iopt_account_release(&pages->account);
-	if (pages->file)
+	if (pages->file) {
+		if (pages->holds_mapping_writable)
+			mapping_unmap_writable(pages->file->f_mapping);
 		fput(pages->file);
+	}
 	mutex_destroy(&pages->mutex);
 	kfree(pages);
 }
@@ -885,7 +1026,7 @@ void iopt_pages_switch_account(struct iopt_pages *pages,
 
 /*
  * Undo iopt_pages_access_pin()'s work on [index, last] for indexes that no
- * other access holds: forget their PFNs, and unpin those no domain holds.
+ * user holds any more: unpin them, a window's worth of PFNs at a time.
  */
 static void access_release_range(struct iopt_pages *pages, unsigned long index,
 				 unsigned long last, struct iopt_window *win)
@@ -893,20 +1034,14 @@ static void access_release_range(struct iopt_pages *pages, unsigned long index,
 	struct iopt_span span;
 
 	for_each_iopt_span(&span, pages, index, last) {
-		unsigned long cur = span.start;
+		unsigned long cur, wlast;
 
-		if (span.in_access)
+		if (span_is_held(&span))
 			continue;
-		while (cur <= span.last) {
-			unsigned long wlast = min(span.last,
-						  cur + IOPT_WINDOW_PAGES - 1);
-
-			if (!span.in_domains) {
-				read_pinned_pfns(pages, cur, wlast, win->pfns);
-				unpin_and_uncharge(pages, win->pfns,
-						   wlast - cur + 1);
-			}
-			cur = wlast + 1;
+		for (cur = span.start; cur <= span.last; cur = wlast + 1) {
+			wlast = min(span.last, cur + win->cap - 1);
+			read_pinned_pfns(pages, cur, wlast, win->pfns);
+			unpin_and_uncharge(pages, win->pfns, wlast - cur + 1);
 		}
 	}
 }
@@ -926,36 +1061,27 @@ int iopt_pages_access_pin(struct iopt_pages *pages, unsigned long index,
 			  unsigned long last, struct page **out_pages)
 {
 	struct iopt_access_pin *pin;
+	unsigned long cur = index, wlast = index;
 	struct iopt_window win;
-	struct iopt_span span;
-	unsigned long cur = index;
 	int rc;
 
 	pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
 	if (!pin)
 		return -ENOMEM;
-	rc = iopt_window_init(&win, true);
+	rc = iopt_window_init(&win, iopt_window_shift(), true);
 	if (rc)
 		goto err_free_pin;
 
 	mutex_lock(&pages->mutex);
-	for_each_iopt_span(&span, pages, index, last) {
-		for (cur = span.start; cur <= span.last;) {
-			unsigned long wlast = min(span.last,
-						  cur + IOPT_WINDOW_PAGES - 1);
-			unsigned long i;
-			int pinned;
+	for (; cur <= last; cur = wlast + 1) {
+		unsigned long i;
 
-			pinned = get_span_pfns(pages, &span, cur, wlast, &win);
-			if (pinned < 0) {
-				rc = pinned;
-				goto err_release;
-			}
-			for (i = cur; i <= wlast; i++)
-				out_pages[i - index] =
-					pfn_to_page(win.pfns[i - cur]);
-			cur = wlast + 1;
-		}
+		wlast = min(last, cur + win.cap - 1);
+		rc = window_get_pfns(pages, cur, wlast, &win);
+		if (rc)
+			goto err_release;
+		for (i = cur; i <= wlast; i++)
+			out_pages[i - index] = pfn_to_page(win.pfns[i - cur]);
 	}
 	pin->node.start = index;
 	pin->node.last = last;
@@ -967,6 +1093,7 @@ int iopt_pages_access_pin(struct iopt_pages *pages, unsigned long index,
 err_release:
 	if (cur > index)
 		access_release_range(pages, index, cur - 1, &win);
+	pfn_chunks_trim(pages, index, wlast);
 	mutex_unlock(&pages->mutex);
 	iopt_window_destroy(&win);
 err_free_pin:
@@ -980,7 +1107,7 @@ void iopt_pages_access_unpin(struct iopt_pages *pages, unsigned long index,
 	struct interval_tree_node *node;
 	struct iopt_window win;
 
-	iopt_window_init(&win, false);
+	iopt_window_init(&win, iopt_window_shift(), false);
 	mutex_lock(&pages->mutex);
 	for (node = interval_tree_iter_first(&pages->access_itree, index, last);
 	     node; node = interval_tree_iter_next(node, index, last))
@@ -990,6 +1117,7 @@ void iopt_pages_access_unpin(struct iopt_pages *pages, unsigned long index,
 		interval_tree_remove(node, &pages->access_itree);
 		kfree(container_of(node, struct iopt_access_pin, node));
 		access_release_range(pages, index, last, &win);
+		pfn_chunks_trim(pages, index, last);
 	}
 	mutex_unlock(&pages->mutex);
 	iopt_window_destroy(&win);

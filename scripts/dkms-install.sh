@@ -3,7 +3,8 @@
 #
 # Build and install the module through DKMS for the given kernels, exactly
 # as an administrator would: stage the source under /usr/src, `dkms add`,
-# `dkms build`, `dkms install`.  Prints, for each kernel, the path of the
+# `dkms build`, `dkms install`, then the files outside the module tree
+# (`make install-system`: iommufd loads at boot).  Prints, for each kernel, the path of the
 # modules DKMS installed (iommufd, then iommufd_vfio).  Re-running replaces the previous staging, so the
 # module always comes from the tree as it is now.
 #
@@ -36,3 +37,6 @@ for kver in "$@"; do
 	ls /lib/modules/"$kver"/updates/dkms/iommufd.ko* \
 	   /lib/modules/"$kver"/updates/dkms/iommufd_vfio.ko*
 done
+# Loading at boot (modules-load.d): the minor of /dev/iommu is dynamic, so
+# nothing loads the module on first open.
+make -s -C "$top" install-system

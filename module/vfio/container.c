@@ -36,11 +36,16 @@ MODULE_PARM_DESC(type1,
 
 /* Devices: iommufd objects for the devices of a group ------------------- */
 
+/*
+ * Under container->bind_lock only: unbinding waits for the ioctls using
+ * the devices, and an attach among them takes idev->lock and then
+ * container->lock.
+ */
 static void vfio_backend_unbind_group(struct vfio_backend_group *vgroup)
 {
 	struct vfio_backend_device *vdev;
 
-	/* Not under container->lock: detaching takes it (after idev->lock). */
+	lockdep_assert_held(&vgroup->container->bind_lock);
 	list_for_each_entry(vdev, &vgroup->devices, next) {
 		if (vdev->idev) {
 			iommufd_device_unbind(vdev->idev);
@@ -54,6 +59,7 @@ static int vfio_backend_bind_group(struct vfio_backend_group *vgroup,
 {
 	struct vfio_backend_device *vdev;
 
+	lockdep_assert_held(&vgroup->container->bind_lock);
 	list_for_each_entry(vdev, &vgroup->devices, next) {
 		struct iommufd_device *idev;
 
@@ -106,6 +112,7 @@ static void *vfio_backend_open(unsigned long arg)
 	container = kzalloc(sizeof(*container), GFP_KERNEL);
 	if (!container)
 		return ERR_PTR(-ENOMEM);
+	mutex_init(&container->bind_lock);
 	mutex_init(&container->lock);
 	INIT_LIST_HEAD(&container->groups);
 	if (arg != VFIO_IOMMUFD_DKMS_IOMMU) {
@@ -131,6 +138,7 @@ static void vfio_backend_release(void *data)
 	if (container->ictx)
 		iommufd_ctx_put(container->ictx);
 	mutex_destroy(&container->lock);
+	mutex_destroy(&container->bind_lock);
 	kfree(container);
 }
 
@@ -159,16 +167,18 @@ static int vfio_backend_attach_group(void *data, struct iommu_group *group,
 	if (rc)
 		goto err_free;
 
-	mutex_lock(&container->lock);
+	mutex_lock(&container->bind_lock);
 	if (container->ictx) {
 		rc = vfio_backend_bind_group(vgroup, container->ictx);
 		if (rc) {
-			mutex_unlock(&container->lock);
+			mutex_unlock(&container->bind_lock);
 			goto err_free;
 		}
 	}
+	mutex_lock(&container->lock);
 	list_add_tail(&vgroup->next, &container->groups);
 	mutex_unlock(&container->lock);
+	mutex_unlock(&container->bind_lock);
 
 	/* A type1 container's devices all translate through its IOAS. */
 	if (container->type1) {
@@ -182,10 +192,12 @@ static int vfio_backend_attach_group(void *data, struct iommu_group *group,
 	return 0;
 
 err_unlist:
+	mutex_lock(&container->bind_lock);
 	mutex_lock(&container->lock);
 	list_del(&vgroup->next);
 	mutex_unlock(&container->lock);
 	vfio_backend_unbind_group(vgroup);
+	mutex_unlock(&container->bind_lock);
 err_free:
 	free_group(vgroup);
 	return rc;
@@ -196,6 +208,7 @@ static void vfio_backend_detach_group(void *data, struct iommu_group *group)
 	struct vfio_backend_container *container = data;
 	struct vfio_backend_group *vgroup, *found = NULL;
 
+	mutex_lock(&container->bind_lock);
 	mutex_lock(&container->lock);
 	list_for_each_entry(vgroup, &container->groups, next) {
 		if (vgroup->group == group) {
@@ -205,9 +218,11 @@ static void vfio_backend_detach_group(void *data, struct iommu_group *group)
 		}
 	}
 	mutex_unlock(&container->lock);
+	if (found)
+		vfio_backend_unbind_group(found);
+	mutex_unlock(&container->bind_lock);
 	if (WARN_ON(!found))
 		return;
-	vfio_backend_unbind_group(found);
 	WARN_ON(found->domain);
 	free_group(found);
 }
@@ -245,11 +260,15 @@ static long vfio_backend_link(struct vfio_backend_container *container,
 	struct vfio_backend_group *vgroup;
 	struct iommufd_ctx *ictx;
 	struct file *file;
+	u32 usize;
 	int rc;
 
-	rc = copy_struct_from_user(&cmd, sizeof(cmd), uarg,
-				   offsetofend(struct iommufd_dkms_vfio_link,
-					       __reserved));
+	/* The size word, judged as the /dev/iommu dispatcher judges it. */
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	rc = iommufd_copy_arg(&cmd, sizeof(cmd),
+			      offsetofend(struct iommufd_dkms_vfio_link,
+					  __reserved), uarg, usize);
 	if (rc)
 		return rc;
 	if (cmd.flags || cmd.__reserved)
@@ -265,7 +284,12 @@ static long vfio_backend_link(struct vfio_backend_container *container,
 	if (IS_ERR(ictx))
 		return PTR_ERR(ictx);
 
-	mutex_lock(&container->lock);
+	/*
+	 * bind_lock keeps the groups list still (attach_group and
+	 * detach_group take it too) without holding container->lock, which
+	 * unbinding the devices again must not hold.
+	 */
+	mutex_lock(&container->bind_lock);
 	if (container->ictx) {
 		rc = -EBUSY;
 		goto err_unlock;
@@ -275,15 +299,18 @@ static long vfio_backend_link(struct vfio_backend_container *container,
 		if (rc)
 			goto err_unbind;
 	}
+	/* Listing the devices may begin. */
+	mutex_lock(&container->lock);
 	container->ictx = ictx;
 	mutex_unlock(&container->lock);
+	mutex_unlock(&container->bind_lock);
 	return 0;
 
 err_unbind:
 	list_for_each_entry_continue_reverse(vgroup, &container->groups, next)
 		vfio_backend_unbind_group(vgroup);
 err_unlock:
-	mutex_unlock(&container->lock);
+	mutex_unlock(&container->bind_lock);
 	iommufd_ctx_put(ictx);
 	return rc;
 }
@@ -295,12 +322,14 @@ static long vfio_backend_list_devices(struct vfio_backend_container *container,
 	struct iommufd_dkms_vfio_devices cmd;
 	struct vfio_backend_group *vgroup;
 	struct vfio_backend_device *vdev;
-	u32 room, n = 0;
+	u32 room, n = 0, usize;
 	int rc;
 
-	rc = copy_struct_from_user(&cmd, sizeof(cmd), uarg,
-				   offsetofend(struct iommufd_dkms_vfio_devices,
-					       devices));
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	rc = iommufd_copy_arg(&cmd, sizeof(cmd),
+			      offsetofend(struct iommufd_dkms_vfio_devices,
+					  devices), uarg, usize);
 	if (rc)
 		return rc;
 	room = cmd.num_devices;

@@ -6,6 +6,7 @@
 #include <linux/err.h>
 #include <linux/iommu.h>
 #include <linux/log2.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <uapi/linux/iommufd.h>
 
@@ -149,9 +150,13 @@ static int vfio_backend_hw_info(struct iommufd_device *idev,
 			return PTR_ERR(data);
 		report->data = data;
 	}
-	if (device_iommu_capable(dev, IOMMU_CAP_DIRTY_TRACKING))
-		report->capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
 #endif
+	/*
+	 * No capability bits: the one the drivers may claim, dirty
+	 * tracking, is refused by IOMMU_HWPT_ALLOC here (see
+	 * vfio_backend_domain_alloc_paging()), and a VMM that read it would
+	 * plan a migration it cannot do.
+	 */
 	/* Without a driver callback (6.1) there is no data to report. */
 #ifdef HAVE_DEV_IOMMU_MAX_PASIDS
 	report->max_pasid_log2 = dev->iommu->max_pasids ?
@@ -166,6 +171,7 @@ static bool vfio_backend_can_enforce_coherency(struct iommufd_device *idev)
 }
 
 const struct iommufd_device_ops vfio_backend_device_ops = {
+	.owner = THIS_MODULE,
 	.domain_alloc_paging = vfio_backend_domain_alloc_paging,
 	.domain_free = vfio_backend_domain_free,
 	.attach = vfio_backend_attach,

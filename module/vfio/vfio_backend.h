@@ -7,9 +7,11 @@
  * backend interface and makes each device an iommufd device object whose
  * DMA goes through real IOMMU domains (the kernel's IOMMU API).
  *
- * Lock order: idev->lock (core) before container->lock.  VFIO calls
- * attach_group/detach_group with its container lock held; nothing here
- * calls back into VFIO.
+ * Lock order: container->bind_lock, then idev->lock (core), then
+ * container->lock.  Unbinding a device waits for the ioctls using it,
+ * which may take the other two, so it happens under bind_lock alone.
+ * VFIO calls attach_group/detach_group with its container lock held;
+ * nothing here calls back into VFIO.
  */
 #ifndef IOMMUFD_VFIO_BACKEND_H
 #define IOMMUFD_VFIO_BACKEND_H
@@ -23,6 +25,9 @@ struct vfio_backend_group;
 
 /**
  * struct vfio_backend_container - the state behind one VFIO container
+ * @bind_lock: serializes making and dropping the devices' iommufd objects
+ *             (link, attach_group, detach_group); changes to @groups and
+ *             @ictx happen under it as well as under @lock
  * @lock: protects everything below and the groups' attachment state
  * @groups: struct vfio_backend_group
  * @ictx: the iommufd its devices belong to (the user's after
@@ -30,6 +35,7 @@ struct vfio_backend_group;
  * @type1: serving the VFIO type1 ABI through @ictx's compat IOAS
  */
 struct vfio_backend_container {
+	struct mutex bind_lock;
 	struct mutex lock;
 	struct list_head groups;
 	struct iommufd_ctx *ictx;

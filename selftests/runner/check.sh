@@ -18,7 +18,8 @@
 # "intel amd"), SUITES (comma-separated suite names, default all),
 # DEBUG_BOOT (default 1; 0 skips the debug kernel's build and boot),
 # LOGDIR (default selftests/build/logs), EXTRA_TESTS (a directory of more
-# static TAP-printing test programs to run in the guests).
+# static TAP-printing test programs to run in the guests).  SUITES=realboot
+# selects the real-boot test (selftests/realboot), which runs by default.
 set -euo pipefail
 
 here=$(dirname "$(readlink -f "$0")")
@@ -75,6 +76,10 @@ done
 for t in "$build"/suites-khdr/*; do
 	install -m 755 "$t" "$rootfiles/tests/$(basename "$t")-khdr"
 done
+# The fuzzer (selftests/fuzz): built on our uapi only, run as suite "fuzz";
+# its budget comes from the kernel command line (fuzz.calls=N).
+make -s -C "$top/selftests/fuzz" O="$build/fuzz"
+install -m 755 "$build/fuzz/fuzz" "$rootfiles/tests/"
 # Upstream's own iommufd kselftest, built from linux-source-6.12 against
 # our headers.
 "$top/selftests/upstream/build-kselftest.sh" "$rootfiles/tests"
@@ -160,6 +165,22 @@ if [ -z "${SUITES:-}" ] || [[ ",${SUITES}," == *,msi_isolation,* ]]; then
 		tail -n 40 "$log/console.log" | sed 's/^/#   /'
 	}
 	collect "$run" "$log"
+fi
+
+# Real boot (selftests/realboot): Debian 12 with systemd and udev, the
+# modules as DKMS installed them above; /dev/iommu after the boot and after
+# modprobe -r/modprobe.  Its root image is cached in /var/cache/iommufd-dkms.
+if [ -z "${SUITES:-}" ] || [[ ",${SUITES}," == *,realboot,* ]]; then
+	for kver in $kernels; do
+		run=$(echo "$kver" | cut -d. -f1,2)/realboot
+		log=$logdir/$kver-realboot
+		echo "# real boot of $kver (systemd, udev)"
+		"$top/selftests/realboot/run.sh" "$kver" "$log" ${module[$kver]} || {
+			echo "# real boot did not finish; end of its console:"
+			tail -n 40 "$log/console.log" | sed 's/^/#   /'
+		}
+		collect "$run" "$log"
+	done
 fi
 
 # The debug kernel: every suite, under intel-iommu, with the kernel's

@@ -17,7 +17,8 @@
 #   -u  also build upstream's kselftest (suite upstream_iommufd)
 #   -q  skip Debian's QEMU inside the guest (smaller initramfs)
 # Environment: GUEST_TIMEOUT, GUEST_MEM, GUEST_CPU, GUEST_APPEND as for
-# run-guest.sh.
+# run-guest.sh (e.g. GUEST_APPEND="fuzz.calls=1000000" for a longer fuzzer
+# run); EXTRA_TESTS, a directory of more static TAP programs to put in /tests.
 set -euo pipefail
 
 here=$(dirname "$(readlink -f "$0")")
@@ -68,6 +69,13 @@ make -s -C "$top/selftests" O="$build/suites"
 gcc -O2 -Wall -Wextra -Werror -o "$build/kmodctl" "$here/kmodctl.c" -lkmod
 mkdir -p "$build/root/tests"
 install -m 755 "$build"/suites/* "$build/root/tests/"
+# The fuzzer (selftests/fuzz): a suite like the others, named fuzz.
+make -s -C "$top/selftests/fuzz" O="$build/fuzz"
+install -m 755 "$build/fuzz/fuzz" "$build/root/tests/"
+# More static TAP programs to run (a directory), as check.sh takes them.
+for t in ${EXTRA_TESTS:+$EXTRA_TESTS/*}; do
+	install -m 755 "$t" "$build/root/tests/"
+done
 [ $upstream = 0 ] || "$top/selftests/upstream/build-kselftest.sh" "$build/root/tests"
 
 WITH_QEMU=$with_qemu KMODCTL=$build/kmodctl "$here/mkinitramfs.sh" "$kver" \

@@ -220,6 +220,19 @@ bench)
 	for s in $suites; do
 		run_suite "$s" "$s"
 	done
+	# The mock-domain suites once more with mock domains that map 2 MiB
+	# pages and unmap them whole, as VT-d and AMD-Vi do.
+	large=/sys/module/iommufd/parameters/mock_large_pages
+	if [ -w $large ]; then
+		echo 1 >$large
+		for s in $suites; do
+			case "$s" in
+			ioas|hwpt|upstream_iommufd)
+				run_suite "$s" "$s@mock_large_pages" ;;
+			esac
+		done
+		echo 0 >$large
+	fi
 	kmemleak_check " (after the suites)"
 	# The backend goes first and alone: /dev/iommu must survive it.
 	kmodctl unload iommufd_vfio >/tmp/vfio.log 2>&1

@@ -11,7 +11,8 @@
 #           (the guest runner's TAP stream, ttyS1)
 # Environment: GUEST_MEM (default 4G), GUEST_TIMEOUT seconds (default 900),
 #   KIMAGE (the kernel image, default /boot/vmlinuz-KVER), GUEST_CPU (QEMU
-#   -cpu model, default max), GUEST_APPEND (more kernel arguments).
+#   -cpu model, default max), GUEST_APPEND (more kernel command-line
+#   arguments, e.g. fuzz.calls=N for the fuzzer's budget).
 # Exit status: 0 when the guest reached its end marker, 1 otherwise.
 set -euo pipefail
 

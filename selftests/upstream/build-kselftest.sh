@@ -1,16 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build upstream's own iommufd kselftest (tools/testing/selftests/iommu/
-# iommufd.c) from Debian's linux-source-6.12 package, against OUR uapi
-# headers: our iommufd_test.h stands in for the kernel-internal one it
-# includes.  Nothing of it is kept in this repository; it is compiled from
-# the package at test time.
+# Build upstream's own iommufd kselftests (tools/testing/selftests/iommu/
+# iommufd.c and iommufd_fail_nth.c) from Debian's linux-source-6.12
+# package, against OUR uapi headers: our iommufd_test.h stands in for the
+# kernel-internal one they include.  Nothing of them is kept in this
+# repository; they are compiled from the package at test time.
 #
-# Output, in OUTDIR: upstream_iommufd (a wrapper the guest runner runs) and
-# .upstream_iommufd.bin.  The wrapper leaves out the tests of capabilities
-# iommufd-dkms does not offer yet, listed in known-gaps.txt beside this
-# script, so that everything it runs must pass.
+# Output, in OUTDIR: upstream_iommufd and upstream_iommufd_fail_nth
+# (wrappers the guest runner runs) and their hidden binaries.  Each wrapper
+# leaves out the tests of capabilities iommufd-dkms does not offer yet,
+# listed beside this script (known-gaps.txt, known-gaps-fail-nth.txt), so
+# that everything it runs must pass.  iommufd_fail_nth needs a kernel with
+# fault injection (the debug kernel); elsewhere its tests say SKIP.
 #
 # Usage: build-kselftest.sh OUTDIR
 set -euo pipefail
@@ -39,22 +41,33 @@ fi
 cp "$top/uapi/linux/iommufd_test.h" "$work/drivers/iommu/iommufd/iommufd_test.h"
 
 mkdir -p "$out"
-gcc -std=gnu11 -D_GNU_SOURCE -O2 -static -pthread -Wall -Wno-unused \
-	-I"$top/uapi" -I"$work/tools/testing/selftests" \
-	-o "$out/.upstream_iommufd.bin" \
-	"$work/tools/testing/selftests/iommu/iommufd.c"
 
-args=$(grep -v '^#' "$here/known-gaps.txt" |
-	awk 'NF && $1 !~ /:$/ { printf " %s %s", $1, $2 }')
-args_61=$(grep -v '^#' "$here/known-gaps.txt" |
-	awk '$1 == "6.1:" { printf " %s %s", $2, $3 }')
-cat >"$out/upstream_iommufd" <<EOW
+# build NAME GAPS: compile iommu/NAME.c into OUTDIR/.upstream_NAME.bin and
+# write the wrapper OUTDIR/upstream_NAME, which passes the exclusions of
+# the GAPS file (every line, plus the "6.1:" ones on 6.1 kernels).
+build() {
+	local name=$1 gaps=$2 args args_61
+
+	gcc -std=gnu11 -D_GNU_SOURCE -O2 -static -pthread -Wall -Wno-unused \
+		-I"$top/uapi" -I"$work/tools/testing/selftests" \
+		-o "$out/.upstream_$name.bin" \
+		"$work/tools/testing/selftests/iommu/$name.c"
+
+	args=$(awk '!/^#/ && NF && $1 !~ /:$/ { printf " %s %s", $1, $2 }' \
+		"$gaps")
+	args_61=$(awk '!/^#/ && $1 == "6.1:" { printf " %s %s", $2, $3 }' \
+		"$gaps")
+	cat >"$out/upstream_$name" <<EOW
 #!/bin/sh
-# Upstream 6.12's iommufd kselftest, built against iommufd-dkms's headers.
+# Upstream 6.12's $name kselftest, built against iommufd-dkms's headers.
 extra=
 case "\$(uname -r)" in
 6.1.*) extra="$args_61" ;;
 esac
-exec /tests/.upstream_iommufd.bin$args \$extra
+exec /tests/.upstream_$name.bin$args \$extra
 EOW
-chmod 755 "$out/upstream_iommufd"
+	chmod 755 "$out/upstream_$name"
+}
+
+build iommufd "$here/known-gaps.txt"
+build iommufd_fail_nth "$here/known-gaps-fail-nth.txt"

@@ -13,6 +13,10 @@
  * neither iommufd nor VFIO (both ';') will ever use, so no future upstream
  * ioctl can collide with them on /dev/iommu or on a VFIO container.
  *
+ * Every one of them follows the size rule of upstream's ioctls: @size is
+ * what user space passes; less than the struct's mandatory part is EINVAL,
+ * more than the kernel knows is E2BIG unless the extra bytes are zero.
+ *
  * The flow of a VMM:
  *   1. open the VFIO container and groups as usual, VFIO_GROUP_SET_CONTAINER;
  *   2. VFIO_SET_IOMMU(VFIO_IOMMUFD_DKMS_IOMMU) on the container;
@@ -29,8 +33,15 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-/* Never ';': that is upstream iommufd's and VFIO's type. */
-#define IOMMUFD_DKMS_TYPE 0xB7
+/*
+ * Never ';' (upstream iommufd's and VFIO's type), and a type that
+ * Documentation/userspace-api/ioctl/ioctl-number.rst (Linux 6.12) lists
+ * for nobody, so that our numbers mean nothing to any other driver: an
+ * ioctl sent to the wrong file fails with ENOTTY instead of doing
+ * something else.  (The first releases used 0xB7, which is nsfs's and
+ * remoteproc's: IOMMUFD_DKMS_DEVICE_ATTACH was NS_GET_USERNS.)
+ */
+#define IOMMUFD_DKMS_TYPE 0xBE
 
 /*
  * The VFIO_SET_IOMMU / VFIO_CHECK_EXTENSION value that selects the

@@ -49,7 +49,7 @@
 
 /* No call here passes anywhere near this many sites; a loop would. */
 #define FI_MAX_NTH	2000
-#define FI_TIMEOUT_S	600
+#define FI_TIMEOUT_S	300
 
 #define BUF_PAGES	16
 #define BUF_SIZE	(BUF_PAGES * PAGE)

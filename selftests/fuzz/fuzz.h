@@ -134,10 +134,12 @@ enum fuzz_avoid {
 	AVOID_DETACH = 1 << 7,		/* detach racing attach's reply */
 	AVOID_REJOIN = 1 << 8,		/* VFIO unbind racing attach */
 };
-/* Fixed on main and fuzzed again: change-process (4), huge, file-len (7). */
-#define FUZZ_AVOID_DEFAULT						\
-	(AVOID_RO_REPLY | AVOID_DESTROY_OWNED | AVOID_ACCESS_UNALIGNED |	\
-	 AVOID_ACCESS_CLOSE | AVOID_DETACH | AVOID_REJOIN)
+/*
+ * Everything of issue 8 is fuzzed again now that its fixes are on main,
+ * but for moving VFIO groups between containers: with it a round still
+ * leaks objects ("objects still referenced at release").
+ */
+#define FUZZ_AVOID_DEFAULT	AVOID_REJOIN
 
 struct fuzz_config {
 	uint64_t seed;

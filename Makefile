@@ -41,7 +41,8 @@ fuzz:
 DIST_FILES := dkms.conf LICENSE \
 	$(wildcard module/*.c module/*.h module/vfio/*.c module/vfio/*.h) \
 	module/Kbuild module/Makefile \
-	$(wildcard module/compat/*.sh module/compat/*.h module/compat/probes/*.c) \
+	$(wildcard module/compat/*.sh module/compat/*.h module/compat/*.c) \
+	$(wildcard module/compat/probes/*.c) \
 	module/compat/exports.list \
 	$(wildcard uapi/linux/*.h)
 

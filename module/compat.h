@@ -2,12 +2,13 @@
 /*
  * The one place where kernel differences live.
  *
- * The rest of the module calls the modern kernel API by its modern name;
- * where a supported kernel lacks it, this header supplies it as a static
- * inline on top of what that kernel has.  Which shape a kernel has is
- * decided by the feature probes in compat/probes/, compiled against the
- * target kernel's headers at build time (compat/configure.sh), never by
- * comparing version numbers.
+ * Where the supported kernels differ, the module calls a wrapper of ours,
+ * named iommufd_compat_*, never a kernel function redefined as a macro:
+ * a reader sees at the call that it may not be the kernel's API, and a
+ * kernel header declaring the same name can never clash with it.  Which
+ * shape a kernel has is decided by the feature probes in compat/probes/,
+ * compiled against the target kernel's headers at build time
+ * (compat/configure.sh), never by comparing version numbers.
  */
 #ifndef IOMMUFD_COMPAT_H
 #define IOMMUFD_COMPAT_H
@@ -18,34 +19,52 @@
 
 #include "compat_autoconf.h"
 
-#ifndef HAVE_IOMMU_MAP_GFP
-/*
- * Before 6.3 iommu_map() had no allocation flags and used GFP_KERNEL; the
- * modern call's flags are dropped.  A function-like macro does not expand
- * itself again, so this calls the kernel's four-argument iommu_map().
- */
-#define iommu_map(domain, iova, paddr, size, prot, gfp)                       \
-	iommu_map(domain, iova, paddr, size, prot)
+/* configure.sh writes this only when its sentinel probe compiled. */
+#ifndef IOMMUFD_COMPAT_PROBES_OK
+#error "compat_autoconf.h does not come from a successful probe run"
 #endif
 
-#ifndef HAVE_PIN_USER_PAGES_REMOTE_NO_VMAS
-/* Before 6.5 the call also took a vmas array, which nobody here wants. */
-#define pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages, locked)  \
-	pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages, NULL,    \
-			      locked)
+/* iommu_map() took no allocation flags before 6.3 (always GFP_KERNEL). */
+static inline int iommufd_compat_iommu_map(struct iommu_domain *domain,
+					   unsigned long iova,
+					   phys_addr_t paddr, size_t size,
+					   int prot, gfp_t gfp)
+{
+#ifdef HAVE_IOMMU_MAP_GFP
+	return iommu_map(domain, iova, paddr, size, prot, gfp);
+#else
+	return iommu_map(domain, iova, paddr, size, prot);
 #endif
+}
 
-#ifndef HAVE_IOMMU_PAGING_DOMAIN_ALLOC
+/* Before 6.5 the call also filled a vmas array, which nobody here wants. */
+static inline long
+iommufd_compat_pin_user_pages_remote(struct mm_struct *mm, unsigned long start,
+				     unsigned long nr_pages,
+				     unsigned int gup_flags,
+				     struct page **pages, int *locked)
+{
+#ifdef HAVE_PIN_USER_PAGES_REMOTE_NO_VMAS
+	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
+				     locked);
+#else
+	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
+				     NULL, locked);
+#endif
+}
+
 /* Before 6.11 domains were allocated per bus, not per device. */
 static inline struct iommu_domain *
 iommufd_compat_paging_domain_alloc(struct device *dev)
 {
+#ifdef HAVE_IOMMU_PAGING_DOMAIN_ALLOC
+	return iommu_paging_domain_alloc(dev);
+#else
 	struct iommu_domain *domain = iommu_domain_alloc(dev->bus);
 
 	return domain ?: ERR_PTR(-ENOMEM);
-}
-#define iommu_paging_domain_alloc iommufd_compat_paging_domain_alloc
 #endif
+}
 
 /*
  * Can the device's IOMMU force snooping (block no-snoop DMA)?  Asking the
@@ -69,20 +88,29 @@ static inline bool iommufd_dev_can_enforce_coherency(struct device *dev)
 #ifndef HAVE_IOMMU_GROUP_HAS_ISOLATED_MSI
 #include <linux/irqdomain.h>
 
-static int iommufd_compat_dev_intr_remap(struct device *dev, void *data)
+static inline int iommufd_compat_dev_intr_remap(struct device *dev,
+						void *data)
 {
 	return !device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP);
 }
+#endif
 
-/* What 6.1's VFIO type1 checks: remapping by the IOMMU or the irqchip. */
-static inline bool iommufd_compat_isolated_msi(struct iommu_group *group)
+/*
+ * Are the group's MSIs isolated?  Before 6.3 the core had no per-group
+ * answer; this is what 6.1's VFIO type1 checks: remapping by the IOMMU of
+ * every device, or by the irqchip.
+ */
+static inline bool
+iommufd_compat_group_has_isolated_msi(struct iommu_group *group)
 {
+#ifdef HAVE_IOMMU_GROUP_HAS_ISOLATED_MSI
+	return iommu_group_has_isolated_msi(group);
+#else
 	return !iommu_group_for_each_dev(group, NULL,
 					 iommufd_compat_dev_intr_remap) ||
 	       irq_domain_check_msi_remap();
-}
-#define iommu_group_has_isolated_msi iommufd_compat_isolated_msi
 #endif
+}
 
 #ifdef HAVE_EXPORT_IOMMU_GROUP_REPLACE_DOMAIN
 /*

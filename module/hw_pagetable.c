@@ -139,7 +139,15 @@ bool iommufd_hwpt_paging_get_device(struct iommufd_hwpt_paging *hwpt)
 	return true;
 }
 
-/* A device stops using @hwpt; the last one out retires an automatic one. */
+/*
+ * A device stops using @hwpt; the last one out retires an automatic one.
+ *
+ * ndevices and the device uses in hwpt->obj.users move together, under
+ * ioas->mutex, as in iommufd_hwpt_paging_get_device().  Were a device that
+ * is not the last to drop its use only after the mutex, the last device
+ * could find ndevices at zero and retire the HWPT while that use is still
+ * counted: no lookup covers it, so the retirement would not wait for it.
+ */
 void iommufd_hwpt_paging_put_device(struct iommufd_ctx *ictx,
 				    struct iommufd_hwpt_paging *hwpt)
 {
@@ -148,15 +156,20 @@ void iommufd_hwpt_paging_put_device(struct iommufd_ctx *ictx,
 
 	mutex_lock(&ioas->mutex);
 	last = !--hwpt->ndevices && hwpt->auto_domain;
-	/* Off the list, so that the next attach to the IOAS makes a new one. */
+	/*
+	 * The last one takes the HWPT off the list, so that the next attach
+	 * to the IOAS makes a new one; any other drops its use (never the
+	 * last users reference: the registry holds one).
+	 */
 	if (last)
 		list_del_init(&hwpt->hwpt_item);
-	mutex_unlock(&ioas->mutex);
-
-	if (last)
-		iommufd_object_owner_retire(ictx, &hwpt->obj);
 	else
 		iommufd_object_unref_user(&hwpt->obj);
+	mutex_unlock(&ioas->mutex);
+
+	/* Not under the mutex: destroying the HWPT takes it. */
+	if (last)
+		iommufd_object_owner_retire(ictx, &hwpt->obj);
 }
 
 /*

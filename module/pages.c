@@ -297,9 +297,9 @@ static int pin_user_window(struct iopt_pages *pages, unsigned long index,
 			return -EFAULT;
 		mmap_read_lock(mm);
 		while (done < npages) {
-			rc = pin_user_pages_remote(mm, uptr + done * PAGE_SIZE,
-						   npages - done, gup_flags,
-						   upages + done, NULL);
+			rc = iommufd_compat_pin_user_pages_remote(mm,
+					uptr + done * PAGE_SIZE, npages - done,
+					gup_flags, upages + done, NULL);
 			if (rc <= 0)
 				break;
 			done += rc;
@@ -535,9 +535,10 @@ static int map_window(struct iopt_area *area, struct iommu_domain *domain,
 		end = min(end, iopt_area_last_iova(area));
 		if (i == 0)
 			first_iova = iova;
-		rc = iommu_map(domain, iova, PFN_PHYS(pfns[i]) + offset,
-			       end - iova + 1, area->iommu_prot,
-			       GFP_KERNEL_ACCOUNT);
+		rc = iommufd_compat_iommu_map(domain, iova,
+					      PFN_PHYS(pfns[i]) + offset,
+					      end - iova + 1, area->iommu_prot,
+					      GFP_KERNEL_ACCOUNT);
 		if (rc)
 			goto err_unmap;
 		i += run;

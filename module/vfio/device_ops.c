@@ -22,7 +22,7 @@ vfio_backend_domain_alloc_paging(struct iommufd_device *idev, u32 flags)
 {
 	if (flags)
 		return ERR_PTR(-EOPNOTSUPP);
-	return iommu_paging_domain_alloc(to_vdev(idev)->dev);
+	return iommufd_compat_paging_domain_alloc(to_vdev(idev)->dev);
 }
 
 static void vfio_backend_domain_free(struct iommu_domain *domain)
@@ -202,7 +202,7 @@ int vfio_backend_check_group(struct iommu_group *group)
 	rc = iommu_group_for_each_dev(group, NULL, check_device);
 	if (rc)
 		return rc;
-	if (!iommu_group_has_isolated_msi(group) &&
+	if (!iommufd_compat_group_has_isolated_msi(group) &&
 	    !vfio_backend_allow_unsafe_interrupts) {
 		pr_warn("iommufd_vfio: IOMMU group %d has no MSI isolation; refused (see the allow_unsafe_interrupts parameter)\n",
 			iommu_group_id(group));

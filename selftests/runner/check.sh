@@ -8,8 +8,15 @@
 # "N passed, N failed" (", N skipped" when any); exits non-zero on any
 # failure.
 #
+# Last, one boot of the debug kernel (debug-kernel.sh: KASAN, lockdep,
+# kmemleak, debugobjects, KFENCE, fault injection; built once and cached
+# under /var/cache/iommufd-dkms) under intel-iommu with every suite; its
+# build starts in the background at once, at low priority, so it fills the
+# time the other steps leave idle.
+#
 # Environment: KERNELS (default: both Debian kernels), IOMMUS (default
 # "intel amd"), SUITES (comma-separated suite names, default all),
+# DEBUG_BOOT (default 1; 0 skips the debug kernel's build and boot),
 # LOGDIR (default selftests/build/logs), EXTRA_TESTS (a directory of more
 # static TAP-printing test programs to run in the guests).  SUITES=realboot
 # selects the real-boot test (selftests/realboot), which runs by default.
@@ -24,8 +31,16 @@ logdir=${LOGDIR:-$build/logs}
 . "$here/kernels.sh"
 kernels=${KERNELS:-"$(kernel_61) $(kernel_612)"}
 iommus=${IOMMUS:-"intel amd"}
+debug_boot=${DEBUG_BOOT:-1}
 
-mkdir -p "$build"
+mkdir -p "$build" "$logdir"
+if [ "$debug_boot" = 1 ]; then
+	# Reused from the cache at once when present; otherwise built in the
+	# background while the rest of the run goes on.
+	nice -n 10 "$here/debug-kernel.sh" >"$logdir/debug-kernel.env" \
+		2>"$logdir/debug-kernel.log" &
+	debug_kernel_pid=$!
+fi
 echo "# building the module through DKMS for: $kernels"
 mkdir -p "$logdir"
 declare -A module
@@ -166,6 +181,51 @@ if [ -z "${SUITES:-}" ] || [[ ",${SUITES}," == *,realboot,* ]]; then
 		}
 		collect "$run" "$log"
 	done
+fi
+
+# The debug kernel: every suite, under intel-iommu, with the kernel's
+# checkers on (guest-init.sh fails the run on their reports, scans for
+# leaks of module memory, and checks that lockdep stayed on).
+if [ "$debug_boot" = 1 ]; then
+	echo "# waiting for the debug kernel (debug-kernel.sh)"
+	debug_ok=0
+	wait "$debug_kernel_pid" && . "$logdir/debug-kernel.env" && debug_ok=1
+	host_suite debug-kernel sh -c '[ "$1" = 1 ] || { cat "$2"; exit 1; }' \
+		sh "$debug_ok" "$logdir/debug-kernel.log"
+fi
+if [ "$debug_boot" = 1 ] && [ "$debug_ok" = 1 ]; then
+	# The module through the same probes, W=1, warning-free; the guest
+	# boots the very modules this built.
+	dbuild=$build/debug
+	rm -rf "$dbuild"
+	W1_KEEP=$dbuild host_suite build-debug "$top/scripts/build-w1.sh" \
+		"$DEBUG_KDIR"
+	dko="$dbuild/$DEBUG_KVER/module/iommufd.ko $dbuild/$DEBUG_KVER/module/iommufd_vfio.ko"
+	if [ -e "$dbuild/$DEBUG_KVER/module/iommufd.ko" ]; then
+		# The suites against Debian's own iommufd.h (-khdr) test the
+		# ABI, not the kernel: the production boots run them.
+		drootfiles=$build/rootfiles-debug
+		rm -rf "$drootfiles"
+		cp -a "$rootfiles" "$drootfiles"
+		rm -f "$drootfiles"/tests/*-khdr
+		WITH_QEMU=1 KMODCTL=$build/kmodctl MODROOT=$DEBUG_MODDIR \
+			"$here/mkinitramfs.sh" "$DEBUG_KVER" \
+			"$build/initramfs-debug.cpio" "$drootfiles" "$dko" vfio-pci
+		log=$logdir/debug-intel
+		echo "# booting the debug kernel $DEBUG_KVER with the intel IOMMU"
+		start=$(date +%s)
+		# fuzz.calls: the fuzzer's long run is this boot's.
+		KIMAGE=$DEBUG_KIMAGE GUEST_TIMEOUT=${DEBUG_GUEST_TIMEOUT:-2700} \
+			GUEST_APPEND="fuzz.calls=1000000" \
+			"$here/run-guest.sh" "$DEBUG_KVER" intel \
+			"$build/initramfs-debug.cpio" "$log" check \
+			"${SUITES:-}" || {
+			echo "# guest did not finish; end of its console:"
+			tail -n 40 "$log/console.log" | sed 's/^/#   /'
+		}
+		echo "# debug kernel boot: $(($(date +%s) - start)) s"
+		collect 6.12-debug/intel "$log"
+	fi
 fi
 
 echo "1..$last"

@@ -7,17 +7,18 @@
 # suites.  Prints the run's TAP and a closing "N passed, N failed".
 # `make check` stays the real test run; this is for iterating.
 #
-# Usage: dev-run.sh [-k 6.1|6.12|KVER] [-i intel|amd|intel-noir]
+# Usage: dev-run.sh [-k 6.1|6.12|debug|KVER] [-i intel|amd|intel-noir]
 #                   [-s suite,suite...] [-B builddir] [-u] [-q]
-#   -k  kernel (default 6.12)
+#   -k  kernel (default 6.12; debug: the KASAN/lockdep/kmemleak build of
+#       linux-source-6.12 from debug-kernel.sh, built on first use)
 #   -i  emulated IOMMU (default intel)
 #   -s  suites to run (default: every suite; names as in /tests)
 #   -B  build directory (default selftests/build/dev)
 #   -u  also build upstream's kselftest (suite upstream_iommufd)
 #   -q  skip Debian's QEMU inside the guest (smaller initramfs)
-# Environment: GUEST_TIMEOUT, GUEST_MEM, GUEST_APPEND as for run-guest.sh
-# (e.g. GUEST_APPEND="fuzz.calls=1000000" for a longer fuzzer run);
-# EXTRA_TESTS, a directory of more static TAP programs to put in /tests.
+# Environment: GUEST_TIMEOUT, GUEST_MEM, GUEST_CPU, GUEST_APPEND as for
+# run-guest.sh (e.g. GUEST_APPEND="fuzz.calls=1000000" for a longer fuzzer
+# run); EXTRA_TESTS, a directory of more static TAP programs to put in /tests.
 set -euo pipefail
 
 here=$(dirname "$(readlink -f "$0")")
@@ -37,17 +38,26 @@ while getopts k:i:s:B:uq opt; do
 	*) sed -n '10,20p' "$0" >&2; exit 2 ;;
 	esac
 done
+kdir="" label=""
 case "$kernel" in
 6.1) kver=$(kernel_61) ;;
 6.12) kver=$(kernel_612) ;;
+debug)
+	eval "$("$here/debug-kernel.sh")"
+	kver=$DEBUG_KVER kdir=$DEBUG_KDIR label=debug
+	export KIMAGE=$DEBUG_KIMAGE MODROOT=$DEBUG_MODDIR
+	# KASAN and lockdep under TCG: several times slower than production.
+	export GUEST_TIMEOUT=${GUEST_TIMEOUT:-2400}
+	;;
 *) kver=$kernel ;;
 esac
+[ -n "$label" ] || label=$(echo "$kver" | cut -d. -f1,2)
 build=$(mkdir -p "$build" && cd "$build" && pwd)
 
 echo "# dev-run: modules for $kver"
 rm -rf "$build/src"
 make -s -C "$top" dist-src DESTDIR="$build/src"
-make -s -C "$build/src/module" KVER="$kver" W=1 >"$build/module-build.log" 2>&1 || {
+make -s -C "$build/src/module" KVER="$kver" ${kdir:+KDIR="$kdir"} W=1 >"$build/module-build.log" 2>&1 || {
 	cat "$build/module-build.log" >&2
 	exit 1
 }
@@ -77,7 +87,7 @@ echo "# dev-run: booting $kver with $iommu${suites:+ (suites $suites)}"
 	echo "# guest did not finish; end of its console:"
 	tail -n 40 "$build/log/console.log" | sed 's/^/#   /'
 }
-awk -v run="$(echo "$kver" | cut -d. -f1,2)/$iommu" -v start=0 \
+awk -v run="$label/$iommu" -v start=0 \
 	-f "$here/tap-collect.awk" "$build/log/results.log" >"$build/log/tap"
 grep -v '^# tally' "$build/log/tap"
 read -r _ _ p f s _ < <(grep '^# tally' "$build/log/tap")

@@ -6,6 +6,8 @@
 # "# runner:" marker lines.  What to do comes from the kernel command line:
 #   runner.mode=check|demo|bench   (default check)
 #   runner.suites="a b c"          (default: every program in /tests)
+#   runner.early_retry=1           (run-guest.sh's second boot after an
+#                                   early report: run anyway)
 # Checks of the guest itself (module load, unload, clean kernel log) are
 # reported as the TAP suite "guest".
 
@@ -24,9 +26,11 @@ mount -t hugetlbfs hugetlbfs /dev/hugepages 2>/dev/null
 out=/dev/ttyS1
 mode=check
 suites=""
+early_retry=0
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	runner.mode=*) mode=${arg#runner.mode=} ;;
+	runner.early_retry=1) early_retry=1 ;;
 	runner.suites=*) suites=$(echo "${arg#runner.suites=}" | tr , ' ') ;;
 	esac
 done
@@ -56,7 +60,83 @@ finish() {
 	poweroff -f
 }
 
-echo "# runner: begin kernel=$(uname -r) mode=$mode" >"$out"
+# What counts as the kernel reporting a problem: the production kernels'
+# WARNING/BUG/Oops and traces, and the debug kernel's checkers (KASAN and
+# KFENCE say "BUG: K...", lockdep "WARNING:" or "INFO:", debugobjects
+# "ODEBUG:", the list checks "... corruption", kmemleak "... suspected").
+report_re='WARNING:|BUG:|Oops|Call Trace|general protection|INFO: |KASAN|KFENCE|ODEBUG|corruption|kmemleak: [0-9]+ new suspected'
+
+# The debug kernel (debug-kernel.sh) has kmemleak and lockdep.
+debug=0
+[ -e /sys/kernel/debug/kmemleak ] && debug=1
+
+# A report from the kernel's own boot, before we loaded anything, is not
+# ours: say so and let run-guest.sh boot once more.  On that second boot
+# (or if it happens again) the report stays and fails the run below.
+if dmesg | grep -qE "$report_re"; then
+	if [ $early_retry = 0 ]; then
+		echo "# runner: early-report (before any module loaded)" >"$out"
+		dmesg | grep -E "$report_re" | head -n 20 |
+			sed 's/^/# dmesg: /' >"$out"
+		sync
+		poweroff -f
+	fi
+fi
+
+echo "# runner: begin kernel=$(uname -r) mode=$mode debug=$debug" >"$out"
+[ $early_retry = 0 ] ||
+	echo "# runner: the previous boot had a kernel report before any module loaded" >"$out"
+
+if [ $debug = 1 ]; then
+	# Injected faults are expected by whoever injects them: no stack
+	# dumps for those (a dump would read as a report).
+	for f in failslab fail_page_alloc fail_usercopy; do
+		[ -e /sys/kernel/debug/$f/verbose ] &&
+			echo 0 >/sys/kernel/debug/$f/verbose
+	done
+fi
+
+# kmemleak: scan (twice: an object must stay unreferenced over two scans
+# and be older than five seconds to be reported), then judge each report.
+# One whose allocation backtrace names our modules, or has a frame of
+# unloaded module code (no symbol: only our modules unload), is a leak of
+# ours and fails the check; the others are listed as the kernel's own.
+# Reports are cleared after each look, so each point sees only new ones.
+kmemleak_check() {
+	[ $debug = 1 ] || return 0
+	sleep 6
+	echo scan >/sys/kernel/debug/kmemleak
+	echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak >/tmp/kmemleak.log
+	echo clear >/sys/kernel/debug/kmemleak
+	awk '
+		/^unreferenced object/ { n++ }
+		{ rec[n] = rec[n] $0 "\n" }
+		/\[iommufd/ || /\] 0x[0-9a-f]+$/ { ours[n] = 1 }
+		END {
+			for (i = 1; i <= n; i++) {
+				if (i in ours) {
+					mine++
+					printf "%s", rec[i] > "/tmp/kmemleak.ours"
+				} else {
+					other++
+					printf "%s", rec[i] > "/tmp/kmemleak.other"
+				}
+			}
+			printf "%d %d\n", mine, other
+		}' /tmp/kmemleak.log >/tmp/kmemleak.count
+	read -r mine other </tmp/kmemleak.count
+	[ "$mine" = 0 ]
+	guest_check $? "kmemleak_finds_no_leak_of_module_memory$1"
+	if [ "$mine" != 0 ]; then
+		head -n 200 /tmp/kmemleak.ours | sed 's/^/# kmemleak: /' >"$out"
+	fi
+	if [ "$other" != 0 ]; then
+		echo "# kmemleak$1: $other leak(s) not of our modules:" >"$out"
+		head -n 40 /tmp/kmemleak.other | sed 's/^/# kmemleak: /' >"$out"
+	fi
+	rm -f /tmp/kmemleak.ours /tmp/kmemleak.other
+}
 
 # Huge pages for the suites that map hugetlbfs memory.
 echo 64 >/proc/sys/vm/nr_hugepages
@@ -153,22 +233,38 @@ bench)
 		done
 		echo 0 >$large
 	fi
+	kmemleak_check " (after the suites)"
 	# The backend goes first and alone: /dev/iommu must survive it.
 	kmodctl unload iommufd_vfio >/tmp/vfio.log 2>&1
 	guest_check $? "iommufd_vfio_unloads_before_the_core"
 	[ -c /dev/iommu ]
 	guest_check $? "dev_iommu_survives_the_backend_unloading"
 	unload_module " (selftest load)"
+	kmemleak_check " (after the modules unloaded)"
 	;;
 esac
 
 # Anything the kernel complained about during the run fails it.
 dmesg >/tmp/dmesg.log
-grep -E 'WARNING:|BUG:|Oops|Call Trace|kmemleak|general protection' \
-	/tmp/dmesg.log >/tmp/dmesg.bad
+grep -E "$report_re" /tmp/dmesg.log >/tmp/dmesg.bad
 [ ! -s /tmp/dmesg.bad ]
 rc=$?
-guest_check $rc "kernel_log_has_no_warning_bug_oops_or_trace"
-[ $rc = 0 ] || sed 's/^/# dmesg: /' /tmp/dmesg.bad >"$out"
+guest_check $rc "kernel_log_has_no_warning_bug_oops_trace_or_checker_report"
+if [ $rc != 0 ]; then
+	sed 's/^/# dmesg: /' /tmp/dmesg.bad | head -n 60 >"$out"
+	# The first report whole: its stack says whose it is.
+	grep -m 1 -n -E "$report_re" /tmp/dmesg.log | cut -d: -f1 >/tmp/first
+	tail -n +"$(cat /tmp/first)" /tmp/dmesg.log | head -n 80 |
+		sed 's/^/# first report: /' >"$out"
+fi
+
+# A lockdep splat switches lockdep off for the rest of the boot (and so
+# does any taint it cannot trust): a run that ends with it off checked
+# nothing after that point.
+if [ $debug = 1 ]; then
+	locks=$(awk '/debug_locks:/ { print $2 }' /proc/lockdep_stats 2>/dev/null)
+	[ "$locks" = 1 ]
+	guest_check $? "lockdep_is_still_on_at_the_end (debug_locks=${locks:-missing})"
+fi
 
 finish

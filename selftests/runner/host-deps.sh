@@ -3,7 +3,9 @@
 # Install, from Debian's archive, everything the guest runs need: the two
 # Debian kernels (image + headers), QEMU, busybox, cpio, kmod/libkmod, dkms
 # and a compiler; debootstrap and qemu-img for the real-boot image
-# (selftests/realboot).  Idempotent: packages already present are not touched, so
+# (selftests/realboot); what building the debug kernel from
+# linux-source-6.12 takes (debug-kernel.sh: flex, bison, bc, libelf and
+# libssl headers).  Idempotent: packages already present are not touched, so
 # a second run costs one dpkg query.
 #
 # Usage: host-deps.sh            (as root)
@@ -41,7 +43,7 @@ fi
 
 pkgs="build-essential qemu-system-x86 busybox-static cpio kmod libkmod-dev
       pkg-config dkms xz-utils zstd gcc-multilib g++-multilib
-      linux-source-6.12
+      linux-source-6.12 flex bison bc libelf-dev libssl-dev
       debootstrap qemu-utils e2fsprogs debian-archive-keyring
       linux-image-$k61 linux-headers-$k61
       linux-image-$k612 linux-headers-$k612"

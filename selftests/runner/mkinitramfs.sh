@@ -4,7 +4,9 @@
 # Pack the test guest's initramfs for one Debian kernel.
 #
 # Usage: mkinitramfs.sh KVER OUTPUT ROOTFILES_DIR "OURMODULES" [KMOD...]
-#   KVER          kernel release (its modules come from /lib/modules/KVER)
+#   KVER          kernel release (its modules come from /lib/modules/KVER,
+#                 or from $MODROOT/lib/modules/KVER when MODROOT is set:
+#                 the debug kernel's tree from debug-kernel.sh)
 #   OUTPUT        the cpio archive to write
 #   ROOTFILES_DIR a directory copied as-is into the root (tests/, demo/...)
 #   OURMODULES    our modules as DKMS installed them (space-separated);
@@ -17,6 +19,7 @@ kver=$1 out=$2 files=$3 ourmod=$4
 shift 4
 here=$(dirname "$(readlink -f "$0")")
 kmodctl=${KMODCTL:-$here/../build/kmodctl}
+modroot=${MODROOT:-}
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/iommufd-initramfs.XXXXXX")
 trap 'rm -rf "$root"' EXIT
@@ -65,18 +68,18 @@ copy_module() {
 }
 
 for name in "$@"; do
-	modprobe -S "$kver" --show-depends "$name" |
+	modprobe ${modroot:+-d "$modroot"} -S "$kver" --show-depends "$name" |
 	while read -r kind path _; do
 		[ "$kind" = insmod ] || continue
-		copy_module "$path" "$root$path"
+		copy_module "$path" "$root${path#"$modroot"}"
 	done
 done
 for ko in $ourmod; do
 	copy_module "$ko" "$root/lib/modules/$kver/updates/dkms/$(basename "$ko")"
 done
 for f in modules.order modules.builtin modules.builtin.modinfo; do
-	[ -e "/lib/modules/$kver/$f" ] &&
-		cp "/lib/modules/$kver/$f" "$root/lib/modules/$kver/"
+	[ -e "$modroot/lib/modules/$kver/$f" ] &&
+		cp "$modroot/lib/modules/$kver/$f" "$root/lib/modules/$kver/"
 done
 depmod -b "$root" "$kver"
 

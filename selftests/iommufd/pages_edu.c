@@ -17,6 +17,7 @@
 #include <linux/iommufd_test.h>
 
 #include "iommufd_harness.h"
+#include "iommufd_utils.h"
 #include "vfio_edu.h"
 
 #define SZ_2M		0x200000UL
@@ -54,33 +55,6 @@ static uint32_t alloc_ioas(int fd)
 
 	ASSERT_EQ(0, ioctl(fd, IOMMU_IOAS_ALLOC, &alloc));
 	return alloc.out_ioas_id;
-}
-
-static int map_fixed(int fd, uint32_t ioas_id, void *buf, uint64_t len,
-		     uint64_t iova)
-{
-	struct iommu_ioas_map map = {
-		.size = sizeof(map),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | MAP_RW,
-		.ioas_id = ioas_id,
-		.user_va = (uintptr_t)buf,
-		.length = len,
-		.iova = iova,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_MAP, &map);
-}
-
-static int unmap(int fd, uint32_t ioas_id, uint64_t iova, uint64_t len)
-{
-	struct iommu_ioas_unmap cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = ioas_id,
-		.iova = iova,
-		.length = len,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_UNMAP, &cmd);
 }
 
 FIXTURE_SETUP(edu_large)
@@ -161,7 +135,7 @@ TEST_F(edu_large, unmap_after_a_partial_copy_is_clean_and_blocks_dma)
 		SKIP("the kernel has WARNed already: cannot tell");
 	ASSERT_EQ(0, ioctl(self->iommufd, IOMMUFD_DKMS_DEVICE_ATTACH,
 			   &attach));
-	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_a, self->mem,
+	ASSERT_EQ(0, ioas_map_fixed(self->iommufd, self->ioas_a, self->mem,
 			       2 * SZ_2M, IOVA_A));
 	/* DMA reaches both 2 MiB pages. */
 	for (i = 0; i < XFER; i++)
@@ -173,7 +147,7 @@ TEST_F(edu_large, unmap_after_a_partial_copy_is_clean_and_blocks_dma)
 			    self->mem + SZ_2M + 9 * SZ_4K, XFER));
 
 	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_IOAS_COPY, &copy));
-	ASSERT_EQ(0, unmap(self->iommufd, self->ioas_a, IOVA_A, 2 * SZ_2M));
+	ASSERT_EQ(0, ioas_unmap_range(self->iommufd, self->ioas_a, IOVA_A, 2 * SZ_2M));
 	ASSERT_EQ(0, kernel_taint() & TAINT_WARN_BIT);
 
 	/* The device reaches nothing of the first IOAS any more. */
@@ -184,15 +158,15 @@ TEST_F(edu_large, unmap_after_a_partial_copy_is_clean_and_blocks_dma)
 		ASSERT_EQ(0, self->mem[i]);
 
 	/* Map again, and DMA works again. */
-	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_a, self->mem,
+	ASSERT_EQ(0, ioas_map_fixed(self->iommufd, self->ioas_a, self->mem,
 			       2 * SZ_2M, IOVA_A));
 	memset(self->mem + 6 * SZ_4K, 0x77, XFER);
 	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_A + 6 * SZ_4K, 0, XFER, 0));
 	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_A + SZ_2M, 0, XFER, 1));
 	ASSERT_EQ(0x77, self->mem[SZ_2M]);
 	ASSERT_EQ(0x77, self->mem[SZ_2M + XFER - 1]);
-	ASSERT_EQ(0, unmap(self->iommufd, self->ioas_b, IOVA_B, 2 * SZ_4K));
-	ASSERT_EQ(0, unmap(self->iommufd, self->ioas_a, IOVA_A, 2 * SZ_2M));
+	ASSERT_EQ(0, ioas_unmap_range(self->iommufd, self->ioas_b, IOVA_B, 2 * SZ_4K));
+	ASSERT_EQ(0, ioas_unmap_range(self->iommufd, self->ioas_a, IOVA_A, 2 * SZ_2M));
 	ASSERT_EQ(0, kernel_taint() & TAINT_WARN_BIT);
 }
 

@@ -105,6 +105,36 @@ static inline void free_buffer(void *buf, size_t length)
 
 /* The mock domain of @hwpt_id translates [iova, iova + length) to @uptr. */
 /* The mock domain of @hwpt_id translates [iova, iova + length) to @uptr. */
+/* A readable and writeable mapping of @buf at exactly @iova. */
+static inline int ioas_map_fixed(int fd, uint32_t ioas_id, const void *buf,
+				 uint64_t length, uint64_t iova)
+{
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas_id,
+		.user_va = (uintptr_t)buf,
+		.length = length,
+		.iova = iova,
+	};
+
+	return ioctl(fd, IOMMU_IOAS_MAP, &cmd);
+}
+
+static inline int ioas_unmap_range(int fd, uint32_t ioas_id, uint64_t iova,
+				   uint64_t length)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.iova = iova,
+		.length = length,
+	};
+
+	return ioctl(fd, IOMMU_IOAS_UNMAP, &cmd);
+}
+
 static inline int check_map(int fd, uint32_t hwpt_id, uint64_t iova, uint64_t length,
 		     const void *uptr)
 {

@@ -14,6 +14,8 @@
 #   make install-system [DESTDIR=]  the files outside the module tree
 #                           (modules-load.d: iommufd loads at boot)
 #   make dist-src DESTDIR=  copy the DKMS source package to DESTDIR
+#   make deb [DEB_OUT=DIR]  the Debian package iommufd-dkms_VERSION_all.deb
+#                           (debian/, dh-dkms) in DEB_OUT, lintian-checked
 #   make clean
 
 KVER ?= $(shell uname -r)
@@ -53,6 +55,10 @@ dist-src:
 	done
 	@chmod 755 $(DESTDIR)/module/compat/configure.sh
 
+DEB_OUT ?= selftests/build/deb
+deb:
+	bash scripts/build-deb.sh $(DEB_OUT)
+
 install:
 	bash scripts/dkms-install.sh $(KVER)
 
@@ -66,4 +72,4 @@ clean:
 	-$(MAKE) -C module clean KVER=$(KVER)
 	rm -rf selftests/build
 
-.PHONY: all module check demo bench fuzz dist-src install install-system clean
+.PHONY: all module check demo bench fuzz dist-src deb install install-system clean

@@ -5,19 +5,16 @@
 # and a compiler; debootstrap and qemu-img for the real-boot image
 # (selftests/realboot); what building the debug kernel from
 # linux-source-6.12 takes (debug-kernel.sh: flex, bison, bc, libelf and
-# libssl headers).  Idempotent: packages already present are not touched, so
-# a second run costs one dpkg query.
+# libssl headers); what `make deb` takes (dpkg-dev, debhelper, dh-dkms,
+# fakeroot, lintian).  Idempotent: packages already present are not
+# touched, so a second run costs one dpkg query.
 #
-# Usage: host-deps.sh            (as root)
+# Usage: host-deps.sh            everything (as root, when anything is missing)
+#        host-deps.sh packaging  only what building the Debian package takes
 set -euo pipefail
 
 here=$(dirname "$(readlink -f "$0")")
 . "$here/kernels.sh"
-
-if [ "$(id -u)" != 0 ]; then
-	echo "host-deps: must run as root to install packages" >&2
-	exit 1
-fi
 
 export DEBIAN_FRONTEND=noninteractive
 stamp=/var/lib/apt/periodic/iommufd-dkms-update-stamp
@@ -31,6 +28,36 @@ apt_update_once() {
 		touch "$stamp"
 	fi
 }
+
+# make deb (scripts/build-deb.sh): dpkg-buildpackage, dh with the dkms
+# sequence, lintian.
+packaging="make dpkg-dev debhelper dh-dkms fakeroot lintian"
+
+install_missing() {
+	local missing="" p
+	for p in "$@"; do
+		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		     grep -q 'install ok installed'; then
+			missing="$missing $p"
+		fi
+	done
+	[ -n "$missing" ] || return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "host-deps: must run as root to install$missing" >&2
+		exit 1
+	fi
+	echo "host-deps: installing$missing"
+	apt_update_once
+	# The images are only booted in QEMU with our own initramfs: skip the
+	# host initramfs generation, which costs about a minute per kernel.
+	INITRD=No apt-get install -y -qq --no-install-recommends $missing \
+		-o Dpkg::Options::=--force-confdef >/dev/null
+}
+
+if [ "${1:-}" = packaging ]; then
+	install_missing $packaging
+	exit 0
+fi
 
 apt_update_once
 
@@ -48,19 +75,5 @@ pkgs="build-essential qemu-system-x86 busybox-static cpio kmod libkmod-dev
       linux-image-$k61 linux-headers-$k61
       linux-image-$k612 linux-headers-$k612"
 
-missing=""
-for p in $pkgs; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-	     grep -q 'install ok installed'; then
-		missing="$missing $p"
-	fi
-done
-
-if [ -n "$missing" ]; then
-	echo "host-deps: installing$missing"
-	# The images are only booted in QEMU with our own initramfs: skip the
-	# host initramfs generation, which costs about a minute per kernel.
-	INITRD=No apt-get install -y -qq --no-install-recommends $missing \
-		-o Dpkg::Options::=--force-confdef >/dev/null
-fi
+install_missing $pkgs $packaging
 echo "host-deps: kernels $k61 $k612 ready"

@@ -49,10 +49,16 @@ run_suite() {
 	} >"$out"
 }
 
-echo "# runner: begin kernel=$kver mode=realboot" >"$out"
+stage=$(sed -n 's/.*iommufd_pkgtest=\([a-z]*\).*/\1/p' /proc/cmdline)
+[ -z "$stage" ] || . "$bin/pkgtest-guest.sh"
+
+echo "# runner: begin kernel=$kver mode=realboot${stage:+ pkgtest=$stage}" >"$out"
 # The boot's device events (coldplug, the module's misc device) all
 # handled: what udev would do to /dev/iommu is done.
 udevadm settle
+[ -z "$stage" ] || pkgtest_before "$stage"
+loaded_by=at_boot
+[ "$stage" != install ] || loaded_by=by_systemd_modules_load_after_install
 
 begin realboot_system
 systemctl is-active --quiet multi-user.target
@@ -72,7 +78,7 @@ journalctl -b -o cat -u kmod-static-nodes.service \
 	-u systemd-tmpfiles-setup-dev.service -u systemd-modules-load.service |
 	grep -iE 'iommu|fail|error' | note
 [ -d /sys/module/iommufd ]
-check $? "iommufd_loaded_at_boot"
+check $? "iommufd_loaded_$loaded_by"
 end
 
 run_suite realboot_after_boot "$bin/devnode"
@@ -105,6 +111,8 @@ check $? "kernel_log_has_no_warning_bug_or_oops"
 quiet modprobe -r iommufd
 check $rc "iommufd_unloads_at_the_end"
 end
+
+[ -z "$stage" ] || pkgtest_after "$stage"
 
 echo "# runner: end" >"$out"
 # The root is a throw-away overlay: no orderly shutdown (15 s of TCG).

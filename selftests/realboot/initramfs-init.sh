@@ -12,7 +12,8 @@
 #                             it on the host: the same kmod, 100 s faster)
 #   /payload/system/          files `make install` puts outside the module
 #                             tree (modules-load.d), copied as they are
-#   /payload/test/            the test, and its unit in system/
+#   /payload/test/            the test, and its unit in system/ (the
+#                             package test: the .deb as well)
 #
 # Anything that goes wrong here is reported on ttyS1 in the runner's format,
 # so the host sees a failure and not a timeout.
@@ -53,13 +54,21 @@ done
 mkdir -p /newroot
 mount -t ext4 -o rw /dev/vda /newroot || fail "mount /dev/vda"
 
-dkms=/newroot/lib/modules/$kver/updates/dkms
-mkdir -p "$dkms"
-cp /payload/updates/dkms/* "$dkms/" || fail "install our modules"
+# The package test (pkgtest.sh) brings no modules and no depmod output:
+# the package it puts into the root installs them.
+if [ -d /payload/updates ]; then
+	dkms=/newroot/lib/modules/$kver/updates/dkms
+	mkdir -p "$dkms"
+	cp /payload/updates/dkms/* "$dkms/" || fail "install our modules"
+fi
 [ ! -d /payload/system ] || cp -a /payload/system/. /newroot/ ||
 	fail "install the system files"
-cp -a /payload/test/. /newroot/ || fail "install the test"
-cp /payload/depmod/* "/newroot/lib/modules/$kver/" || fail "install depmod's files"
+# -f: a kept disk (pkgtest.sh) has the test from its previous boot.
+cp -af /payload/test/. /newroot/ || fail "install the test"
+if [ -d /payload/depmod ]; then
+	cp /payload/depmod/* "/newroot/lib/modules/$kver/" ||
+		fail "install depmod's files"
+fi
 
 # systemd mounts its own /proc, /sys and /dev (devtmpfs keeps its nodes).
 umount /proc /sys /dev

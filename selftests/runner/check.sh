@@ -143,6 +143,10 @@ mkdir -p "$logdir/dkms"
 	awk '{ print $NF }')" >"$logdir/dkms/results.log" \
 	2>"$logdir/dkms/stderr.log"
 collect host "$logdir/dkms"
+# The Debian package (make deb), lintian's errors fail it; the real boots
+# below install it.
+host_suite deb "$top/scripts/build-deb.sh" "$build/deb"
+deb=$(cd "$build/deb" 2>/dev/null && ls iommufd-dkms_*_all.deb 2>/dev/null || echo missing.deb)
 for kver in $kernels; do
 	initrd=$build/initramfs-$kver.cpio
 	WITH_QEMU=1 KMODCTL=$build/kmodctl "$here/mkinitramfs.sh" "$kver" \
@@ -174,19 +178,27 @@ if [ -z "${SUITES:-}" ] || [[ ",${SUITES}," == *,msi_isolation,* ]]; then
 	collect "$run" "$log"
 fi
 
-# Real boot (selftests/realboot): Debian 12 with systemd and udev, the
-# modules as DKMS installed them above; /dev/iommu after the boot and after
-# modprobe -r/modprobe.  Its root image is cached in /var/cache/iommufd-dkms.
+# Real boots (selftests/realboot/pkgtest.sh): Debian 12 with systemd, udev
+# and dkms, from a disk as users run it.  The package built above is
+# installed with apt and built by DKMS in the guest booted on the first
+# kernel; the same disk then boots the last kernel, and apt purges it.
+# guest-test.sh's checks (/dev/iommu after the boot and after
+# modprobe -r/modprobe) run in both boots.  Its root image is cached in
+# /var/cache/iommufd-dkms.
 if [ -z "${SUITES:-}" ] || [[ ",${SUITES}," == *,realboot,* ]]; then
-	for kver in $kernels; do
-		run=$(echo "$kver" | cut -d. -f1,2)/realboot
-		log=$logdir/$kver-realboot
-		echo "# real boot of $kver (systemd, udev)"
-		"$top/selftests/realboot/run.sh" "$kver" "$log" ${module[$kver]} || {
-			echo "# real boot did not finish; end of its console:"
-			tail -n 40 "$log/console.log" | sed 's/^/#   /'
-		}
-		collect "$run" "$log"
+	log=$logdir/realboot-pkg
+	echo "# real boots of the Debian package (systemd, udev, dkms)"
+	"$top/selftests/realboot/pkgtest.sh" -d "$build/deb/$deb" "$log" \
+		$(echo $kernels | awk '{ print $1, $NF }') || {
+		echo "# a real boot did not finish; end of its console:"
+		tail -n 40 "$(ls -d "$log"/[0-9]-* | tail -n 1)/console.log" |
+			sed 's/^/#   /'
+	}
+	for dir in "$log"/[0-9]-*; do
+		boot=${dir##*/}		# N-STAGE-KVER
+		boot=${boot#*-}
+		run=$(echo "${boot#*-}" | cut -d. -f1,2)/realboot-${boot%%-*}
+		collect "$run" "$dir"
 	done
 fi
 

@@ -337,33 +337,6 @@ static int check_refs_after_close(const void *uptr, uint64_t length)
 	return rc;
 }
 
-static void wait_for_clean_exit(pid_t pid)
-{
-	int status;
-
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status));
-}
-
-/*
- * Run @fn(@arg) in a forked child and wait for it.  The child's ASSERTs end
- * it with status 1, its EXPECTs are recorded for the case.
- */
-static void in_child(void (*fn)(void *arg), void *arg)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	ASSERT_NE(-1, pid);
-	if (pid == 0) {
-		fn(arg);
-		_exit(0);
-	}
-	wait_for_clean_exit(pid);
-}
-
 static void write_all(int fd, const void *data, size_t len)
 {
 	ASSERT_EQ((ssize_t)len, write(fd, data, len));

@@ -140,6 +140,17 @@ static struct jnode *find_context(struct jnode *doc, pid_t pid, int fd)
 	return NULL;
 }
 
+static void log_lines(char *text)
+{
+	char *line, *save;
+
+	if (!text)
+		return;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		TEST_LOG("%s", line);
+}
+
 /* --- a child holding pinned memory, seen by iommufdctl ------------------ */
 
 struct holder {
@@ -217,6 +228,9 @@ static void status_matches_the_kernel(bool process_mode)
 	l = fd_ledger_of(child, h.fd);
 	doc = ctl_status();
 	ASSERT_TRUE(module_usage(&usage));
+	/* The text form too, for the log: what an administrator sees. */
+	EXPECT_EQ(0, run_ctl("status", false));
+	log_lines(strstr(ctl_out, "/dev/iommu:"));
 	ASSERT_EQ(1, write(h.done[1], &c, 1));
 	ASSERT_EQ(child, waitpid(child, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));

@@ -150,7 +150,7 @@ for kver in $kernels; do
 	initrd=$build/initramfs-$kver.cpio
 	WITH_QEMU=1 KMODCTL=$build/kmodctl \
 		IOMMUFDCTL=$build/iommufdctl/iommufdctl "$here/mkinitramfs.sh" "$kver" \
-		"$initrd" "$rootfiles" "${module[$kver]}" vfio-pci
+		"$initrd" "$rootfiles" "${module[$kver]}" vfio-pci i2c-i801
 	for iommu in $iommus; do
 		run=$(echo "$kver" | cut -d. -f1,2)/$iommu
 		log=$logdir/$kver-$iommu

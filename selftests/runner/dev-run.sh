@@ -81,7 +81,7 @@ done
 
 WITH_QEMU=$with_qemu KMODCTL=$build/kmodctl \
 	IOMMUFDCTL=$build/iommufdctl/iommufdctl "$here/mkinitramfs.sh" "$kver" \
-	"$build/initramfs.cpio" "$build/root" "$ko" vfio-pci
+	"$build/initramfs.cpio" "$build/root" "$ko" vfio-pci i2c-i801
 
 echo "# dev-run: booting $kver with $iommu${suites:+ (suites $suites)}"
 "$here/run-guest.sh" "$kver" "$iommu" "$build/initramfs.cpio" "$build/log" \

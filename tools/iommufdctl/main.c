@@ -53,6 +53,8 @@ int main(int argc, char **argv)
 	int opt, nargs;
 	char **args;
 
+	/* Messages on stderr come in order with the lines before them. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2)
 		return usage(stderr, IFD_EXIT_USAGE);
 	cmd = argv[1];

@@ -37,7 +37,7 @@ debug_boot=${DEBUG_BOOT:-1}
 # The debug boot runs the suites aimed at races, error paths and fault
 # injection, which a KASAN/lockdep kernel judges best.  The whole set
 # there has not yet been measured against the time budget.
-debug_suites=${DEBUG_SUITES:-dispatcher,selftest_gate,lifetime_races,change_process,pages_defects,vfio_lifetime,dkms_ioctls,fail_nth_ours,upstream_iommufd_fail_nth,vfio_edu_dma,pages_edu,fuzz}
+debug_suites=${DEBUG_SUITES:-dispatcher,selftest_gate,ledger,lifetime_races,change_process,pages_defects,vfio_lifetime,dkms_ioctls,fail_nth_ours,upstream_iommufd_fail_nth,vfio_edu_dma,pages_edu,fuzz}
 [ "$debug_suites" != all ] || debug_suites=""
 
 mkdir -p "$build" "$logdir"
@@ -174,14 +174,18 @@ for kver in $kernels; do
 	done
 done
 
-# One more boot for what needs a machine without MSI isolation.
-if [ -z "${SUITES:-}" ] || [[ ",${SUITES}," == *,msi_isolation,* ]]; then
+# One more boot for what needs another machine: no MSI isolation (VT-d
+# without interrupt remapping), and a Movable zone (1 GiB of the guest's
+# memory), which long-term pins must move their pages out of.
+if [ -z "${SUITES:-}" ] || [[ ",${SUITES}," == *,msi_isolation,* ]] ||
+   [[ ",${SUITES}," == *,movable_pins,* ]]; then
 	kver=$(echo $kernels | awk '{ print $NF }')
 	run=$(echo "$kver" | cut -d. -f1,2)/intel-noir
 	log=$logdir/$kver-intel-noir
-	echo "# booting $kver with the intel IOMMU, no interrupt remapping"
+	echo "# booting $kver with the intel IOMMU, no interrupt remapping, movablecore=1G"
+	GUEST_APPEND="movablecore=1G" \
 	"$here/run-guest.sh" "$kver" intel-noir "$build/initramfs-$kver.cpio" \
-		"$log" check msi_isolation || {
+		"$log" check msi_isolation,movable_pins || {
 		echo "# guest did not finish; end of its console:"
 		tail -n 40 "$log/console.log" | sed 's/^/#   /'
 	}

@@ -26,10 +26,15 @@
 
 #include "io_pagetable.h"
 
-/* Take references on the calling process as the one that pays. */
+/*
+ * Take references on the calling process as the one that pays, in the
+ * mode of @ledger's context.
+ */
 int iopt_account_init(struct iopt_account *account,
-		      enum iopt_account_mode ctx_mode)
+		      struct iopt_ledger *ledger)
 {
+	enum iopt_account_mode ctx_mode = ledger->mode;
+
 	if (!current->mm)
 		return -EINVAL;
 
@@ -48,6 +53,7 @@ int iopt_account_init(struct iopt_account *account,
 	account->task = current->group_leader;
 	get_task_struct(account->task);
 	account->user = get_uid(current_user());
+	account->ledger = ledger;
 	return 0;
 }
 
@@ -115,6 +121,8 @@ int iopt_account_charge(struct iopt_account *account, unsigned long npages)
 	}
 	if (rc)
 		return rc;
+	if (account->mode != IOPT_ACCOUNT_NONE)
+		iopt_ledger_charged(account->ledger, npages);
 	/* Type1 never counted pins in VmPin. */
 	if (account->mode != IOPT_ACCOUNT_TYPE1)
 		atomic64_add(npages, &account->mm->pinned_vm);
@@ -137,6 +145,8 @@ void iopt_account_uncharge(struct iopt_account *account, unsigned long npages)
 		update_mm_locked(account, npages, false);
 		break;
 	}
+	if (account->mode != IOPT_ACCOUNT_NONE)
+		iopt_ledger_charged(account->ledger, -(long)npages);
 	if (account->mode != IOPT_ACCOUNT_TYPE1)
 		atomic64_sub(npages, &account->mm->pinned_vm);
 }

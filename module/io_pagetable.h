@@ -23,7 +23,9 @@
 #ifndef IOMMUFD_IO_PAGETABLE_H
 #define IOMMUFD_IO_PAGETABLE_H
 
+#include <linux/atomic.h>
 #include <linux/interval_tree.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 #include <linux/rwsem.h>
@@ -34,6 +36,7 @@ struct file;
 struct iommu_domain;
 struct iommufd_access;
 struct mm_struct;
+struct seq_file;
 struct task_struct;
 struct user_struct;
 
@@ -121,7 +124,34 @@ enum iopt_account_mode {
 };
 
 /**
+ * struct iopt_ledger - one context's books: how it charges, what it holds
+ * @mode: the payer mode of new mappings (IOMMU_OPTION_RLIMIT_MODE), set
+ *        while the context has no objects
+ * @pinned: pages its iopt_pages hold pinned, each counted once
+ * @charged: of @pinned, those charged against an RLIMIT_MEMLOCK counter
+ * @pfn_chunks: PFN chunks its iopt_pages have allocated
+ * @payer_lock: protects @payer_pid and @payer_uid
+ * @payer_pid: thread group of the last process set up to pay (a mapping,
+ *             CHANGE_PROCESS); 0 before any
+ * @payer_uid: its uid in the initial user namespace
+ *
+ * Nothing here decides anything: the counters only mirror what the pages
+ * did, for fdinfo and the module totals (ledger.c), so that an
+ * administrator can see who pins what.
+ */
+struct iopt_ledger {
+	enum iopt_account_mode mode;
+	atomic_long_t pinned;
+	atomic_long_t charged;
+	atomic_long_t pfn_chunks;
+	spinlock_t payer_lock;
+	pid_t payer_pid;
+	uid_t payer_uid;
+};
+
+/**
  * struct iopt_account - who pays for the pages an iopt_pages pins
+ * @ledger: the books of the context the pages belong to
  * @mode: which counter is charged besides mm->pinned_vm
  * @unlimited: CAP_IPC_LOCK in TYPE1 mode: charged but never refused
  * @mm: the process whose VmPin (and, in MM mode, VmLck) is charged; for
@@ -130,6 +160,7 @@ enum iopt_account_mode {
  * @user: charged in USER mode
  */
 struct iopt_account {
+	struct iopt_ledger *ledger;
 	enum iopt_account_mode mode;
 	bool unlimited;
 	struct mm_struct *mm;
@@ -329,19 +360,30 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 
 /* accounting.c */
 int iopt_account_init(struct iopt_account *account,
-		      enum iopt_account_mode ctx_mode);
+		      struct iopt_ledger *ledger);
 void iopt_account_release(struct iopt_account *account);
 int iopt_account_charge(struct iopt_account *account, unsigned long npages);
 void iopt_account_uncharge(struct iopt_account *account,
 			   unsigned long npages);
 
+/* ledger.c */
+void iopt_ledger_init(struct iopt_ledger *ledger,
+		      enum iopt_account_mode mode);
+void iopt_ledger_destroy(struct iopt_ledger *ledger);
+void iopt_ledger_set_payer(struct iopt_ledger *ledger);
+void iopt_ledger_pinned(struct iopt_ledger *ledger, long npages);
+void iopt_ledger_charged(struct iopt_ledger *ledger, long npages);
+void iopt_ledger_pfn_chunks(struct iopt_ledger *ledger, long nchunks);
+void iopt_ledger_show(struct seq_file *m, struct iopt_ledger *ledger);
+const char *iopt_ledger_mode_name(struct iopt_ledger *ledger);
+
 /* pages.c */
 struct iopt_pages *iopt_alloc_user_pages(void __user *uptr,
 					 unsigned long length, bool writable,
-					 enum iopt_account_mode ctx_mode);
+					 struct iopt_ledger *ledger);
 struct iopt_pages *iopt_alloc_file_pages(struct file *file, loff_t start,
 					 unsigned long length, bool writable,
-					 enum iopt_account_mode ctx_mode);
+					 struct iopt_ledger *ledger);
 void iopt_release_pages(struct kref *kref);
 #define iopt_put_pages(pages) kref_put(&(pages)->kref, iopt_release_pages)
 bool iopt_file_is_pinnable(struct file *file);

@@ -406,7 +406,7 @@ static int option_rlimit_mode(struct iommufd_ctx *ictx,
 	if (arg->object_id)
 		return -EOPNOTSUPP;
 	if (arg->op == IOMMU_OPTION_OP_GET) {
-		arg->val64 = ictx->account_mode == IOPT_ACCOUNT_MM ? 1 : 0;
+		arg->val64 = ictx->ledger.mode == IOPT_ACCOUNT_MM ? 1 : 0;
 		return 0;
 	}
 	if (arg->op != IOMMU_OPTION_OP_SET)
@@ -430,7 +430,7 @@ static int option_rlimit_mode(struct iommufd_ctx *ictx,
 	if (!xa_empty(&ictx->objects))
 		err = -EBUSY;
 	else if (!err)
-		ictx->account_mode = want;
+		ictx->ledger.mode = want;
 	xa_unlock(&ictx->objects);
 	return err;
 }
@@ -657,13 +657,14 @@ int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd)
 	if (err || xa_empty(&movers))
 		goto out_release;
 
-	err = iopt_account_init(&payer, ucmd->ictx->account_mode);
+	err = iopt_account_init(&payer, &ucmd->ictx->ledger);
 	if (err)
 		goto out_release;
 	err = iopt_account_charge(&payer, npinned);
 	if (!err) {
 		xa_for_each(&movers, key, pages)
 			iopt_pages_switch_account(pages, &payer);
+		iopt_ledger_set_payer(&ucmd->ictx->ledger);
 	}
 	iopt_account_release(&payer);
 out_release:

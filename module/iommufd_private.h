@@ -85,7 +85,8 @@ struct iommufd_object {
  *           whose object is still being built or being destroyed
  * @destroy_wait: woken whenever an object's short-term users drop, so that
  *                a destroy waiting for in-flight ioctls can go on
- * @account_mode: who pays for pins of new mappings (IOMMU_OPTION_RLIMIT_MODE)
+ * @ledger: who pays for pins of new mappings (IOMMU_OPTION_RLIMIT_MODE),
+ *          and what the context's pages pin, for fdinfo
  * @all_ioas_lock: held by whoever locks every IOAS of the context at once
  *                 (CHANGE_PROCESS); the lockdep nest lock for doing so
  * @vfio_lock: serializes creating the compat IOAS
@@ -98,7 +99,7 @@ struct iommufd_ctx {
 	struct file *file;
 	struct xarray objects;
 	wait_queue_head_t destroy_wait;
-	enum iopt_account_mode account_mode;
+	struct iopt_ledger ledger;
 	struct mutex all_ioas_lock;
 	struct mutex vfio_lock;
 	struct iommufd_ioas *vfio_ioas;
@@ -159,6 +160,8 @@ int iommufd_object_retire(struct iommufd_ctx *ictx, u32 id);
 void iommufd_object_owner_retire(struct iommufd_ctx *ictx,
 				 struct iommufd_object *obj);
 void iommufd_objects_destroy_all(struct iommufd_ctx *ictx);
+void iommufd_objects_count(struct iommufd_ctx *ictx,
+			   unsigned long counts[IOMMUFD_OBJ_MAX]);
 int iommufd_destroy(struct iommufd_ucmd *ucmd);
 
 /*
@@ -345,6 +348,12 @@ void iommufd_device_detach(struct iommufd_device *idev);
 int iommufd_dkms_device_attach(struct iommufd_ucmd *ucmd);
 int iommufd_dkms_device_detach(struct iommufd_ucmd *ucmd);
 int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
+
+/* fdinfo.c and ledger.c: what an administrator can see */
+struct seq_file;
+void iommufd_show_fdinfo(struct seq_file *m, struct file *file);
+void iommufd_ledger_debugfs_init(void);
+void iommufd_ledger_debugfs_exit(void);
 
 /* main.c: contexts for kernel users (the VFIO backend) */
 struct iommufd_ctx *iommufd_ctx_from_file(struct file *file);

@@ -43,7 +43,7 @@ static struct iommufd_ctx *iommufd_ctx_new(struct file *filp)
 	/* Object ids start at 1: 0 never names an object in the ABI. */
 	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	init_waitqueue_head(&ctx->destroy_wait);
-	ctx->account_mode = IOPT_ACCOUNT_USER;
+	iopt_ledger_init(&ctx->ledger, IOPT_ACCOUNT_USER);
 	mutex_init(&ctx->all_ioas_lock);
 	mutex_init(&ctx->vfio_lock);
 	return ctx;
@@ -51,6 +51,7 @@ static struct iommufd_ctx *iommufd_ctx_new(struct file *filp)
 
 static void iommufd_ctx_free(struct iommufd_ctx *ctx)
 {
+	iopt_ledger_destroy(&ctx->ledger);
 	mutex_destroy(&ctx->vfio_lock);
 	mutex_destroy(&ctx->all_ioas_lock);
 	kfree(ctx);
@@ -304,6 +305,7 @@ static const struct file_operations iommufd_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 	.open = iommufd_open,
 	.release = iommufd_release,
+	.show_fdinfo = iommufd_show_fdinfo,
 };
 
 /* --- the device node ----------------------------------------------------------- */
@@ -322,6 +324,7 @@ static int __init iommufd_module_init(void)
 
 	if (err)
 		return err;
+	iommufd_ledger_debugfs_init();
 	if (iommufd_selftest_enabled) {
 		/* Mock devices and test ops are for test machines only. */
 		add_taint(TAINT_TEST, LOCKDEP_STILL_OK);
@@ -333,6 +336,7 @@ static int __init iommufd_module_init(void)
 static void __exit iommufd_module_exit(void)
 {
 	misc_deregister(&iommufd_miscdev);
+	iommufd_ledger_debugfs_exit();
 }
 
 module_init(iommufd_module_init);

@@ -271,3 +271,23 @@ void iommufd_objects_destroy_all(struct iommufd_ctx *ictx)
 	     "iommufd: objects still referenced at release\n");
 	xa_destroy(&ictx->objects);
 }
+
+/*
+ * How many published objects of each type @ictx holds, for fdinfo.
+ * Under the xa_lock every entry that is not a reservation is a live
+ * object: unpublishing and freeing both start by replacing it there.
+ */
+void iommufd_objects_count(struct iommufd_ctx *ictx,
+			   unsigned long counts[IOMMUFD_OBJ_MAX])
+{
+	struct iommufd_object *obj;
+	unsigned long index;
+
+	memset(counts, 0, sizeof(counts[0]) * IOMMUFD_OBJ_MAX);
+	xa_lock(&ictx->objects);
+	xa_for_each(&ictx->objects, index, obj) {
+		if (obj->type < IOMMUFD_OBJ_MAX)
+			counts[obj->type]++;
+	}
+	xa_unlock(&ictx->objects);
+}

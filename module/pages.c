@@ -207,6 +207,7 @@ static int pfn_chunks_prepare(struct iopt_pages *pages, unsigned long index,
 			kfree(chunk);
 			return rc;
 		}
+		iopt_ledger_pfn_chunks(pages->account.ledger, 1);
 	}
 	return 0;
 }
@@ -255,12 +256,17 @@ static void pfn_chunks_trim(struct iopt_pages *pages, unsigned long index,
 	for (c = index / IOPT_CHUNK_PAGES; c <= last / IOPT_CHUNK_PAGES; c++) {
 		unsigned long first = c * IOPT_CHUNK_PAGES;
 		unsigned long clast = first + IOPT_CHUNK_PAGES - 1;
+		void *chunk;
 
 		if (interval_tree_iter_first(&pages->domains_itree, first,
 					     clast) ||
 		    interval_tree_iter_first(&pages->access_itree, first, clast))
 			continue;
-		kfree(xa_erase(&pages->pfn_chunks, c));
+		chunk = xa_erase(&pages->pfn_chunks, c);
+		if (chunk) {
+			kfree(chunk);
+			iopt_ledger_pfn_chunks(pages->account.ledger, -1);
+		}
 	}
 }
 
@@ -447,6 +453,7 @@ static int pin_pfns(struct iopt_pages *pages, unsigned long index,
 		pfns[i] = page_to_pfn(upages[i]);
 	pfn_chunks_copy(pages, index, npages, pfns, true);
 	pages->npinned += npages;
+	iopt_ledger_pinned(pages->account.ledger, npages);
 	return 0;
 }
 
@@ -455,6 +462,7 @@ static void unpin_and_uncharge(struct iopt_pages *pages, unsigned long *pfns,
 {
 	unpin_pfns(pages, pfns, npages);
 	pages->npinned -= npages;
+	iopt_ledger_pinned(pages->account.ledger, -(long)npages);
 	iopt_account_uncharge(&pages->account, npages);
 }
 
@@ -852,7 +860,7 @@ void iopt_area_unmap_domain(struct iopt_area *area,
 
 static struct iopt_pages *iopt_pages_alloc(unsigned long npages,
 					   bool writable,
-					   enum iopt_account_mode ctx_mode)
+					   struct iopt_ledger *ledger)
 {
 	struct iopt_pages *pages;
 	int rc;
@@ -860,7 +868,7 @@ static struct iopt_pages *iopt_pages_alloc(unsigned long npages,
 	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
-	rc = iopt_account_init(&pages->account, ctx_mode);
+	rc = iopt_account_init(&pages->account, ledger);
 	if (rc) {
 		kfree(pages);
 		return ERR_PTR(rc);
@@ -899,13 +907,13 @@ static int span_pages(u64 start, u64 length, unsigned long *npages)
  * @uptr: user address of the first byte
  * @length: bytes
  * @writable: devices may write to it
- * @ctx_mode: the context's accounting mode (IOMMU_OPTION_RLIMIT_MODE)
+ * @ledger: the books of the mapping context, and its payer mode
  *
  * Nothing is pinned yet.  The caller is who pays for the pins later.
  */
 struct iopt_pages *iopt_alloc_user_pages(void __user *uptr,
 					 unsigned long length, bool writable,
-					 enum iopt_account_mode ctx_mode)
+					 struct iopt_ledger *ledger)
 {
 	struct iopt_pages *pages;
 	unsigned long npages;
@@ -915,7 +923,7 @@ struct iopt_pages *iopt_alloc_user_pages(void __user *uptr,
 	rc = span_pages((uintptr_t)uptr, length, &npages);
 	if (rc)
 		return ERR_PTR(rc);
-	pages = iopt_pages_alloc(npages, writable, ctx_mode);
+	pages = iopt_pages_alloc(npages, writable, ledger);
 	if (IS_ERR(pages))
 		return pages;
 	pages->source = IOPT_SOURCE_USER;
@@ -930,7 +938,7 @@ struct iopt_pages *iopt_alloc_user_pages(void __user *uptr,
  * @start: byte offset in the file of the first byte
  * @length: bytes
  * @writable: devices may write to it
- * @ctx_mode: the context's accounting mode
+ * @ledger: the books of the mapping context, and its payer mode
  *
  * A writeable mapping needs what a writeable shared mmap() of the file
  * needs: a descriptor open for writing, no write seal, and the mapping
@@ -938,7 +946,7 @@ struct iopt_pages *iopt_alloc_user_pages(void __user *uptr,
  */
 struct iopt_pages *iopt_alloc_file_pages(struct file *file, loff_t start,
 					 unsigned long length, bool writable,
-					 enum iopt_account_mode ctx_mode)
+					 struct iopt_ledger *ledger)
 {
 	struct iopt_pages *pages;
 	unsigned long npages;
@@ -964,7 +972,7 @@ struct iopt_pages *iopt_alloc_file_pages(struct file *file, loff_t start,
 		if (rc)
 			return ERR_PTR(rc);
 	}
-	pages = iopt_pages_alloc(npages, writable, ctx_mode);
+	pages = iopt_pages_alloc(npages, writable, ledger);
 	if (IS_ERR(pages)) {
 		if (writable)
 			mapping_unmap_writable(file->f_mapping);
@@ -986,8 +994,10 @@ void iopt_release_pages(struct kref *kref)
 	WARN_ON(!RB_EMPTY_ROOT(&pages->domains_itree.rb_root));
 	WARN_ON(!RB_EMPTY_ROOT(&pages->access_itree.rb_root));
 	WARN_ON(pages->npinned || !xa_empty(&pages->pfn_chunks));
-	xa_for_each(&pages->pfn_chunks, c, chunk)
+	xa_for_each(&pages->pfn_chunks, c, chunk) {
 		kfree(chunk);
+		iopt_ledger_pfn_chunks(pages->account.ledger, -1);
+	}
 	xa_destroy(&pages->pfn_chunks);
 	iopt_account_release(&pages->account);
 	if (pages->file) {

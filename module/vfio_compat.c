@@ -124,7 +124,7 @@ struct iommufd_ctx *iommufd_vfio_compat_ctx_create(bool v2)
 	struct iommufd_ctx *ictx = iommufd_ctx_create();
 
 	if (!IS_ERR(ictx)) {
-		ictx->account_mode = IOPT_ACCOUNT_TYPE1;
+		ictx->ledger.mode = IOPT_ACCOUNT_TYPE1;
 		ictx->vfio_type1_v1 = !v2;
 	}
 	return ictx;

@@ -109,14 +109,6 @@ static int new_memfd(size_t length)
 	return mfd;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * One side of the race: map the memfd into its IOAS (the mock domain
  * makes that pin and fill) and unmap it again, until told to stop.

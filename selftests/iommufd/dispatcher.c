@@ -33,6 +33,7 @@
 #include <linux/iommufd.h>
 
 #include "iommufd_harness.h"
+#include "iommufd_utils.h"
 
 #define IOMMUFD_DEV		"/dev/iommu"
 
@@ -48,14 +49,6 @@ static size_t page_size(void)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
-static int iommufd_open(void)
-{
-	int fd = open(IOMMUFD_DEV, O_RDWR | O_CLOEXEC);
-
-	ASSERT_NE(-1, fd);
-	return fd;
-}
-
 static int try_ioas_alloc(int fd, uint32_t *out_ioas_id)
 {
 	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
@@ -63,22 +56,6 @@ static int try_ioas_alloc(int fd, uint32_t *out_ioas_id)
 
 	*out_ioas_id = cmd.out_ioas_id;
 	return rc;
-}
-
-static uint32_t ioas_alloc(int fd)
-{
-	uint32_t ioas_id;
-
-	ASSERT_EQ(0, try_ioas_alloc(fd, &ioas_id));
-	ASSERT_NE(0, ioas_id);
-	return ioas_id;
-}
-
-static int destroy(int fd, uint32_t id)
-{
-	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
-
-	return ioctl(fd, IOMMU_DESTROY, &cmd);
 }
 
 static int compare_u32(const void *a, const void *b)
@@ -116,15 +93,6 @@ static uint8_t *map_page_before_hole(void)
 static void unmap_page_before_hole(uint8_t *pages)
 {
 	ASSERT_EQ(0, munmap(pages, 2 * page_size()));
-}
-
-static void wait_for_clean_exit(pid_t pid)
-{
-	int status;
-
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status));
 }
 
 /* ------------------------------------------------------------------------

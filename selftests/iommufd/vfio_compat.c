@@ -299,24 +299,6 @@ static int mock_domain(int fd, uint32_t ioas_id, uint32_t *stdev_id,
 	return rc;
 }
 
-/* Run @fn(@arg) in a forked child; its ASSERTs end it with status 1. */
-static void in_child(void (*fn)(void *arg), void *arg)
-{
-	int status;
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	ASSERT_NE(-1, pid);
-	if (pid == 0) {
-		fn(arg);
-		_exit(0);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status));
-}
-
 /* ------------------------------------------------------------------------
  * No compatibility IOAS: a bare /dev/iommu.
  */

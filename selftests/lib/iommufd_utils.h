@@ -15,10 +15,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <linux/iommufd.h>
 #include <linux/iommufd_test.h>
 
@@ -221,6 +223,43 @@ static inline struct vm_counters vm_counters(void)
 static inline long kb(uint64_t bytes)
 {
 	return (long)(bytes / 1024);
+}
+
+/* Monotonic seconds, for loops that run for a while. */
+static inline double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* @pid, a child of ours, must end by exit(0). */
+static inline void wait_for_clean_exit(pid_t pid)
+{
+	int status;
+
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+}
+
+/*
+ * Run @fn(@arg) in a forked child and wait for it.  The child's ASSERTs end
+ * it with status 1, its EXPECTs are recorded for the case.
+ */
+static inline void in_child(void (*fn)(void *arg), void *arg)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	ASSERT_NE(-1, pid);
+	if (pid == 0) {
+		fn(arg);
+		_exit(0);
+	}
+	wait_for_clean_exit(pid);
 }
 
 #endif /* SELFTESTS_IOMMUFD_UTILS_H */

@@ -37,7 +37,7 @@ debug_boot=${DEBUG_BOOT:-1}
 # The debug boot runs the suites aimed at races, error paths and fault
 # injection, which a KASAN/lockdep kernel judges best.  The whole set
 # there has not yet been measured against the time budget.
-debug_suites=${DEBUG_SUITES:-dispatcher,selftest_gate,lifetime_races,change_process,pages_defects,vfio_lifetime,dkms_ioctls,fail_nth_ours,upstream_iommufd_fail_nth,vfio_edu_dma,pages_edu,fuzz}
+debug_suites=${DEBUG_SUITES:-dispatcher,selftest_gate,ledger,lifetime_races,change_process,pages_defects,vfio_lifetime,dkms_ioctls,fail_nth_ours,upstream_iommufd_fail_nth,vfio_edu_dma,pages_edu,fuzz}
 [ "$debug_suites" != all ] || debug_suites=""
 
 mkdir -p "$build" "$logdir"
@@ -73,6 +73,8 @@ rm -rf "$build/suites" "$build/suites-khdr"
 make -s -C "$top/selftests" O="$build/suites"
 make -s -C "$top/selftests" O="$build/suites-khdr" IOMMUFD_H="$khdr"
 gcc -O2 -Wall -Wextra -Werror -o "$build/kmodctl" "$here/kmodctl.c" -lkmod
+# The admin tool (tools/iommufdctl), for the guests' iommufdctl suite.
+make -s -C "$top/tools/iommufdctl" O="$build/iommufdctl"
 
 rootfiles=$build/rootfiles
 rm -rf "$rootfiles"
@@ -136,6 +138,7 @@ host_suite() {
 host_suite build "$top/scripts/build-w1.sh" $kernels
 host_suite abi make -s -C "$top/selftests/abi" check
 host_suite harness make -s -C "$top/selftests" harness-check
+host_suite iommufdctl make -s -C "$top/tools/iommufdctl" O="$build/iommufdctl" check
 
 # DKMS's packaging behaviour.
 mkdir -p "$logdir/dkms"
@@ -149,12 +152,23 @@ host_suite deb "$top/scripts/build-deb.sh" "$build/deb"
 deb=$(cd "$build/deb" 2>/dev/null && ls iommufd-dkms_*_all.deb 2>/dev/null || echo missing.deb)
 for kver in $kernels; do
 	initrd=$build/initramfs-$kver.cpio
-	WITH_QEMU=1 KMODCTL=$build/kmodctl "$here/mkinitramfs.sh" "$kver" \
-		"$initrd" "$rootfiles" "${module[$kver]}" vfio-pci
+	WITH_QEMU=1 KMODCTL=$build/kmodctl \
+		IOMMUFDCTL=$build/iommufdctl/iommufdctl "$here/mkinitramfs.sh" "$kver" \
+		"$initrd" "$rootfiles" "${module[$kver]}" vfio-pci i2c-i801
 	for iommu in $iommus; do
 		run=$(echo "$kver" | cut -d. -f1,2)/$iommu
 		log=$logdir/$kver-$iommu
+		# What does not depend on the kernel's IOMMU runs in one boot
+		# only: the -khdr builds (the ABI headers) on 6.12/intel, the
+		# 2 MiB mock pages (the mock IOMMU on this kernel's core) under
+		# intel.  The fuzzer's full budget goes to the debug boot; each
+		# production boot gets a short run.
+		append="fuzz.calls=30000 fuzz.time=30"
+		[ "$kver/$iommu" = "$k612/intel" ] ||
+			append="$append runner.khdr=0"
+		[ "$iommu" = intel ] || append="$append runner.large_pages=0"
 		echo "# booting $kver with the $iommu IOMMU"
+		GUEST_APPEND="$append" \
 		"$here/run-guest.sh" "$kver" "$iommu" "$initrd" "$log" check \
 			"${SUITES:-}" || {
 			echo "# guest did not finish; end of its console:"
@@ -164,14 +178,18 @@ for kver in $kernels; do
 	done
 done
 
-# One more boot for what needs a machine without MSI isolation.
-if [ -z "${SUITES:-}" ] || [[ ",${SUITES}," == *,msi_isolation,* ]]; then
+# One more boot for what needs another machine: no MSI isolation (VT-d
+# without interrupt remapping), and a Movable zone (1 GiB of the guest's
+# memory), which long-term pins must move their pages out of.
+if [ -z "${SUITES:-}" ] || [[ ",${SUITES}," == *,msi_isolation,* ]] ||
+   [[ ",${SUITES}," == *,movable_pins,* ]]; then
 	kver=$(echo $kernels | awk '{ print $NF }')
 	run=$(echo "$kver" | cut -d. -f1,2)/intel-noir
 	log=$logdir/$kver-intel-noir
-	echo "# booting $kver with the intel IOMMU, no interrupt remapping"
+	echo "# booting $kver with the intel IOMMU, no interrupt remapping, movablecore=1G"
+	GUEST_APPEND="movablecore=1G" \
 	"$here/run-guest.sh" "$kver" intel-noir "$build/initramfs-$kver.cpio" \
-		"$log" check msi_isolation || {
+		"$log" check msi_isolation,movable_pins || {
 		echo "# guest did not finish; end of its console:"
 		tail -n 40 "$log/console.log" | sed 's/^/#   /'
 	}
@@ -228,6 +246,7 @@ if [ "$debug_boot" = 1 ] && [ "$debug_ok" = 1 ]; then
 		cp -a "$rootfiles" "$drootfiles"
 		rm -f "$drootfiles"/tests/*-khdr
 		WITH_QEMU=1 KMODCTL=$build/kmodctl MODROOT=$DEBUG_MODDIR \
+			IOMMUFDCTL=$build/iommufdctl/iommufdctl \
 			"$here/mkinitramfs.sh" "$DEBUG_KVER" \
 			"$build/initramfs-debug.cpio" "$drootfiles" "$dko" vfio-pci
 		log=$logdir/debug-intel

@@ -8,6 +8,8 @@
 #   runner.suites="a b c"          (default: every program in /tests)
 #   runner.early_retry=1           (run-guest.sh's second boot after an
 #                                   early report: run anyway)
+#   runner.khdr=0                  (leave the NAME-khdr suites out)
+#   runner.large_pages=0           (no @mock_large_pages re-runs)
 # Checks of the guest itself (module load, unload, clean kernel log) are
 # reported as the TAP suite "guest".
 
@@ -27,14 +29,23 @@ out=/dev/ttyS1
 mode=check
 suites=""
 early_retry=0
+khdr=1
+large_pages=1
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	runner.mode=*) mode=${arg#runner.mode=} ;;
 	runner.early_retry=1) early_retry=1 ;;
 	runner.suites=*) suites=$(echo "${arg#runner.suites=}" | tr , ' ') ;;
+	# The -khdr builds and the 2 MiB mock pages test the headers and
+	# the mock IOMMU, not this kernel's IOMMU: one boot of a run is enough.
+	runner.khdr=0) khdr=0 ;;
+	runner.large_pages=0) large_pages=0 ;;
 	esac
 done
-[ -n "$suites" ] || suites=$(cd /tests && ls)
+if [ -z "$suites" ]; then
+	suites=$(cd /tests && ls)
+	[ $khdr = 1 ] || suites=$(echo "$suites" | grep -v -- '-khdr$')
+fi
 
 # The guest's own checks, numbered as one TAP suite at the end.
 guest_n=0
@@ -165,10 +176,17 @@ unload_module() {
 	[ $rc = 0 ] || sed 's/^/# /' /tmp/unload.log >"$out"
 }
 
+# A suite's TAP, and how long it took (make check's time budget is
+# spent here: the figures say where).
 run_suite() {
+	local t0 rc
+
 	echo "# runner: suite $2" >"$out"
+	t0=$(cut -d. -f1 /proc/uptime)
 	"/tests/$1" >"$out" 2>&1
-	echo "# runner: suite $2 exit=$?" >"$out"
+	rc=$?
+	echo "# suite $2 took $(($(cut -d. -f1 /proc/uptime) - t0)) s" >"$out"
+	echo "# runner: suite $2 exit=$rc" >"$out"
 }
 
 case "$mode" in
@@ -223,7 +241,7 @@ bench)
 	# The mock-domain suites once more with mock domains that map 2 MiB
 	# pages and unmap them whole, as VT-d and AMD-Vi do.
 	large=/sys/module/iommufd/parameters/mock_large_pages
-	if [ -w $large ]; then
+	if [ $large_pages = 1 ] && [ -w $large ]; then
 		echo 1 >$large
 		for s in $suites; do
 			case "$s" in

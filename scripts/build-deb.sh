@@ -6,11 +6,12 @@
 # the clone and a developer's build products stay out of the package),
 # then checked by lintian.  The staged tree is what `make dist-src` calls
 # the DKMS source plus what debian/rules needs to run: the Makefile, the
-# system files, debian/ itself.
+# system files, the tool and the manual pages, debian/ itself.
 #
 # Usage: build-deb.sh OUTDIR
-#   OUTDIR gets iommufd-dkms_VERSION_all.deb, the .changes and .buildinfo,
-#   and lintian.log (lintian's answer on the .changes and each .deb).
+#   OUTDIR gets iommufd-dkms_VERSION_all.deb, iommufdctl_VERSION_ARCH.deb,
+#   the .changes and .buildinfo, build.log, and lintian.log (lintian's
+#   answer on the .changes and each .deb).
 # Exit status: non-zero when the build fails or lintian reports an error.
 set -euo pipefail
 
@@ -26,7 +27,7 @@ stage=$out/stage
 tree=$stage/iommufd-dkms-$ver
 rm -rf "$stage"
 make -s -C "$top" dist-src DESTDIR="$tree"
-for f in debian Makefile system README.md; do
+for f in debian Makefile system README.md tools man; do
 	cp -a "$top/$f" "$tree/"
 done
 

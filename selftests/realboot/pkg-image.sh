@@ -39,13 +39,17 @@ for kver in "$@"; do
 done
 pkgs=$(echo $pkgs | tr ' ' '\n' | sort -u)
 
-# name=candidate, one a line: a package missing from the lists is an error
-# here rather than a failed apt run in the chroot.
-versions=$(for p in $pkgs; do
-	v=$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: //p')
-	case "$v" in ""|"(none)") log "no candidate for $p (apt-get update?)"; exit 1 ;; esac
-	echo "$p=$v"
-done)
+# name=candidate, one a line, from one apt-cache call: a package missing
+# from the lists is an error here rather than a failed apt run later.
+versions=$(apt-cache policy $pkgs 2>/dev/null | awk '
+	/^[^ ]/ { name = $1; sub(/:$/, "", name) }
+	/^  Candidate:/ { print name "=" $2 }')
+for p in $pkgs; do
+	case "$versions" in
+	*"$p="[0-9]*) ;;
+	*) log "no candidate for $p (apt-get update?)"; exit 1 ;;
+	esac
+done
 
 # Remove a half-built tree, never crossing into the mounts the chroot
 # may have left inside it.

@@ -6,7 +6,8 @@
 # reports in the same format.  The stages, one a boot of the same disk:
 #
 #   install  (first boot, nothing of ours on the disk) before the real-boot
-#            suites: `apt-get install ./iommufd-dkms_*.deb`, which builds
+#            suites: `apt-get install ./iommufd-dkms_*.deb ./iommufdctl_*.deb`,
+#            which builds
 #            through DKMS for every installed kernel with headers; then
 #            systemd-modules-load loads iommufd from the package's
 #            modules-load.d file, so the real-boot suites find it loaded
@@ -52,16 +53,32 @@ pk_check_dkms() {
 	done
 }
 
+# iommufdctl from its package, on the loaded module.
+pk_status() {
+	pk_run iommufdctl status
+	check $rc "iommufdctl_status"
+	grep -q '^iommufd: loaded' "$tmp/pk"
+	check $? "iommufdctl_status_says_iommufd_loaded"
+}
+
 pk_install() {
 	begin pkgtest_install
 	deb=$(ls "$deb_dir"/${pkg}_*_all.deb 2>/dev/null | head -n 1)
 	[ -n "$deb" ]
 	check $? "the_package_is_on_the_disk"
+	ctl=$(ls "$deb_dir"/iommufdctl_*.deb 2>/dev/null | head -n 1)
+	[ -n "$ctl" ]
+	check $? "the_iommufdctl_package_is_on_the_disk"
 	echo "kernels with headers: $(pk_kernels | tr '\n' ' ')" | note
 	t0=$(date +%s)
-	# No network in the guest: every dependency is preinstalled.
-	DEBIAN_FRONTEND=noninteractive pk_run apt-get install -y "$deb"
-	check $rc "apt_get_install_the_deb"
+	# No network in the guest: every dependency is preinstalled.  The
+	# DKMS builds take minutes under TCG: apt's output goes to the
+	# console as well, where the host sees how far they are.
+	{ DEBIAN_FRONTEND=noninteractive apt-get install -y "$deb" $ctl 2>&1
+	  echo "rc=$?"; } | tee /dev/ttyS0 >"$tmp/pk"
+	tail -n 60 "$tmp/pk" | note
+	grep -qx 'rc=0' "$tmp/pk"
+	check $? "apt_get_install_the_debs"
 	echo "apt-get install took $(( $(date +%s) - t0 )) s" | note
 	pk_check_dkms
 	# Debian's dkms signs what it builds with its MOK key, and makes one
@@ -82,6 +99,7 @@ pk_install() {
 	check $? "iommufd_not_loaded_before_modules_load"
 	pk_run systemctl restart systemd-modules-load.service
 	check $rc "systemd_modules_load_restarts"
+	pk_status
 	end
 }
 
@@ -96,6 +114,7 @@ pk_verify() {
 	*) r=1 ;;
 	esac
 	check $r "modinfo_iommufd_is_the_dkms_build_in_updates_dkms"
+	pk_status
 	parms=$(modinfo -F parm iommufd 2>/dev/null | cut -d: -f1 | sort | tr '\n' ' ')
 	[ "$parms" = "mock_large_pages selftest " ]
 	check $? "modinfo_iommufd_shows_selftest_and_mock_large_pages"
@@ -120,11 +139,11 @@ pk_purge() {
 	begin pkgtest_purge
 	ver=$(pk_version)
 	pk_ours | sed 's/^/before purge: /' | note
-	DEBIAN_FRONTEND=noninteractive pk_run apt-get purge -y "$pkg"
+	DEBIAN_FRONTEND=noninteractive pk_run apt-get purge -y "$pkg" iommufdctl
 	check $rc "apt_get_purge"
-	[ -z "$(pk_version)" ] && ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |
-		grep -q installed
-	check $? "dpkg_knows_the_package_no_more"
+	! dpkg-query -W -f='${Status}\n' "$pkg" iommufdctl 2>/dev/null |
+		grep -q ' installed$'
+	check $? "dpkg_knows_the_packages_no_more"
 	[ -z "$(dkms status -m iommufd 2>/dev/null)" ]
 	check $? "dkms_status_is_empty"
 	[ ! -e /var/lib/dkms/iommufd ]

@@ -23,7 +23,8 @@
 # the .deb.
 #
 # Usage: pkgtest.sh [-d DEB] LOGDIR KVER1 KVER2
-#   DEB     the package (default: `make deb` into BUILD/deb)
+#   DEB     the package iommufd-dkms_*_all.deb, the others built with it
+#           beside it (default: `make deb` into BUILD/deb)
 #   LOGDIR  gets N-STAGE-KVER/ per boot (console.log, results.log in the
 #           runner's format, qemu.log), image.log, timing
 # Environment: GUEST_TIMEOUT (per boot, default 1500 s for the install,
@@ -38,7 +39,7 @@ deb=""
 while getopts d: opt; do
 	case $opt in
 	d) deb=$(readlink -f "$OPTARG") ;;
-	*) sed -n '24,33p' "$0" >&2; exit 2 ;;
+	*) sed -n '/^# Usage:/,/^# Exit status/p' "$0" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -95,7 +96,14 @@ initramfs() {
 	rm -rf "$init"
 	mkdir -p "$init"/{bin,proc,sys,dev,newroot,lib/modules,payload/test}
 	t=$init/payload/test
-	install -D -m 644 "$deb" "$t/root/iommufd-pkgtest/${deb##*/}"
+	# The packages built with it (iommufdctl; not the debug symbols).
+	mkdir -p "$t/root/iommufd-pkgtest"
+	for d in "${deb%/*}"/*.deb; do
+		case "$d" in
+		*-dbgsym_*) ;;
+		*) install -m 644 "$d" "$t/root/iommufd-pkgtest/" ;;
+		esac
+	done
 	install -D -m 755 "$here/guest-test.sh" "$t/usr/local/lib/iommufd-realboot/guest-test.sh"
 	install -m 644 "$here/pkgtest-guest.sh" "$t/usr/local/lib/iommufd-realboot/"
 	install -m 755 "$build/devnode" "$t/usr/local/lib/iommufd-realboot/"

@@ -30,8 +30,10 @@ apt_update_once() {
 }
 
 # make deb (scripts/build-deb.sh): dpkg-buildpackage, dh with the dkms
-# sequence, lintian.
-packaging="make dpkg-dev debhelper dh-dkms fakeroot lintian"
+# sequence, lintian, and debian/control's Build-Depends (iommufdctl is
+# built on libkmod).
+packaging="build-essential make dpkg-dev debhelper dh-dkms fakeroot lintian
+	   libkmod-dev pkg-config"
 
 install_missing() {
 	local missing="" p

@@ -165,7 +165,7 @@ for b in $boots; do
 		-drive "if=none,id=root,file=$disk,format=qcow2,cache=unsafe" \
 		-device virtio-blk-pci,drive=root \
 		-kernel "/boot/vmlinuz-$kver" -initrd "$build/initramfs-$kver.cpio" \
-		-append "console=ttyS0 panic=-1 intel_iommu=on iommu.strict=1 iommufd_pkgtest=$stage" \
+		-append "console=ttyS0 panic=-1 no_timer_check intel_iommu=on iommu.strict=1 iommufd_pkgtest=$stage" \
 		-nic none -nodefaults -vga none -display none -no-reboot -monitor none \
 		-serial "file:$dir/console.log" -serial "file:$dir/results.log" \
 		</dev/null 2>"$dir/qemu.log" || true

@@ -344,6 +344,7 @@ module_exit(iommufd_module_exit);
 
 MODULE_DESCRIPTION("iommufd-dkms: the iommufd user API (/dev/iommu) for kernels built without CONFIG_IOMMUFD");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(IOMMUFD_DKMS_VERSION);
 /*
  * No char-major-10-* or devname: alias, as upstream: the minor is dynamic,
  * so depmod would turn them into a static /dev/iommu node with a number no

@@ -392,6 +392,8 @@ TEST(load_is_idempotent_and_refuses_the_other_self_test_mode)
 
 TEST_TIMEOUT(unload_then_load_brings_back_selftest_and_type1, 120)
 {
+	struct jnode *doc, *core, *param;
+	bool found = false;
 	char v[8];
 	struct stat st;
 
@@ -399,6 +401,25 @@ TEST_TIMEOUT(unload_then_load_brings_back_selftest_and_type1, 120)
 	ASSERT_EQ(0, run_ctl("unload", false));
 	EXPECT_FALSE(sysfs_exists("/sys/module/iommufd_vfio"));
 	EXPECT_FALSE(sysfs_exists("/sys/module/iommufd"));
+	/* Not loaded: what modinfo says, and nothing else. */
+	doc = ctl_status();
+	core = jget(jget(doc, "modules"), "iommufd");
+	EXPECT_EQ(0, jint(core, "loaded", -1));
+	EXPECT_EQ(1, jint(core, "installed", -1));
+	EXPECT_TRUE(jis_null(core, "refcnt"));
+	EXPECT_TRUE(jis_null(doc, "selftest"));
+	EXPECT_TRUE(jis_null(doc, "contexts"));
+	EXPECT_EQ(0, jint(jget(doc, "module_totals"), "available", -1));
+	for (param = jget(core, "parameters")->first; param;
+	     param = param->next) {
+		if (strcmp(jget(param, "name")->s, "selftest"))
+			continue;
+		found = true;
+		EXPECT_TRUE(jis_null(param, "value"));
+		EXPECT_NE(NULL, strstr(jget(param, "description")->s,
+				       "taints the kernel"));
+	}
+	EXPECT_TRUE(found);
 	/* Whatever happened above, give the guest its modules back. */
 	EXPECT_EQ(0, run_ctl("load --selftest --type1", false));
 	if (strstr(ctl_out, "already"))

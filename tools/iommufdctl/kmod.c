@@ -160,6 +160,11 @@ int ifd_module_read(struct kmod_ctx *kctx, const char *name,
 	m->loaded = s && !strcmp(s, "live");
 
 	mod = lookup(kctx, name);
+	if (mod && !s &&
+	    kmod_module_get_initstate(mod) == KMOD_MODULE_BUILTIN) {
+		free(m->state);
+		m->state = strdup("builtin");
+	}
 	if (mod) {
 		const char *path = kmod_module_get_path(mod);
 

@@ -158,6 +158,7 @@ static int unload_one(struct kmod_ctx *kctx, const char *name)
 
 	ifd_module_read(kctx, name, &m);
 	if (!m.loaded) {
+		printf("%s: not loaded\n", name);
 		ifd_module_free(&m);
 		return IFD_EXIT_OK;
 	}

@@ -189,16 +189,17 @@ int ifd_cmd_bind(const char *arg, bool force)
 		free(before);
 		return IFD_EXIT_FAILED;
 	}
+	if (!strcmp(before, VFIO_PCI)) {
+		printf("%s: already bound to vfio-pci%s\n", bdf,
+		       rc ? " (the group is not usable through VFIO until the devices above are released)" : "");
+		free(before);
+		return IFD_EXIT_OK;
+	}
 	if (rc && !force) {
 		fprintf(stderr, "iommufdctl: %d other device(s) of group %d are bound to drivers that own their DMA: bind them to vfio-pci too, or --force (the group stays unusable through VFIO until then)\n",
 			rc, group);
 		free(before);
 		return IFD_EXIT_BUSY;
-	}
-	if (!strcmp(before, VFIO_PCI)) {
-		printf("%s: already bound to vfio-pci\n", bdf);
-		free(before);
-		return IFD_EXIT_OK;
 	}
 	rc = ensure_vfio_pci();
 	if (rc) {

@@ -28,7 +28,9 @@ t 2 option_of_another_command_is_a_usage_error "$bin" status --type1
 t 2 bind_of_a_malformed_address_is_a_usage_error "$bin" bind ../../x
 t 4 bind_of_an_absent_device_exits_4 "$bin" bind 0000:ff:1f.7
 n=$((n + 1))
-if "$bin" status --json >/tmp/iommufdctl-cli.$$ 2>&1 &&
+if ! command -v python3 >/dev/null; then
+	echo "ok $n status_json_is_well_formed # SKIP no python3 to read it"
+elif "$bin" status --json >/tmp/iommufdctl-cli.$$ 2>&1 &&
    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["schema"] == 1; assert "iommufd" in d["modules"]' /tmp/iommufdctl-cli.$$; then
 	echo "ok $n status_json_is_well_formed"
 else

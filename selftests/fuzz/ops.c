@@ -1327,7 +1327,7 @@ static const unsigned int op_weight_cheap[O_NR] = {
 	[O_DESTROY_ACCESS_PAGES] = 20, [O_ACCESS_RW] = 50,
 	[O_ACCESS_REPLACE] = 20, [O_TEST_OTHER] = 15, [O_DKMS_ATTACH] = 20,
 	[O_DKMS_DETACH] = 10, [O_TYPE1] = 30, [O_CHAOS_MM] = 10,
-	[O_CHAOS_MEMF] = 10, [O_VFIO] = 40,
+	[O_CHAOS_MEMF] = 10, [O_VFIO] = 20,
 };
 
 static int pick_op(struct worker *w, const unsigned int *weight)

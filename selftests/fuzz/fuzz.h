@@ -146,6 +146,7 @@ struct fuzz_config {
 	uint64_t seed;
 	uint64_t calls;			/* total budget */
 	uint64_t heavy;			/* full-profile ops per round */
+	uint64_t round_calls;		/* calls per round; 0: calls / 27 */
 	bool calls_explicit;
 	double time_cap;		/* seconds */
 	double hang_s;			/* an ioctl running longer is a hang */

@@ -13,6 +13,9 @@
 #   make install            install through DKMS for the running kernel
 #   make install-system [DESTDIR=]  the files outside the module tree
 #                           (modules-load.d: iommufd loads at boot)
+#   make install-man [DESTDIR=]  iommufd-dkms(7) to /usr/share/man/man7
+#                           (iommufdctl(8) comes with the tool:
+#                           make -C tools/iommufdctl install)
 #   make dist-src DESTDIR=  copy the DKMS source package to DESTDIR
 #   make clean
 
@@ -62,8 +65,13 @@ install-system:
 	install -D -m 644 system/modules-load.d/iommufd.conf \
 		$(DESTDIR)/usr/lib/modules-load.d/iommufd.conf
 
+# The package's manual page; the tool's is installed with the tool.
+install-man:
+	install -D -m 644 man/iommufd-dkms.7 \
+		$(DESTDIR)/usr/share/man/man7/iommufd-dkms.7
+
 clean:
 	-$(MAKE) -C module clean KVER=$(KVER)
 	rm -rf selftests/build
 
-.PHONY: all module check demo bench fuzz dist-src install install-system clean
+.PHONY: all module check demo bench fuzz dist-src install install-system install-man clean

@@ -28,15 +28,16 @@
 
 /*
  * Take references on the calling process as the one that pays, in the
- * mode of @ledger's context.
+ * context's mode @ctx_mode, and enter it in the context's books.
  */
 int iopt_account_init(struct iopt_account *account,
-		      struct iopt_ledger *ledger)
+		      enum iopt_account_mode ctx_mode, struct iopt_ledger *ledger)
 {
-	enum iopt_account_mode ctx_mode = ledger->mode;
-
 	if (!current->mm)
 		return -EINVAL;
+	account->payer = iopt_payer_get(ledger);
+	if (IS_ERR(account->payer))
+		return PTR_ERR(account->payer);
 
 	account->unlimited = false;
 	if (ctx_mode == IOPT_ACCOUNT_TYPE1) {
@@ -53,7 +54,6 @@ int iopt_account_init(struct iopt_account *account,
 	account->task = current->group_leader;
 	get_task_struct(account->task);
 	account->user = get_uid(current_user());
-	account->ledger = ledger;
 	return 0;
 }
 
@@ -62,6 +62,7 @@ void iopt_account_release(struct iopt_account *account)
 	mmdrop(account->mm);
 	put_task_struct(account->task);
 	free_uid(account->user);
+	iopt_payer_put(account->payer);
 }
 
 static int charge_user(struct iopt_account *account, unsigned long npages)
@@ -122,7 +123,7 @@ int iopt_account_charge(struct iopt_account *account, unsigned long npages)
 	if (rc)
 		return rc;
 	if (account->mode != IOPT_ACCOUNT_NONE)
-		iopt_ledger_charged(account->ledger, npages);
+		iopt_payer_add_charged(account->payer, npages);
 	/* Type1 never counted pins in VmPin. */
 	if (account->mode != IOPT_ACCOUNT_TYPE1)
 		atomic64_add(npages, &account->mm->pinned_vm);
@@ -146,7 +147,7 @@ void iopt_account_uncharge(struct iopt_account *account, unsigned long npages)
 		break;
 	}
 	if (account->mode != IOPT_ACCOUNT_NONE)
-		iopt_ledger_charged(account->ledger, -(long)npages);
+		iopt_payer_add_charged(account->payer, -(long)npages);
 	if (account->mode != IOPT_ACCOUNT_TYPE1)
 		atomic64_sub(npages, &account->mm->pinned_vm);
 }

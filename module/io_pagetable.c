@@ -416,10 +416,8 @@ static int iopt_map_new_pages(struct io_pagetable *iopt,
 		if (elm.area)
 			iopt_drop_area(elm.area);
 		iopt_put_pages(pages);
-		return rc;
 	}
-	iopt_ledger_set_payer(pages->account.ledger);
-	return 0;
+	return rc;
 }
 
 /* IOMMU_IOAS_MAP and VFIO_IOMMU_MAP_DMA: user memory, pinned later. */
@@ -431,6 +429,7 @@ int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 	struct iopt_pages *pages;
 
 	pages = iopt_alloc_user_pages(uptr, length, writable,
+				      READ_ONCE(ictx->account_mode),
 				      &ictx->ledger);
 	if (IS_ERR(pages))
 		return PTR_ERR(pages);
@@ -447,6 +446,7 @@ int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 
 	pages = iopt_alloc_file_pages(file, start, length,
 				      iommu_prot & IOMMU_WRITE,
+				      READ_ONCE(ictx->account_mode),
 				      &ictx->ledger);
 	if (IS_ERR(pages))
 		return PTR_ERR(pages);

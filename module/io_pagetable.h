@@ -31,11 +31,15 @@
 #include <linux/rwsem.h>
 #include <linux/mutex.h>
 #include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/refcount.h>
+#include <linux/uidgid.h>
 
 struct file;
 struct iommu_domain;
 struct iommufd_access;
 struct mm_struct;
+struct pid;
 struct seq_file;
 struct task_struct;
 struct user_struct;
@@ -124,34 +128,49 @@ enum iopt_account_mode {
 };
 
 /**
- * struct iopt_ledger - one context's books: how it charges, what it holds
- * @mode: the payer mode of new mappings (IOMMU_OPTION_RLIMIT_MODE), set
- *        while the context has no objects
- * @pinned: pages its iopt_pages hold pinned, each counted once
+ * struct iopt_ledger - what one context's pages pin and who pays for it
+ * @lock: protects @payers (a leaf lock: taken under any other)
+ * @payers: struct iopt_payer, one per process paying for mappings here
+ * @pinned: pages its iopt_pages hold pinned, each counted once per
+ *          iopt_pages (a mapping and its IOAS_COPY share one)
  * @charged: of @pinned, those charged against an RLIMIT_MEMLOCK counter
  * @pfn_chunks: PFN chunks its iopt_pages have allocated
- * @payer_lock: protects @payer_pid and @payer_uid
- * @payer_pid: thread group of the last process set up to pay (a mapping,
- *             CHANGE_PROCESS); 0 before any
- * @payer_uid: its uid in the initial user namespace
  *
- * Nothing here decides anything: the counters only mirror what the pages
- * did, for fdinfo and the module totals (ledger.c), so that an
- * administrator can see who pins what.
+ * The books only mirror what pages.c and accounting.c did, for fdinfo and
+ * the module totals (ledger.c); limits are enforced against the kernel's
+ * own counters, never against these.
  */
 struct iopt_ledger {
-	enum iopt_account_mode mode;
+	spinlock_t lock;
+	struct list_head payers;
 	atomic_long_t pinned;
 	atomic_long_t charged;
 	atomic_long_t pfn_chunks;
-	spinlock_t payer_lock;
-	pid_t payer_pid;
-	uid_t payer_uid;
+};
+
+/**
+ * struct iopt_payer - what one process pays for in one context
+ * @node: in iopt_ledger::payers
+ * @ledger: the context's books
+ * @users: the iopt_accounts naming this payer
+ * @pid: the paying thread group (a reference)
+ * @uid: its real uid, whose user_struct USER mode charges
+ * @pinned: pages pinned by the mappings it pays for
+ * @charged: of those, charged against an RLIMIT_MEMLOCK counter
+ */
+struct iopt_payer {
+	struct list_head node;
+	struct iopt_ledger *ledger;
+	refcount_t users;
+	struct pid *pid;
+	kuid_t uid;
+	atomic_long_t pinned;
+	atomic_long_t charged;
 };
 
 /**
  * struct iopt_account - who pays for the pages an iopt_pages pins
- * @ledger: the books of the context the pages belong to
+ * @payer: the payer's entry in the books of the pages' context
  * @mode: which counter is charged besides mm->pinned_vm
  * @unlimited: CAP_IPC_LOCK in TYPE1 mode: charged but never refused
  * @mm: the process whose VmPin (and, in MM mode, VmLck) is charged; for
@@ -160,7 +179,7 @@ struct iopt_ledger {
  * @user: charged in USER mode
  */
 struct iopt_account {
-	struct iopt_ledger *ledger;
+	struct iopt_payer *payer;
 	enum iopt_account_mode mode;
 	bool unlimited;
 	struct mm_struct *mm;
@@ -360,29 +379,31 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 
 /* accounting.c */
 int iopt_account_init(struct iopt_account *account,
-		      struct iopt_ledger *ledger);
+		      enum iopt_account_mode ctx_mode, struct iopt_ledger *ledger);
 void iopt_account_release(struct iopt_account *account);
 int iopt_account_charge(struct iopt_account *account, unsigned long npages);
 void iopt_account_uncharge(struct iopt_account *account,
 			   unsigned long npages);
 
 /* ledger.c */
-void iopt_ledger_init(struct iopt_ledger *ledger,
-		      enum iopt_account_mode mode);
+void iopt_ledger_init(struct iopt_ledger *ledger);
 void iopt_ledger_destroy(struct iopt_ledger *ledger);
-void iopt_ledger_set_payer(struct iopt_ledger *ledger);
-void iopt_ledger_pinned(struct iopt_ledger *ledger, long npages);
-void iopt_ledger_charged(struct iopt_ledger *ledger, long npages);
-void iopt_ledger_pfn_chunks(struct iopt_ledger *ledger, long nchunks);
 void iopt_ledger_show(struct seq_file *m, struct iopt_ledger *ledger);
-const char *iopt_ledger_mode_name(struct iopt_ledger *ledger);
+struct iopt_payer *iopt_payer_get(struct iopt_ledger *ledger);
+void iopt_payer_hold(struct iopt_payer *payer);
+void iopt_payer_put(struct iopt_payer *payer);
+void iopt_payer_add_pinned(struct iopt_payer *payer, long npages);
+void iopt_payer_add_charged(struct iopt_payer *payer, long npages);
+void iopt_payer_add_pfn_chunks(struct iopt_payer *payer, long nchunks);
 
 /* pages.c */
 struct iopt_pages *iopt_alloc_user_pages(void __user *uptr,
 					 unsigned long length, bool writable,
+					 enum iopt_account_mode ctx_mode,
 					 struct iopt_ledger *ledger);
 struct iopt_pages *iopt_alloc_file_pages(struct file *file, loff_t start,
 					 unsigned long length, bool writable,
+					 enum iopt_account_mode ctx_mode,
 					 struct iopt_ledger *ledger);
 void iopt_release_pages(struct kref *kref);
 #define iopt_put_pages(pages) kref_put(&(pages)->kref, iopt_release_pages)

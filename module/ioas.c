@@ -51,6 +51,19 @@ void iommufd_ioas_destroy(struct iommufd_object *obj)
 	mutex_destroy(&victim->mutex);
 }
 
+/*
+ * CHANGE_PROCESS moves every pin of the context from one payer to another
+ * under all_ioas_lock: an IOAS appearing in the middle could pin pages it
+ * shares (by IOAS_COPY) with one of the set while the amounts are taken,
+ * and charges would drift.  So an IOAS becomes visible only under it.
+ */
+void iommufd_ioas_publish(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas)
+{
+	mutex_lock(&ictx->all_ioas_lock);
+	iommufd_object_finalize(ictx, &ioas->obj);
+	mutex_unlock(&ictx->all_ioas_lock);
+}
+
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_alloc *arg = ucmd->cmd;
@@ -72,7 +85,7 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 		iommufd_object_abort_and_destroy(ucmd->ictx, &new_ioas->obj);
 		return err;
 	}
-	iommufd_object_finalize(ucmd->ictx, &new_ioas->obj);
+	iommufd_ioas_publish(ucmd->ictx, new_ioas);
 	return 0;
 }
 
@@ -406,7 +419,7 @@ static int option_rlimit_mode(struct iommufd_ctx *ictx,
 	if (arg->object_id)
 		return -EOPNOTSUPP;
 	if (arg->op == IOMMU_OPTION_OP_GET) {
-		arg->val64 = ictx->ledger.mode == IOPT_ACCOUNT_MM ? 1 : 0;
+		arg->val64 = READ_ONCE(ictx->account_mode) == IOPT_ACCOUNT_MM ? 1 : 0;
 		return 0;
 	}
 	if (arg->op != IOMMU_OPTION_OP_SET)
@@ -430,7 +443,7 @@ static int option_rlimit_mode(struct iommufd_ctx *ictx,
 	if (!xa_empty(&ictx->objects))
 		err = -EBUSY;
 	else if (!err)
-		ictx->ledger.mode = want;
+		WRITE_ONCE(ictx->account_mode, want);
 	xa_unlock(&ictx->objects);
 	return err;
 }
@@ -542,9 +555,9 @@ static void lockset_release(struct ioas_lockset *set)
 /*
  * Hold every IOAS, then lock them all.  Collecting may fail (memory); it
  * happens before any semaphore is taken, so a failure has only the
- * references to give back.  An IOAS created after the walk passed its id
- * is not part of the set: it is empty or was filled from IOAS in the set,
- * and either way its pages are charged correctly.
+ * references to give back.  No IOAS can appear behind the walk: IOAS are
+ * published under all_ioas_lock, held from here to lockset_release()
+ * (iommufd_ioas_publish()).
  */
 static int lockset_acquire(struct ioas_lockset *set, struct iommufd_ctx *ictx)
 {
@@ -657,14 +670,14 @@ int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd)
 	if (err || xa_empty(&movers))
 		goto out_release;
 
-	err = iopt_account_init(&payer, &ucmd->ictx->ledger);
+	err = iopt_account_init(&payer, READ_ONCE(ucmd->ictx->account_mode),
+				&ucmd->ictx->ledger);
 	if (err)
 		goto out_release;
 	err = iopt_account_charge(&payer, npinned);
 	if (!err) {
 		xa_for_each(&movers, key, pages)
 			iopt_pages_switch_account(pages, &payer);
-		iopt_ledger_set_payer(&ucmd->ictx->ledger);
 	}
 	iopt_account_release(&payer);
 out_release:

@@ -35,7 +35,9 @@
  * are never held while calling back into this core.  Nothing sleeps
  * under the xa_lock.  Locking several IOAS at once (CHANGE_PROCESS)
  * happens only under ictx->all_ioas_lock: every domains_rwsem, then every
- * iova_rwsem, each in object id order.
+ * iova_rwsem, each in object id order.  The same mutex is taken, alone,
+ * to publish a new IOAS.  The ledger's spinlock (io_pagetable.h) is a
+ * leaf, taken under any of these.
  */
 #ifndef IOMMUFD_PRIVATE_H
 #define IOMMUFD_PRIVATE_H
@@ -85,8 +87,9 @@ struct iommufd_object {
  *           whose object is still being built or being destroyed
  * @destroy_wait: woken whenever an object's short-term users drop, so that
  *                a destroy waiting for in-flight ioctls can go on
- * @ledger: who pays for pins of new mappings (IOMMU_OPTION_RLIMIT_MODE),
- *          and what the context's pages pin, for fdinfo
+ * @account_mode: who pays for pins of new mappings (IOMMU_OPTION_RLIMIT_MODE)
+ * @ledger: what the context's pages pin and who pays, for fdinfo
+ * @published: objects of each type that lookups can find, for fdinfo
  * @all_ioas_lock: held by whoever locks every IOAS of the context at once
  *                 (CHANGE_PROCESS); the lockdep nest lock for doing so
  * @vfio_lock: serializes creating the compat IOAS
@@ -99,7 +102,9 @@ struct iommufd_ctx {
 	struct file *file;
 	struct xarray objects;
 	wait_queue_head_t destroy_wait;
+	enum iopt_account_mode account_mode;
 	struct iopt_ledger ledger;
+	atomic_t published[IOMMUFD_OBJ_MAX];
 	struct mutex all_ioas_lock;
 	struct mutex vfio_lock;
 	struct iommufd_ioas *vfio_ioas;
@@ -160,8 +165,6 @@ int iommufd_object_retire(struct iommufd_ctx *ictx, u32 id);
 void iommufd_object_owner_retire(struct iommufd_ctx *ictx,
 				 struct iommufd_object *obj);
 void iommufd_objects_destroy_all(struct iommufd_ctx *ictx);
-void iommufd_objects_count(struct iommufd_ctx *ictx,
-			   unsigned long counts[IOMMUFD_OBJ_MAX]);
 int iommufd_destroy(struct iommufd_ucmd *ucmd);
 
 /*
@@ -220,6 +223,7 @@ iommufd_get_ioas(struct iommufd_ctx *ictx, u32 id)
 }
 
 struct iommufd_ioas *iommufd_ioas_alloc(struct iommufd_ctx *ictx);
+void iommufd_ioas_publish(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas);
 void iommufd_ioas_destroy(struct iommufd_object *obj);
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd);

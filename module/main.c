@@ -43,7 +43,8 @@ static struct iommufd_ctx *iommufd_ctx_new(struct file *filp)
 	/* Object ids start at 1: 0 never names an object in the ABI. */
 	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	init_waitqueue_head(&ctx->destroy_wait);
-	iopt_ledger_init(&ctx->ledger, IOPT_ACCOUNT_USER);
+	ctx->account_mode = IOPT_ACCOUNT_USER;
+	iopt_ledger_init(&ctx->ledger);
 	mutex_init(&ctx->all_ioas_lock);
 	mutex_init(&ctx->vfio_lock);
 	return ctx;
@@ -344,6 +345,7 @@ module_exit(iommufd_module_exit);
 
 MODULE_DESCRIPTION("iommufd-dkms: the iommufd user API (/dev/iommu) for kernels built without CONFIG_IOMMUFD");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(IOMMUFD_DKMS_VERSION);
 /*
  * No char-major-10-* or devname: alias, as upstream: the minor is dynamic,
  * so depmod would turn them into a static /dev/iommu node with a number no

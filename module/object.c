@@ -75,6 +75,7 @@ void iommufd_object_finalize(struct iommufd_ctx *ictx,
 {
 	/* Replaces the reservation: no allocation, so no failure. */
 	WARN_ON(xa_store(&ictx->objects, obj->id, obj, GFP_KERNEL));
+	atomic_inc(&ictx->published[obj->type]);
 }
 
 /* Give back the id and the memory of an object never published. */
@@ -151,6 +152,7 @@ static void iommufd_object_unpublish(struct iommufd_ctx *ictx,
 				     struct iommufd_object *obj)
 {
 	xas_store(xas, XA_ZERO_ENTRY);
+	atomic_dec(&ictx->published[obj->type]);
 	/* Not a reference of its own (see iommufd_ctx): forget it with it. */
 	if (ictx->vfio_ioas && &ictx->vfio_ioas->obj == obj)
 		ictx->vfio_ioas = NULL;
@@ -225,7 +227,7 @@ void iommufd_object_owner_retire(struct iommufd_ctx *ictx,
 		 "iommufd: object %u (type %d) still held %u times after its owner let go\n",
 		 obj->id, obj->type, refcount_read(&obj->users))) {
 		refcount_set(&obj->shortterm_users, 1);
-		xa_store(&ictx->objects, obj->id, obj, GFP_KERNEL);
+		iommufd_object_finalize(ictx, obj);
 		return;
 	}
 	iommufd_object_free(ictx, obj);
@@ -261,6 +263,7 @@ void iommufd_objects_destroy_all(struct iommufd_ctx *ictx)
 			/* xa_for_each skips the reservation this leaves. */
 			xa_store(&ictx->objects, index, XA_ZERO_ENTRY,
 				 GFP_KERNEL);
+			atomic_dec(&ictx->published[obj->type]);
 			iommufd_object_free(ictx, obj);
 			retired++;
 			cond_resched();
@@ -272,22 +275,3 @@ void iommufd_objects_destroy_all(struct iommufd_ctx *ictx)
 	xa_destroy(&ictx->objects);
 }
 
-/*
- * How many published objects of each type @ictx holds, for fdinfo.
- * Under the xa_lock every entry that is not a reservation is a live
- * object: unpublishing and freeing both start by replacing it there.
- */
-void iommufd_objects_count(struct iommufd_ctx *ictx,
-			   unsigned long counts[IOMMUFD_OBJ_MAX])
-{
-	struct iommufd_object *obj;
-	unsigned long index;
-
-	memset(counts, 0, sizeof(counts[0]) * IOMMUFD_OBJ_MAX);
-	xa_lock(&ictx->objects);
-	xa_for_each(&ictx->objects, index, obj) {
-		if (obj->type < IOMMUFD_OBJ_MAX)
-			counts[obj->type]++;
-	}
-	xa_unlock(&ictx->objects);
-}

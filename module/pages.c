@@ -207,7 +207,7 @@ static int pfn_chunks_prepare(struct iopt_pages *pages, unsigned long index,
 			kfree(chunk);
 			return rc;
 		}
-		iopt_ledger_pfn_chunks(pages->account.ledger, 1);
+		iopt_payer_add_pfn_chunks(pages->account.payer, 1);
 	}
 	return 0;
 }
@@ -265,7 +265,7 @@ static void pfn_chunks_trim(struct iopt_pages *pages, unsigned long index,
 		chunk = xa_erase(&pages->pfn_chunks, c);
 		if (chunk) {
 			kfree(chunk);
-			iopt_ledger_pfn_chunks(pages->account.ledger, -1);
+			iopt_payer_add_pfn_chunks(pages->account.payer, -1);
 		}
 	}
 }
@@ -453,7 +453,7 @@ static int pin_pfns(struct iopt_pages *pages, unsigned long index,
 		pfns[i] = page_to_pfn(upages[i]);
 	pfn_chunks_copy(pages, index, npages, pfns, true);
 	pages->npinned += npages;
-	iopt_ledger_pinned(pages->account.ledger, npages);
+	iopt_payer_add_pinned(pages->account.payer, npages);
 	return 0;
 }
 
@@ -462,7 +462,7 @@ static void unpin_and_uncharge(struct iopt_pages *pages, unsigned long *pfns,
 {
 	unpin_pfns(pages, pfns, npages);
 	pages->npinned -= npages;
-	iopt_ledger_pinned(pages->account.ledger, -(long)npages);
+	iopt_payer_add_pinned(pages->account.payer, -(long)npages);
 	iopt_account_uncharge(&pages->account, npages);
 }
 
@@ -860,6 +860,7 @@ void iopt_area_unmap_domain(struct iopt_area *area,
 
 static struct iopt_pages *iopt_pages_alloc(unsigned long npages,
 					   bool writable,
+					   enum iopt_account_mode ctx_mode,
 					   struct iopt_ledger *ledger)
 {
 	struct iopt_pages *pages;
@@ -868,7 +869,7 @@ static struct iopt_pages *iopt_pages_alloc(unsigned long npages,
 	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
-	rc = iopt_account_init(&pages->account, ledger);
+	rc = iopt_account_init(&pages->account, ctx_mode, ledger);
 	if (rc) {
 		kfree(pages);
 		return ERR_PTR(rc);
@@ -907,12 +908,14 @@ static int span_pages(u64 start, u64 length, unsigned long *npages)
  * @uptr: user address of the first byte
  * @length: bytes
  * @writable: devices may write to it
- * @ledger: the books of the mapping context, and its payer mode
+ * @ctx_mode: the context's accounting mode (IOMMU_OPTION_RLIMIT_MODE)
+ * @ledger: the context's books, where the caller is entered as the payer
  *
  * Nothing is pinned yet.  The caller is who pays for the pins later.
  */
 struct iopt_pages *iopt_alloc_user_pages(void __user *uptr,
 					 unsigned long length, bool writable,
+					 enum iopt_account_mode ctx_mode,
 					 struct iopt_ledger *ledger)
 {
 	struct iopt_pages *pages;
@@ -923,7 +926,7 @@ struct iopt_pages *iopt_alloc_user_pages(void __user *uptr,
 	rc = span_pages((uintptr_t)uptr, length, &npages);
 	if (rc)
 		return ERR_PTR(rc);
-	pages = iopt_pages_alloc(npages, writable, ledger);
+	pages = iopt_pages_alloc(npages, writable, ctx_mode, ledger);
 	if (IS_ERR(pages))
 		return pages;
 	pages->source = IOPT_SOURCE_USER;
@@ -938,7 +941,8 @@ struct iopt_pages *iopt_alloc_user_pages(void __user *uptr,
  * @start: byte offset in the file of the first byte
  * @length: bytes
  * @writable: devices may write to it
- * @ledger: the books of the mapping context, and its payer mode
+ * @ctx_mode: the context's accounting mode (IOMMU_OPTION_RLIMIT_MODE)
+ * @ledger: the context's books, where the caller is entered as the payer
  *
  * A writeable mapping needs what a writeable shared mmap() of the file
  * needs: a descriptor open for writing, no write seal, and the mapping
@@ -946,6 +950,7 @@ struct iopt_pages *iopt_alloc_user_pages(void __user *uptr,
  */
 struct iopt_pages *iopt_alloc_file_pages(struct file *file, loff_t start,
 					 unsigned long length, bool writable,
+					 enum iopt_account_mode ctx_mode,
 					 struct iopt_ledger *ledger)
 {
 	struct iopt_pages *pages;
@@ -972,7 +977,7 @@ struct iopt_pages *iopt_alloc_file_pages(struct file *file, loff_t start,
 		if (rc)
 			return ERR_PTR(rc);
 	}
-	pages = iopt_pages_alloc(npages, writable, ledger);
+	pages = iopt_pages_alloc(npages, writable, ctx_mode, ledger);
 	if (IS_ERR(pages)) {
 		if (writable)
 			mapping_unmap_writable(file->f_mapping);
@@ -996,7 +1001,7 @@ void iopt_release_pages(struct kref *kref)
 	WARN_ON(pages->npinned || !xa_empty(&pages->pfn_chunks));
 	xa_for_each(&pages->pfn_chunks, c, chunk) {
 		kfree(chunk);
-		iopt_ledger_pfn_chunks(pages->account.ledger, -1);
+		iopt_payer_add_pfn_chunks(pages->account.payer, -1);
 	}
 	xa_destroy(&pages->pfn_chunks);
 	iopt_account_release(&pages->account);
@@ -1023,8 +1028,11 @@ void iopt_pages_switch_account(struct iopt_pages *pages,
 
 	mutex_lock(&pages->mutex);
 	iopt_account_uncharge(&pages->account, pages->npinned);
+	iopt_payer_add_pinned(pages->account.payer, -(long)pages->npinned);
 	old = pages->account;
 	pages->account = *new_account;
+	iopt_payer_hold(pages->account.payer);
+	iopt_payer_add_pinned(pages->account.payer, pages->npinned);
 	mmgrab(pages->account.mm);
 	get_task_struct(pages->account.task);
 	get_uid(pages->account.user);

@@ -70,7 +70,7 @@ static struct iommufd_ioas *compat_ioas_get_or_make(struct iommufd_ctx *ictx)
 			/* Returned held, as compat_ioas_get() returns it. */
 			refcount_inc(&ioas->obj.shortterm_users);
 			refcount_inc(&ioas->obj.users);
-			iommufd_object_finalize(ictx, &ioas->obj);
+			iommufd_ioas_publish(ictx, ioas);
 			compat_ioas_set(ictx, ioas);
 		}
 	}
@@ -124,7 +124,7 @@ struct iommufd_ctx *iommufd_vfio_compat_ctx_create(bool v2)
 	struct iommufd_ctx *ictx = iommufd_ctx_create();
 
 	if (!IS_ERR(ictx)) {
-		ictx->ledger.mode = IOPT_ACCOUNT_TYPE1;
+		WRITE_ONCE(ictx->account_mode, IOPT_ACCOUNT_TYPE1);
 		ictx->vfio_type1_v1 = !v2;
 	}
 	return ictx;

@@ -438,6 +438,7 @@ module_exit(vfio_backend_exit);
 
 MODULE_DESCRIPTION("iommufd-dkms: a VFIO IOMMU backend that puts VFIO devices' DMA under iommufd");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(IOMMUFD_DKMS_VERSION);
 IOMMUFD_IMPORT_NS();
 #ifdef HAVE_EXPORT_IOMMU_GROUP_REPLACE_DOMAIN
 /* iommu_group_replace_domain() is exported for iommufd's use only. */

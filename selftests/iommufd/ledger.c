@@ -60,6 +60,7 @@ TEST(a_fresh_context_shows_user_mode_nothing_held_and_no_payer)
 	EXPECT_EQ(0, l.charged);
 	EXPECT_EQ(0, l.pfn_bytes);
 	EXPECT_TRUE(l.payer_none);
+	EXPECT_EQ(0, l.npayers);
 	close(fd);
 }
 
@@ -120,15 +121,18 @@ static void pinning_teardown(struct pinning *p)
 /*
  * Map, copy into the second IOAS (the same pages: counted once), check
  * the ledger against VmPin/VmLck, unmap both, check it is back to zero.
+ * As nobody, RLIMIT_MEMLOCK is exactly what the mapping needs, so that
+ * one page more is refused: the charge the ledger shows is real.
  */
 static void map_and_compare(struct pinning *p, bool as_nobody,
 			    bool charged_to_vmlck)
 {
 	struct vm_counters start, now;
+	uint8_t *extra = alloc_buffer(PAGE);
 	struct fd_ledger l;
 
 	if (as_nobody) {
-		set_memlock_limit(4 * LEN);
+		set_memlock_limit(LEN);
 		drop_to_nobody();
 	}
 	start = vm_counters();
@@ -147,8 +151,14 @@ static void map_and_compare(struct pinning *p, bool as_nobody,
 	ASSERT_EQ(p->expect_charged, l.charged);
 	/* 64 pinned PFNs fit in one page-sized chunk. */
 	ASSERT_EQ(PAGE, l.pfn_bytes);
-	ASSERT_EQ(getpid(), l.payer_pid);
-	ASSERT_EQ(geteuid(), l.payer_uid);
+	ASSERT_EQ(1, l.npayers);
+	ASSERT_EQ(getpid(), l.payers[0].pid);
+	ASSERT_EQ(getuid(), l.payers[0].uid);
+	ASSERT_EQ(NPAGES, l.payers[0].pinned);
+	ASSERT_EQ(p->expect_charged, l.payers[0].charged);
+	if (as_nobody)
+		ASSERT_ERRNO(ENOMEM, ioas_map_fixed(p->fd, p->ioas_id, extra,
+						    PAGE, IOVA + LEN));
 
 	ASSERT_EQ(0, ioas_unmap_range(p->fd, p->second_ioas_id, IOVA, LEN));
 	ASSERT_EQ(NPAGES, fd_ledger(p->fd).pinned);
@@ -157,8 +167,13 @@ static void map_and_compare(struct pinning *p, bool as_nobody,
 	ASSERT_EQ(0, l.pinned);
 	ASSERT_EQ(0, l.charged);
 	ASSERT_EQ(0, l.pfn_bytes);
-	/* The payer stays on record: the last one set up to pay. */
-	ASSERT_EQ(getpid(), l.payer_pid);
+	/* A payer is listed while it pays for a mapping, no longer. */
+	ASSERT_TRUE(l.payer_none);
+	ASSERT_EQ(0, l.npayers);
+	if (as_nobody)
+		ASSERT_EQ(0, ioas_map_fixed(p->fd, p->ioas_id, extra, PAGE,
+					    IOVA + LEN));
+	free_buffer(extra, PAGE);
 }
 
 static void map_as_nobody_charged_to_user(void *arg)
@@ -306,6 +321,7 @@ TEST_TIMEOUT(fdinfo_is_consistent_while_objects_come_and_go, 60)
 		struct fd_ledger l = fd_ledger(c.fd);
 
 		ASSERT_LE(0, l.ioas);
+		ASSERT_GE(1, l.ioas);
 		ASSERT_LE(0, l.pinned);
 		ASSERT_GE(NPAGES, l.pinned);
 		ASSERT_GE(PAGE, l.pfn_bytes);
@@ -323,6 +339,68 @@ TEST_TIMEOUT(fdinfo_is_consistent_while_objects_come_and_go, 60)
 	free_buffer(c.buf, LEN);
 }
 
+/*
+ * MAP against UNMAP of everything, with fdinfo read meanwhile: an area is
+ * unmapped (and its pages, with their payer entry, freed) the moment it
+ * appears.  Nothing of a mapping may be touched after it is published;
+ * KASAN in the debug boot would see it.
+ */
+struct map_unmap_race {
+	int fd;
+	uint32_t ioas_id;
+	uint8_t *buf;
+	volatile bool stop;
+	long unmapped;
+};
+
+static void *unmap_all_main(void *arg)
+{
+	struct map_unmap_race *r = arg;
+
+	while (!r->stop) {
+		struct iommu_ioas_unmap cmd = {
+			.size = sizeof(cmd),
+			.ioas_id = r->ioas_id,
+			.iova = 0,
+			.length = UINT64_MAX,
+		};
+
+		if (!ioctl(r->fd, IOMMU_IOAS_UNMAP, &cmd) && cmd.length)
+			r->unmapped++;
+	}
+	return NULL;
+}
+
+TEST_TIMEOUT(map_races_unmap_of_everything_while_fdinfo_reads, 60)
+{
+	struct map_unmap_race r = { .fd = iommufd_open() };
+	long maps = 0;
+	pthread_t thread;
+	double end;
+
+	REQUIRE_SELFTEST(r.fd);
+	r.ioas_id = ioas_alloc(r.fd);
+	ASSERT_EQ(0, mock_domain(r.fd, r.ioas_id, NULL));
+	r.buf = alloc_buffer(LEN);
+	ASSERT_EQ(0, pthread_create(&thread, NULL, unmap_all_main, &r));
+	end = now_s() + 2;
+	while (now_s() < end) {
+		int rc = ioas_map_fixed(r.fd, r.ioas_id, r.buf, LEN, IOVA);
+
+		/* EEXIST: the last one was not unmapped yet. */
+		ASSERT_TRUE(rc == 0 || errno == EEXIST);
+		maps += !rc;
+		ASSERT_GE(1, fd_ledger(r.fd).npayers);
+	}
+	r.stop = true;
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	TEST_LOG("%ld maps, %ld unmapped by the other thread", maps,
+		 r.unmapped);
+	EXPECT_LT(0, r.unmapped);
+	close(r.fd);
+	free_buffer(r.buf, LEN);
+}
+
 #ifdef IOMMU_IOAS_CHANGE_PROCESS
 
 static int change_process(int fd)
@@ -335,14 +413,28 @@ static int change_process(int fd)
 static void take_over_payment(void *arg)
 {
 	int fd = *(int *)arg;
+	struct fd_ledger l;
 
+	set_memlock_limit(LEN);
+	drop_to_nobody();
 	ASSERT_EQ(0, change_process(fd));
-	ASSERT_EQ(getpid(), fd_ledger(fd).payer_pid);
+	l = fd_ledger(fd);
+	ASSERT_EQ(1, l.npayers);
+	ASSERT_EQ(getpid(), l.payers[0].pid);
+	ASSERT_EQ(NOBODY, l.payers[0].uid);
+	ASSERT_EQ(NPAGES, l.payers[0].pinned);
+	/* nobody has no CAP_IPC_LOCK: its locked_vm pays now. */
+	ASSERT_EQ(NPAGES, l.payers[0].charged);
+	ASSERT_EQ(NPAGES, l.charged);
 	/* The parent takes it back before it unmaps. */
 }
 
-/* CHANGE_PROCESS makes the caller the payer on record. */
-TEST(change_process_moves_the_payer_on_record)
+/*
+ * CHANGE_PROCESS moves the context's pins to the caller's entry, charge
+ * included; the entry outlives the process (pid 0) while it pays, and
+ * goes once another process takes the payment over.
+ */
+TEST(change_process_moves_pins_and_charge_between_payers)
 {
 	int fd = iommufd_open();
 	uint32_t ioas_id = ioas_alloc(fd);
@@ -353,26 +445,49 @@ TEST(change_process_moves_the_payer_on_record)
 		.length = LEN,
 		.iova = IOVA,
 	};
+	struct module_usage before, moved, back;
+	bool totals;
 	struct fd_ledger l;
 
 	REQUIRE_SELFTEST(fd);
+	totals = module_usage(&before);
 	ASSERT_EQ(0, mock_domain(fd, ioas_id, NULL));
 	map.fd = memfd_create("ledger", MFD_CLOEXEC);
 	ASSERT_LE(0, map.fd);
 	ASSERT_EQ(0, ftruncate(map.fd, LEN));
 	ASSERT_EQ(0, ioctl(fd, IOMMU_IOAS_MAP_FILE, &map));
 	l = fd_ledger(fd);
-	ASSERT_EQ(getpid(), l.payer_pid);
-	ASSERT_EQ(NPAGES, l.pinned);
+	ASSERT_EQ(1, l.npayers);
+	ASSERT_EQ(getpid(), l.payers[0].pid);
+	ASSERT_EQ(NPAGES, l.payers[0].pinned);
+	/* Root maps with CAP_IPC_LOCK: pinned, not charged. */
+	ASSERT_EQ(0, l.payers[0].charged);
 
 	in_child(take_over_payment, &fd);
-	ASSERT_NE(getpid(), fd_ledger(fd).payer_pid);
+	l = fd_ledger(fd);
+	ASSERT_EQ(1, l.npayers);
+	EXPECT_EQ(0, l.payers[0].pid);
+	EXPECT_EQ(NOBODY, l.payers[0].uid);
+	EXPECT_EQ(NPAGES, l.payers[0].charged);
+	if (totals) {
+		ASSERT_TRUE(module_usage(&moved));
+		EXPECT_EQ(before.charged + NPAGES, moved.charged);
+	}
+
 	ASSERT_EQ(0, change_process(fd));
 	l = fd_ledger(fd);
-	EXPECT_EQ(getpid(), l.payer_pid);
-	EXPECT_EQ(NPAGES, l.pinned);
+	ASSERT_EQ(1, l.npayers);
+	EXPECT_EQ(getpid(), l.payers[0].pid);
+	EXPECT_EQ(NPAGES, l.payers[0].pinned);
+	EXPECT_EQ(0, l.payers[0].charged);
+	EXPECT_EQ(0, l.charged);
+	if (totals) {
+		ASSERT_TRUE(module_usage(&back));
+		EXPECT_EQ(before.charged, back.charged);
+	}
 	ASSERT_EQ(0, ioas_unmap_range(fd, ioas_id, IOVA, LEN));
 	EXPECT_EQ(0, fd_ledger(fd).pinned);
+	EXPECT_TRUE(fd_ledger(fd).payer_none);
 	close(map.fd);
 	close(fd);
 }

@@ -14,13 +14,21 @@
 
 #define IOMMUFD_USAGE_FILE	"/sys/kernel/debug/iommufd/usage"
 
+#define LEDGER_MAX_PAYERS	8
+
+/* One iommufd-payer line: pid 0 for a payer that has exited. */
+struct fd_payer {
+	long pid, uid, pinned, charged;
+};
+
 /* One context as its fdinfo shows it; -1 where a line was missing. */
 struct fd_ledger {
 	char mode[16];
 	long ioas, hwpt_paging, device, access, selftest;
 	long pinned, charged, pfn_bytes;
-	long payer_pid, payer_uid;	/* 0, 0 for "none" */
-	bool payer_none;
+	int npayers;			/* payer lines read */
+	bool payer_none;		/* the line said "none" */
+	struct fd_payer payers[LEDGER_MAX_PAYERS];
 };
 
 /* The sums over every context of the module; -1 where missing. */
@@ -43,7 +51,6 @@ static inline struct fd_ledger fd_ledger_of(int pid, int fd)
 	struct fd_ledger l = {
 		.ioas = -1, .hwpt_paging = -1, .device = -1, .access = -1,
 		.selftest = -1, .pinned = -1, .charged = -1, .pfn_bytes = -1,
-		.payer_pid = -1, .payer_uid = -1,
 	};
 	char path[64], line[256];
 	FILE *f;
@@ -59,12 +66,18 @@ static inline struct fd_ledger fd_ledger_of(int pid, int fd)
 			continue;
 		if (!strcmp(line, "iommufd-payer:\tnone\n")) {
 			l.payer_none = true;
-			l.payer_pid = l.payer_uid = 0;
 			continue;
 		}
-		if (sscanf(line, "iommufd-payer:\tpid=%ld uid=%ld",
-			   &l.payer_pid, &l.payer_uid) == 2)
+		if (!strncmp(line, "iommufd-payer:\t", 15)) {
+			struct fd_payer *p = &l.payers[l.npayers];
+
+			ASSERT_GT(LEDGER_MAX_PAYERS, l.npayers);
+			ASSERT_EQ(4, sscanf(line, "iommufd-payer:\tpid=%ld uid=%ld pinned=%ld charged=%ld",
+					    &p->pid, &p->uid, &p->pinned,
+					    &p->charged));
+			l.npayers++;
 			continue;
+		}
 		(void)(ledger_key(line, "iommufd-ioas", &l.ioas) ||
 		       ledger_key(line, "iommufd-hwpt-paging", &l.hwpt_paging) ||
 		       ledger_key(line, "iommufd-device", &l.device) ||

@@ -105,8 +105,6 @@ static inline void free_buffer(void *buf, size_t length)
 	ASSERT_EQ(0, munmap(buf, length));
 }
 
-/* The mock domain of @hwpt_id translates [iova, iova + length) to @uptr. */
-/* The mock domain of @hwpt_id translates [iova, iova + length) to @uptr. */
 /* A readable and writeable mapping of @buf at exactly @iova. */
 static inline int ioas_map_fixed(int fd, uint32_t ioas_id, const void *buf,
 				 uint64_t length, uint64_t iova)
@@ -137,8 +135,9 @@ static inline int ioas_unmap_range(int fd, uint32_t ioas_id, uint64_t iova,
 	return ioctl(fd, IOMMU_IOAS_UNMAP, &cmd);
 }
 
-static inline int check_map(int fd, uint32_t hwpt_id, uint64_t iova, uint64_t length,
-		     const void *uptr)
+/* The mock domain of @hwpt_id translates [iova, iova + length) to @uptr. */
+static inline int check_map(int fd, uint32_t hwpt_id, uint64_t iova,
+			    uint64_t length, const void *uptr)
 {
 	struct iommu_test_cmd cmd = {
 		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
@@ -154,9 +153,8 @@ static inline int check_map(int fd, uint32_t hwpt_id, uint64_t iova, uint64_t le
 }
 
 /* Every page of [uptr, uptr + length) is pinned exactly @refs times. */
-/* Every page of [uptr, uptr + length) is pinned exactly @refs times. */
 static inline int check_refs(int fd, const void *uptr, uint64_t length,
-		      uint32_t refs)
+			     uint32_t refs)
 {
 	struct iommu_test_cmd cmd = {
 		.op = IOMMU_TEST_OP_MD_CHECK_REFS,

@@ -73,6 +73,8 @@ rm -rf "$build/suites" "$build/suites-khdr"
 make -s -C "$top/selftests" O="$build/suites"
 make -s -C "$top/selftests" O="$build/suites-khdr" IOMMUFD_H="$khdr"
 gcc -O2 -Wall -Wextra -Werror -o "$build/kmodctl" "$here/kmodctl.c" -lkmod
+# The admin tool (tools/iommufdctl), for the guests' iommufdctl suite.
+make -s -C "$top/tools/iommufdctl" O="$build/iommufdctl"
 
 rootfiles=$build/rootfiles
 rm -rf "$rootfiles"
@@ -136,6 +138,7 @@ host_suite() {
 host_suite build "$top/scripts/build-w1.sh" $kernels
 host_suite abi make -s -C "$top/selftests/abi" check
 host_suite harness make -s -C "$top/selftests" harness-check
+host_suite iommufdctl make -s -C "$top/tools/iommufdctl" O="$build/iommufdctl" check
 
 # DKMS's packaging behaviour.
 mkdir -p "$logdir/dkms"
@@ -145,8 +148,9 @@ mkdir -p "$logdir/dkms"
 collect host "$logdir/dkms"
 for kver in $kernels; do
 	initrd=$build/initramfs-$kver.cpio
-	WITH_QEMU=1 KMODCTL=$build/kmodctl "$here/mkinitramfs.sh" "$kver" \
-		"$initrd" "$rootfiles" "${module[$kver]}" vfio-pci
+	WITH_QEMU=1 KMODCTL=$build/kmodctl \
+		IOMMUFDCTL=$build/iommufdctl/iommufdctl "$here/mkinitramfs.sh" "$kver" \
+		"$initrd" "$rootfiles" "${module[$kver]}" vfio-pci i2c-i801
 	for iommu in $iommus; do
 		run=$(echo "$kver" | cut -d. -f1,2)/$iommu
 		log=$logdir/$kver-$iommu
@@ -230,6 +234,7 @@ if [ "$debug_boot" = 1 ] && [ "$debug_ok" = 1 ]; then
 		cp -a "$rootfiles" "$drootfiles"
 		rm -f "$drootfiles"/tests/*-khdr
 		WITH_QEMU=1 KMODCTL=$build/kmodctl MODROOT=$DEBUG_MODDIR \
+			IOMMUFDCTL=$build/iommufdctl/iommufdctl \
 			"$here/mkinitramfs.sh" "$DEBUG_KVER" \
 			"$build/initramfs-debug.cpio" "$drootfiles" "$dko" vfio-pci
 		log=$logdir/debug-intel

@@ -67,6 +67,7 @@ echo "# dev-run: suites"
 rm -rf "$build/suites" "$build/root"
 make -s -C "$top/selftests" O="$build/suites"
 gcc -O2 -Wall -Wextra -Werror -o "$build/kmodctl" "$here/kmodctl.c" -lkmod
+make -s -C "$top/tools/iommufdctl" O="$build/iommufdctl"
 mkdir -p "$build/root/tests"
 install -m 755 "$build"/suites/* "$build/root/tests/"
 # The fuzzer (selftests/fuzz): a suite like the others, named fuzz.
@@ -78,8 +79,9 @@ for t in ${EXTRA_TESTS:+$EXTRA_TESTS/*}; do
 done
 [ $upstream = 0 ] || "$top/selftests/upstream/build-kselftest.sh" "$build/root/tests"
 
-WITH_QEMU=$with_qemu KMODCTL=$build/kmodctl "$here/mkinitramfs.sh" "$kver" \
-	"$build/initramfs.cpio" "$build/root" "$ko" vfio-pci
+WITH_QEMU=$with_qemu KMODCTL=$build/kmodctl \
+	IOMMUFDCTL=$build/iommufdctl/iommufdctl "$here/mkinitramfs.sh" "$kver" \
+	"$build/initramfs.cpio" "$build/root" "$ko" vfio-pci i2c-i801
 
 echo "# dev-run: booting $kver with $iommu${suites:+ (suites $suites)}"
 "$here/run-guest.sh" "$kver" "$iommu" "$build/initramfs.cpio" "$build/log" \

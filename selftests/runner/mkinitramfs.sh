@@ -42,6 +42,10 @@ copy_with_libs() {
 	done
 }
 copy_with_libs "$kmodctl" /bin/kmodctl
+# The admin tool (tools/iommufdctl), where an admin has it: /usr/sbin.
+if [ -n "${IOMMUFDCTL:-}" ]; then
+	copy_with_libs "$IOMMUFDCTL" /usr/sbin/iommufdctl
+fi
 
 # WITH_QEMU=1: Debian's QEMU inside the guest, to run as an unmodified VMM
 # (it assigns the edu device with -S, mapping guest RAM through VFIO).

@@ -330,7 +330,7 @@ TEST(status_json_matches_fdinfo_vmpin_vmlck_and_debugfs_in_process_mode)
 	status_matches_the_kernel(true);
 }
 
-/* --- one file, two payers -------------------------------------------------- */
+/* --- one file, two payers ------------------------------------------------ */
 
 #define CHILD_NPAGES	(NPAGES / 4)
 #define CHILD_LEN	(CHILD_NPAGES * PAGE)

@@ -2,8 +2,9 @@
 /*
  * Open /dev/iommu files: every process's descriptors whose file is the
  * iommufd character device, what their fdinfo says, and the totals per
- * payer account (uid or process).  A descriptor matches by device number, not by name: a node made
- * elsewhere (a container's /dev, a chroot) is the same device.
+ * payer account (uid or process).  A descriptor matches by device number,
+ * not by name: a node made elsewhere (a container's /dev, a chroot) is
+ * the same device.
  */
 #include <dirent.h>
 #include <errno.h>

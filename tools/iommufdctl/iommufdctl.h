@@ -28,9 +28,9 @@ enum {
 /* --- fdinfo.c: the kernel's text formats ------------------------------ */
 
 enum ifd_payer_state {
-	IFD_PAYER_UNKNOWN,	/* no iommufd-payer line, or none we can read */
+	IFD_PAYER_UNKNOWN,	/* no iommufd-payer line we could read */
 	IFD_PAYER_NONE,		/* "none": no process pays for anything */
-	IFD_PAYER_SET,		/* one or more "pid=P uid=U pinned=N charged=M" */
+	IFD_PAYER_SET,		/* one or more "pid=P uid=U pinned=N ..." */
 };
 
 /*
@@ -101,10 +101,10 @@ struct ifd_context {
  */
 struct ifd_payer_total {
 	char mode[16];		/* the context's account mode */
-	long long id;		/* payer uid (user mode) or pid (otherwise) */
+	long long id;		/* uid (user mode) or pid (otherwise) */
 	int files;		/* distinct open files it pays in */
 	int last_file;		/* file_id last counted in @files */
-	long long pinned_pages;	/* IFD_UNKNOWN if any line's is unknown */
+	long long pinned_pages;	/* IFD_UNKNOWN if a line's is unknown */
 	long long charged_pages;
 };
 

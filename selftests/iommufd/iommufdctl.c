@@ -188,12 +188,6 @@ static void holder_child(void *arg)
 
 static void status_matches_the_kernel(bool process_mode)
 {
-	struct iommu_option opt = {
-		.size = sizeof(opt),
-		.option_id = IOMMU_OPTION_RLIMIT_MODE,
-		.op = IOMMU_OPTION_OP_SET,
-		.val64 = 1,
-	};
 	struct holder h = { 0 };
 	struct vm_counters start, now;
 	struct jnode *doc, *mine, *theirs, *payers, *p, *totals;
@@ -208,7 +202,7 @@ static void status_matches_the_kernel(bool process_mode)
 	h.fd = iommufd_open();
 	REQUIRE_SELFTEST(h.fd);
 	if (process_mode)
-		ASSERT_EQ(0, ioctl(h.fd, IOMMU_OPTION, &opt));
+		ASSERT_EQ(0, set_rlimit_mode(h.fd, 1));
 	h.ioas_id = ioas_alloc(h.fd);
 	h.second_ioas_id = ioas_alloc(h.fd);
 	ASSERT_EQ(0, mock_domain(h.fd, h.ioas_id, NULL));
@@ -439,12 +433,6 @@ static void expect_total(struct jnode *doc, const char *mode, long id,
 
 static void two_payers_of_one_file(bool process_mode)
 {
-	struct iommu_option opt = {
-		.size = sizeof(opt),
-		.option_id = IOMMU_OPTION_RLIMIT_MODE,
-		.op = IOMMU_OPTION_OP_SET,
-		.val64 = 1,
-	};
 	struct second_payer sp = { 0 };
 	struct vm_counters start, now, mine_start, mine_now;
 	struct jnode *doc, *ctx;
@@ -460,7 +448,7 @@ static void two_payers_of_one_file(bool process_mode)
 	sp.fd = iommufd_open();
 	REQUIRE_SELFTEST(sp.fd);
 	if (process_mode)
-		ASSERT_EQ(0, ioctl(sp.fd, IOMMU_OPTION, &opt));
+		ASSERT_EQ(0, set_rlimit_mode(sp.fd, 1));
 	sp.ioas_id = ioas_alloc(sp.fd);
 	ASSERT_EQ(0, mock_domain(sp.fd, sp.ioas_id, NULL));
 	ASSERT_EQ(0, pipe(sp.ready));

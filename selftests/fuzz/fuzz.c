@@ -5,12 +5,27 @@
  * backend.  A guest suite: a static binary in /tests that prints TAP.
  *
  *   fuzz [--seed S] [--calls N] [--time SECONDS] [--round R] [--threads T]
- *        [--mode selftest|vfio|both] [--hang SECONDS] [--avoid LIST] [-v]
+ *        [--mode selftest|vfio|both] [--hang SECONDS] [--avoid LIST]
+ *        [--heavy N] [--round-calls N] [-v]
  *
  * Without options it reads its budget from the kernel command line:
  * fuzz.calls=N (default 75000), fuzz.time=SECONDS (default 90, or 3600
  * when fuzz.calls is given), fuzz.seed=S, fuzz.avoid=LIST, fuzz.threads=T,
- * fuzz.mode=M, fuzz.round=R, fuzz.hang=SECONDS, fuzz.verbose=1.
+ * fuzz.mode=M, fuzz.round=R, fuzz.hang=SECONDS, fuzz.heavy=N,
+ * fuzz.round_calls=N, fuzz.verbose=1.
+ *
+ * Two profiles share a round's budget.  The full one is everything: maps
+ * of whole (2 MiB) regions and huge lengths, mock domains, CHANGE_PROCESS,
+ * forks, fd passing, closing contexts, VFIO set-up and DMA.  The cheap one
+ * is ABI-shaped calls that cost the kernel little: the same size words,
+ * stale and foreign ids, flags and edge IOVAs, with maps, copies and
+ * accesses of 4-64 KiB.  About --heavy N ops of a round (default 2000,
+ * the smallest round) come from the full profile, drawn from the round's
+ * seed; the rest of a larger round is cheap.  Small budgets are thus all
+ * full profile, and a large one adds cheap calls around the same heavy
+ * work.  A round's set-up and teardown (peer, regions, memfds, devices,
+ * unpinning everything) cost a debug kernel seconds: --round-calls N
+ * makes fewer, longer rounds of a large budget (default: calls / 27).
  * The run is a sequence of rounds; round R's seed is derived from S and R,
  * each thread's, child's and the peer's from the round's.  The seed is
  * printed first; `fuzz --seed S` replays a run, `--round R --mode M` one
@@ -57,6 +72,7 @@
 struct fuzz_shared *sh;
 struct fuzz_config cfg = {
 	.calls = 75000,
+	.heavy = 2000,
 	.time_cap = 90,
 	.hang_s = 120,
 	.only_round = -1,
@@ -205,6 +221,10 @@ static void read_cmdline(void)
 			cfg.only_round = strtol(tok + 11, NULL, 0);
 		} else if (!strncmp(tok, "fuzz.verbose=", 13)) {
 			cfg.verbose = atoi(tok + 13);
+		} else if (!strncmp(tok, "fuzz.round_calls=", 17)) {
+			cfg.round_calls = strtoull(tok + 17, NULL, 0);
+		} else if (!strncmp(tok, "fuzz.heavy=", 11)) {
+			cfg.heavy = strtoull(tok + 11, NULL, 0);
 		} else if (!strncmp(tok, "fuzz.hang=", 10)) {
 			cfg.hang_s = strtod(tok + 10, NULL);
 		} else if (!strncmp(tok, "fuzz.mode=", 10)) {
@@ -220,7 +240,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: fuzz [--seed S] [--calls N] [--time SECONDS] [--round R]\n"
 		"            [--threads T] [--mode selftest|vfio|both]\n"
-		"            [--hang SECONDS] [--avoid LIST] [-v]\n"
+		"            [--hang SECONDS] [--avoid LIST] [--heavy N]\n"
+		"            [--round-calls N] [-v]\n"
 		"  --avoid: comma-separated known defects to step around:\n"
 		"           ro-reply huge file-len change-process destroy-owned\n"
 		"           access-unaligned access-close detach rejoin all none\n");
@@ -256,6 +277,10 @@ static void parse_args(int argc, char **argv)
 			cfg.threads = atoi(v);
 		} else if (!strcmp(a, "--mode")) {
 			cfg.mode = parse_mode(v);
+		} else if (!strcmp(a, "--round-calls")) {
+			cfg.round_calls = strtoull(v, NULL, 0);
+		} else if (!strcmp(a, "--heavy")) {
+			cfg.heavy = strtoull(v, NULL, 0);
 		} else if (!strcmp(a, "--hang")) {
 			cfg.hang_s = strtod(v, NULL);
 		} else if (!strcmp(a, "--avoid")) {
@@ -388,9 +413,12 @@ static void finding(struct phase *ph, long nr, int mode, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	/* The round's budget and profile come from --calls and --heavy. */
 	printf("# FINDING round %ld: %s; replay: fuzz --seed %#" PRIx64
-	       " --round %ld --mode %s\n", nr, what, cfg.seed, nr,
-	       mode == MODE_VFIO ? "vfio" : "selftest");
+	       " --round %ld --mode %s --calls %" PRIu64 " --heavy %" PRIu64
+	       " --round-calls %" PRIu64 "\n", nr, what, cfg.seed, nr,
+	       mode == MODE_VFIO ? "vfio" : "selftest", cfg.calls, cfg.heavy,
+	       cfg.round_calls);
 	if (!ph->first_finding[0])
 		snprintf(ph->first_finding, sizeof(ph->first_finding),
 			 "round %ld: %s", nr, what);
@@ -580,9 +608,10 @@ static bool one_round(struct phase *ph, long nr, int mode, uint64_t budget,
 	 * ioctls still judge the round.
 	 */
 	if (sh->res.children_bad)
-		printf("# note round %ld: %d forked children or peers died abnormally (no finding by itself); replay: fuzz --seed %#" PRIx64 " --round %ld --mode %s\n",
+		printf("# note round %ld: %d forked children or peers died abnormally (no finding by itself); replay: fuzz --seed %#" PRIx64 " --round %ld --mode %s --calls %" PRIu64 " --heavy %" PRIu64 " --round-calls %" PRIu64 "\n",
 		       nr, sh->res.children_bad, cfg.seed, nr,
-		       mode == MODE_VFIO ? "vfio" : "selftest");
+		       mode == MODE_VFIO ? "vfio" : "selftest", cfg.calls,
+		       cfg.heavy, cfg.round_calls);
 	if (sh->res.done && (sh->res.pin_end_kb != sh->res.pin_start_kb ||
 			     sh->res.lck_end_kb != sh->res.lck_start_kb)) {
 		ph->acct_bad++;
@@ -642,6 +671,11 @@ static bool run_phase(struct phase *ph, int mode, uint64_t budget,
 		per_round = 2000;
 	if (per_round > 40000)
 		per_round = 40000;
+	if (cfg.round_calls)
+		per_round = cfg.round_calls;
+	/* The full profile's share, from the same figures: replays agree. */
+	sh->heavy_pm = cfg.heavy >= per_round ? 1000 :
+		       (uint32_t)((cfg.heavy * 1000 + per_round - 1) / per_round);
 	if (cfg.only_round >= 0)
 		return one_round(ph, cfg.only_round, mode, per_round, deadline);
 	while (ph->calls < budget && now_ns() < deadline) {
@@ -826,8 +860,11 @@ int main(int argc, char **argv)
 
 	printf("TAP version 13\n1..5\n");
 	printf("# fuzz: seed %#" PRIx64 ", budget %" PRIu64 " calls, time cap %.0f s"
-	       "; replay with: fuzz --seed %#" PRIx64 "\n", cfg.seed, cfg.calls,
-	       cfg.time_cap, cfg.seed);
+	       ", %" PRIu64 " full-profile ops a round"
+	       "; replay with: fuzz --seed %#" PRIx64 " --calls %" PRIu64
+	       " --heavy %" PRIu64 " --round-calls %" PRIu64 "\n",
+	       cfg.seed, cfg.calls, cfg.time_cap, cfg.heavy, cfg.seed,
+	       cfg.calls, cfg.heavy, cfg.round_calls);
 	if (cfg.avoid) {
 		printf("# fuzz: stepping around known defects:");
 		for (size_t i = 0; i < sizeof(avoid_names) / sizeof(avoid_names[0]); i++)

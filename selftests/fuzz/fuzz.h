@@ -112,6 +112,7 @@ struct fuzz_shared {
 	uint64_t syscalls;		/* chaos syscalls */
 	uint64_t round_calls;		/* ioctls of the current round */
 	uint64_t round_budget;
+	uint32_t heavy_pm;		/* per mille of full-profile ops */
 	int stop;			/* the supervisor wants the round to end */
 	uint64_t errno_leaks;
 	uint64_t bad_replies;		/* success with an impossible reply */
@@ -144,6 +145,8 @@ enum fuzz_avoid {
 struct fuzz_config {
 	uint64_t seed;
 	uint64_t calls;			/* total budget */
+	uint64_t heavy;			/* full-profile ops per round */
+	uint64_t round_calls;		/* calls per round; 0: calls / 27 */
 	bool calls_explicit;
 	double time_cap;		/* seconds */
 	double hang_s;			/* an ioctl running longer is a hang */

@@ -36,22 +36,14 @@
 #define MSI_BASE	0xfee00000ULL
 #define KERNEL_PTR	0xffffffff81000000ULL
 
-static int gettid_cached(void)
-{
-	static __thread int tid;
-
-	if (!tid)
-		tid = (int)syscall(SYS_gettid);
-	return tid;
-}
-
 void set_inflight(struct worker *w, int kind, int fd, const void *log,
 		  size_t len)
 {
 	struct fuzz_inflight *f = &sh->slot[w->slot];
 
-	f->pid = getpid();
-	f->tid = gettid_cached();
+	/* Taken once by worker_init(), in the thread (or child) itself. */
+	f->pid = w->pid;
+	f->tid = w->tid;
 	f->kind = kind;
 	f->fd = fd;
 	memset(f->arg, 0, sizeof(f->arg));
@@ -325,6 +317,18 @@ uint64_t pick_len(struct worker *w)
 	return rng_next(&w->rng);
 }
 
+/*
+ * A cheap op pins at most CHEAP_LEN: a longer length a call would really
+ * map or pin becomes 1-16 pages.  Lengths beyond any address space stay,
+ * the kernel refuses them before it pins anything.
+ */
+uint64_t cheap_len(struct worker *w, uint64_t len)
+{
+	if (w->heavy || len <= CHEAP_LEN || len > 1ULL << 52)
+		return len;
+	return FUZZ_PAGE * (1 + rnd(&w->rng, CHEAP_LEN / FUZZ_PAGE));
+}
+
 static uint64_t pick_iova_any(struct worker *w, struct ctx *c, uint64_t len);
 
 /* Areas at sub-page IOVAs overflow ACCESS_PAGES' array (issue 8, 9). */
@@ -459,6 +463,16 @@ uintptr_t pick_uva(struct worker *w, __u64 *len)
 		end = r->arena + r->arena_len;
 	if (*len > end - uva)
 		*len = end - uva;
+	/*
+	 * A cheap op keeps the range's end (past a region, into the never
+	 * mapped span) and drops its start: 1-16 pages.
+	 */
+	if (!w->heavy && *len > CHEAP_LEN) {
+		uint64_t n = FUZZ_PAGE * (1 + rnd(&w->rng, CHEAP_LEN / FUZZ_PAGE));
+
+		uva += *len - n;
+		*len = n;
+	}
 	return uva;
 }
 
@@ -601,6 +615,7 @@ static void op_map_file(struct worker *w, struct ctx *c)
 	}
 	cmd.length = rnd(&w->rng, 3) ? FUZZ_PAGE * (1 + rnd(&w->rng, 512)) :
 				       pick_len(w);
+	cmd.length = cheap_len(w, cmd.length);
 	cmd.iova = pick_iova(w, c, cmd.length);
 	if (!run(w, c, K_MAP_FILE, IOMMU_IOAS_MAP_FILE, &cmd, sizeof(cmd),
 		 OFFSETOFEND(struct iommu_ioas_map_file, iova), &reply) &&
@@ -678,6 +693,7 @@ static void op_copy(struct worker *w, struct ctx *c)
 	}
 	if (!rnd(&w->rng, 30))
 		cmd.flags |= MOCK_FLAGS_ACCESS_SYZ;
+	cmd.length = cheap_len(w, cmd.length);
 	cmd.dst_iova = pick_iova(w, c, cmd.length);
 	if (!run(w, c, K_IOAS_COPY, IOMMU_IOAS_COPY, &cmd, sizeof(cmd),
 		 OFFSETOFEND(struct iommu_ioas_copy, src_iova), &reply) &&
@@ -1048,7 +1064,7 @@ static void op_access_pages(struct worker *w, struct ctx *c)
 	if (rnd(&w->rng, 3) && pick_area(w, c, &ar)) {
 		t.access_pages.iova = ar.iova + FUZZ_PAGE * rnd(&w->rng, 4);
 		if (!rnd(&w->rng, 4))
-			t.access_pages.length = ar.len;
+			t.access_pages.length = cheap_len(w, ar.len);
 	} else {
 		t.access_pages.iova = pick_iova(w, c, t.access_pages.length);
 	}
@@ -1096,7 +1112,7 @@ static void op_access_rw(struct worker *w, struct ctx *c)
 	pick_access(w, c, &fd);
 	t.id = (uint32_t)fd;
 	t.access_rw.length = rnd(&w->rng, 10) ? 1 + rnd(&w->rng, 3 * FUZZ_PAGE) :
-						pick_len(w);
+						cheap_len(w, pick_len(w));
 	if (rnd(&w->rng, 3) && pick_area(w, c, &ar))
 		t.access_rw.iova = ar.iova + rnd(&w->rng, ar.len ? ar.len : 1);
 	else
@@ -1293,22 +1309,50 @@ static const unsigned int op_weight[O_NR] = {
 	[O_CHAOS_PASS] = 5, [O_VFIO] = 60,
 };
 
-void one_op(struct worker *w)
+/*
+ * The cheap profile: what costs the kernel little.  No CHANGE_PROCESS,
+ * forks, fd passing or context closes (each tears down or copies a
+ * context's every mapping), few mock domains and accesses (a new domain
+ * maps the whole IOAS), more of the ioctls that only parse, look up and
+ * refuse.
+ */
+static const unsigned int op_weight_cheap[O_NR] = {
+	[O_MAP] = 100, [O_UNMAP] = 80, [O_MAP_FILE] = 40, [O_COPY] = 50,
+	[O_IOAS_ALLOC] = 30, [O_DESTROY] = 40, [O_IOVA_RANGES] = 40,
+	[O_ALLOW_IOVAS] = 30, [O_OPTION] = 40, [O_VFIO_IOAS] = 20,
+	[O_HWPT_ALLOC] = 20, [O_HW_INFO] = 30, [O_OTHER_NR] = 20,
+	[O_MOCK_DOMAIN] = 8, [O_MOCK_DOMAIN_FLAGS] = 4, [O_MOCK_REPLACE] = 10,
+	[O_ADD_RESERVED] = 20, [O_CHECK_MAP] = 20, [O_CHECK_REFS] = 10,
+	[O_CREATE_ACCESS] = 10, [O_ACCESS_PAGES] = 50,
+	[O_DESTROY_ACCESS_PAGES] = 20, [O_ACCESS_RW] = 50,
+	[O_ACCESS_REPLACE] = 20, [O_TEST_OTHER] = 15, [O_DKMS_ATTACH] = 20,
+	[O_DKMS_DETACH] = 10, [O_TYPE1] = 30, [O_CHAOS_MM] = 10,
+	[O_CHAOS_MEMF] = 10, [O_VFIO] = 20,
+};
+
+static int pick_op(struct worker *w, const unsigned int *weight)
 {
-	static unsigned int total;
-	struct ctx *c = pick_ctx(w);
-	unsigned int pick;
+	unsigned int pick, total = 0;
 	int op;
 
-	if (!total)
-		for (op = 0; op < O_NR; op++)
-			total += op_weight[op];
+	for (op = 0; op < O_NR; op++)
+		total += weight[op];
 	pick = (unsigned int)rnd(&w->rng, total);
 	for (op = 0; op < O_NR - 1; op++) {
-		if (pick < op_weight[op])
+		if (pick < weight[op])
 			break;
-		pick -= op_weight[op];
+		pick -= weight[op];
 	}
+	return op;
+}
+
+void one_op(struct worker *w)
+{
+	struct ctx *c = pick_ctx(w);
+	int op;
+
+	w->heavy = rnd(&w->rng, 1000) < sh->heavy_pm;
+	op = pick_op(w, w->heavy ? op_weight : op_weight_cheap);
 	/* A closed context: mostly another one, now and then its stale fd. */
 	for (int i = 0; ctx_fd(c) < 0 && i < NCTX && rnd(&w->rng, 8); i++)
 		c = &w->r->ctx[(c - w->r->ctx + 1) % NCTX];
@@ -1382,6 +1426,8 @@ void worker_init(struct worker *w, struct round *r, uint64_t seed, int slot,
 	w->r = r;
 	w->slot = slot;
 	w->solo = solo;
+	w->pid = getpid();
+	w->tid = (int)syscall(SYS_gettid);
 	w->arg = map_guarded(ARG_LEN);
 	w->ro = map_guarded(FUZZ_PAGE);
 	mprotect(w->ro, FUZZ_PAGE, PROT_READ);

@@ -31,6 +31,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <linux/iommufd.h>
 
@@ -250,11 +251,20 @@ static int memf_make(struct round *r, struct rng *rng, struct memf *m)
 		return -1;
 	}
 	if (!huge && rnd(rng, 2)) {
+		/* Some bytes at the start of every page, in one syscall. */
 		static const char data[64] = "iommufd fuzz";
+		static const char zero[FUZZ_PAGE - sizeof(data)];
+		struct iovec iov[2 * 512];
+		ssize_t done;
+		int n = 0;
 
-		for (size_t o = 0; o < size; o += FUZZ_PAGE)
-			if (pwrite(fd, data, sizeof(data), (off_t)o) < 0)
-				break;
+		for (size_t o = 0; o < size; o += FUZZ_PAGE) {
+			iov[n++] = (struct iovec){ (void *)data, sizeof(data) };
+			iov[n++] = (struct iovec){ (void *)zero, sizeof(zero) };
+		}
+		/* A short write leaves holes: a memfd like any other. */
+		done = pwritev(fd, iov, n - 1, 0);
+		(void)done;
 	}
 	m->fd = fd;
 	m->hugetlb = huge;
@@ -288,6 +298,11 @@ void chaos_mm(struct worker *w)
 	uintptr_t at;
 	size_t len;
 
+	int what;
+
+	/* Cheap: zap or protect up to CHEAP_LEN; no region is made anew. */
+	if (!w->heavy && !g.len)
+		return;
 	count_syscall();
 	set_inflight(w, K_SYS_MM, -1, NULL, 0);
 	if (!g.len) {
@@ -296,7 +311,15 @@ void chaos_mm(struct worker *w)
 	}
 	at = g.addr + rnd(&w->rng, g.len / FUZZ_PAGE) * FUZZ_PAGE;
 	len = FUZZ_PAGE * (1 + rnd(&w->rng, (g.addr + g.len - at) / FUZZ_PAGE));
-	switch (rnd(&w->rng, 7)) {
+	what = (int)rnd(&w->rng, 7);
+	if (!w->heavy) {
+		static const int cheap[] = { 2, 3, 6 };
+
+		what = cheap[what % 3];
+		if (len > CHEAP_LEN)
+			len = CHEAP_LEN;
+	}
+	switch (what) {
 	case 0: case 1:
 		/* munmap, without a hole: a new mapping in its place. */
 		region_make(r, &w->rng, i);
@@ -357,9 +380,14 @@ void chaos_memf(struct worker *w)
 				     F_SEAL_FUTURE_WRITE, F_SEAL_SEAL };
 	char buf[256];
 
+	int what = (int)rnd(&w->rng, 8);
+
+	/* Cheap: truncate, punch, write, seal; no new memfd. */
+	if (!w->heavy && what > 5)
+		what -= 6;
 	count_syscall();
 	set_inflight(w, K_SYS_MEMFD, fd, NULL, 0);
-	switch (rnd(&w->rng, 8)) {
+	switch (what) {
 	case 0: case 1:
 		if (ftruncate(fd, (off_t)(rnd(&w->rng, 2) ? 0 :
 				FUZZ_PAGE * rnd(&w->rng, MEMF_MAX / FUZZ_PAGE))))

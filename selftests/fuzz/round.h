@@ -28,6 +28,7 @@
 #define SCRATCH_LEN	(1UL << 20)	/* buffers the kernel writes into */
 #define HUGE_LEN	(64UL << 30)	/* unpopulated memory, never touched */
 #define NCHILDREN	3	/* forked children alive at once */
+#define CHEAP_LEN	(64UL << 10)	/* the most a cheap op maps or pins */
 
 enum id_kind { ID_IOAS, ID_HWPT, ID_STDEV, ID_IDEV, ID_NKINDS };
 
@@ -114,7 +115,9 @@ struct worker {
 	struct rng rng;
 	struct round *r;
 	int slot;
+	int pid, tid;		/* for the in-flight records */
 	bool solo;		/* a forked child or the peer */
+	bool heavy;		/* this op is of the full profile */
 	uint8_t *arg;		/* ARG_LEN, then a guard page */
 	uint8_t *ro;		/* one page, read-only but while we fill it */
 	uint8_t *scratch;	/* SCRATCH_LEN, then a guard page */
@@ -129,6 +132,7 @@ void *shape_arg(struct worker *w, void *s, size_t sz, size_t minsz, int kind,
 		void **reply);
 uint64_t pick_iova(struct worker *w, struct ctx *c, uint64_t len);
 uint64_t pick_len(struct worker *w);
+uint64_t cheap_len(struct worker *w, uint64_t len);
 uintptr_t pick_uva(struct worker *w, __u64 *len);
 uint32_t pick_id(struct worker *w, struct ctx *c, int want);
 void note_id(struct ctx *c, int kind, uint32_t id);

@@ -252,6 +252,9 @@ void vfio_op(struct worker *w)
 
 	if (!d->present)
 		return;
+	/* Joins, rejoins and DMA are of the full profile only. */
+	if (!w->heavy && p < 20)
+		p += 20;
 	if (p < 20) {
 		/* What changes the device's fds or uses its BAR: one at a time. */
 		pthread_mutex_lock(&v->lock);

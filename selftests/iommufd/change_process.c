@@ -44,25 +44,6 @@
 #define FILE_PAGES	64
 #define MAP_RW		(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 
-static int change_process(int fd)
-{
-	struct iommu_ioas_change_process cmd = { .size = sizeof(cmd) };
-
-	return ioctl(fd, IOMMU_IOAS_CHANGE_PROCESS, &cmd);
-}
-
-static int set_rlimit_mode(int fd, uint64_t mode)
-{
-	struct iommu_option cmd = {
-		.option_id = IOMMU_OPTION_RLIMIT_MODE,
-		.op = IOMMU_OPTION_OP_SET,
-		.val64 = mode,
-		.size = sizeof(cmd),
-	};
-
-	return ioctl(fd, IOMMU_OPTION, &cmd);
-}
-
 static int attach_mock_domain(int fd, uint32_t ioas_id)
 {
 	struct iommu_test_cmd cmd = {

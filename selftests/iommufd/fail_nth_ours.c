@@ -440,18 +440,6 @@ static int mock_domain(int fd, uint32_t pt_id, uint32_t *stdev_id,
 	return rc;
 }
 
-static int set_rlimit_mode(int fd, uint64_t mode)
-{
-	struct iommu_option cmd = {
-		.size = sizeof(cmd),
-		.option_id = IOMMU_OPTION_RLIMIT_MODE,
-		.op = IOMMU_OPTION_OP_SET,
-		.val64 = mode,
-	};
-
-	return ioctl(fd, IOMMU_OPTION, &cmd);
-}
-
 /* How many pages of [iova, +BUF_SIZE) the mock domain maps to @uptr. */
 static unsigned int mock_pages_mapped(struct fi_state *st, uint64_t iova,
 				      const uint8_t *uptr)

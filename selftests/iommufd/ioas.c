@@ -234,12 +234,6 @@ static int option(int fd, uint32_t option_id, uint16_t op, uint32_t object_id,
 	return rc;
 }
 
-static int set_rlimit_mode(int fd, uint64_t mode)
-{
-	return option(fd, IOMMU_OPTION_RLIMIT_MODE, IOMMU_OPTION_OP_SET, 0,
-		      &mode);
-}
-
 static int set_huge_pages(int fd, uint32_t ioas_id, uint64_t enable)
 {
 	return option(fd, IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_SET, ioas_id,
@@ -2094,13 +2088,6 @@ TEST(copy_shares_pinned_pages_without_pinning_or_charging_again)
 /* --- IOMMU_IOAS_CHANGE_PROCESS ------------------------------------------- */
 
 #if defined(IOMMU_IOAS_CHANGE_PROCESS) && defined(IOMMU_IOAS_MAP_FILE)
-
-static int change_process(int fd)
-{
-	struct iommu_ioas_change_process cmd = { .size = sizeof(cmd) };
-
-	return ioctl(fd, IOMMU_IOAS_CHANGE_PROCESS, &cmd);
-}
 
 /* With nothing mapped there is nothing to move. */
 TEST(change_process_without_mappings_succeeds)

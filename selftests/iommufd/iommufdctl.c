@@ -4,7 +4,9 @@
  * counters: while a child holds pinned memory through a mock domain,
  * `iommufdctl status --json` must show the child's file with the numbers
  * of its fdinfo, VmPin and VmLck, the per-payer totals and the module
- * totals of debugfs; unload must refuse while a context is open; unload
+ * totals of debugfs; a file two processes pay for (root and nobody) must
+ * show both payers with their own pinned and charged pages, and the one
+ * that exits as pid 0; unload must refuse while a context is open; unload
  * and load through libkmod must bring back the guest's own set-up
  * (selftest=1, iommufd_vfio type1=1); bind/unbind must move the edu device
  * to vfio-pci and back, refusing while its VFIO group is open, and bind
@@ -83,7 +85,7 @@ static struct jnode *ctl_status(void)
 	if (!doc)
 		TEST_LOG("not JSON: %.400s", ctl_out);
 	ASSERT_NE(NULL, doc);
-	ASSERT_EQ(1, jint(doc, "schema", -1));
+	ASSERT_EQ(2, jint(doc, "schema", -1));
 	return doc;
 }
 
@@ -186,12 +188,6 @@ static void holder_child(void *arg)
 
 static void status_matches_the_kernel(bool process_mode)
 {
-	struct iommu_option opt = {
-		.size = sizeof(opt),
-		.option_id = IOMMU_OPTION_RLIMIT_MODE,
-		.op = IOMMU_OPTION_OP_SET,
-		.val64 = 1,
-	};
 	struct holder h = { 0 };
 	struct vm_counters start, now;
 	struct jnode *doc, *mine, *theirs, *payers, *p, *totals;
@@ -206,7 +202,7 @@ static void status_matches_the_kernel(bool process_mode)
 	h.fd = iommufd_open();
 	REQUIRE_SELFTEST(h.fd);
 	if (process_mode)
-		ASSERT_EQ(0, ioctl(h.fd, IOMMU_OPTION, &opt));
+		ASSERT_EQ(0, set_rlimit_mode(h.fd, 1));
 	h.ioas_id = ioas_alloc(h.fd);
 	h.second_ioas_id = ioas_alloc(h.fd);
 	ASSERT_EQ(0, mock_domain(h.fd, h.ioas_id, NULL));
@@ -270,8 +266,20 @@ static void status_matches_the_kernel(bool process_mode)
 		EXPECT_EQ(now.lck_kb - start.lck_kb,
 			  kb(jint(theirs, "charged_pages", -1) * PAGE));
 	EXPECT_EQ(l.pfn_bytes, jint(theirs, "pfn_storage_bytes", -1));
-	EXPECT_EQ(child, jint(jget(theirs, "payer"), "pid", -1));
-	EXPECT_EQ(NOBODY, jint(jget(theirs, "payer"), "uid", -1));
+	/* The child, the only payer; the copy pinned nothing more. */
+	ASSERT_EQ(1, l.npayers);
+	p = jget(theirs, "payers");
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(J_ARRAY, p->type);
+	p = p->first;
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(NULL, p->next);
+	EXPECT_EQ(child, l.payers[0].pid);
+	EXPECT_EQ(child, jint(p, "pid", -1));
+	EXPECT_EQ(NOBODY, jint(p, "uid", -1));
+	EXPECT_EQ(l.payers[0].pinned, jint(p, "pinned_pages", -1));
+	EXPECT_EQ(l.payers[0].charged, jint(p, "charged_pages", -1));
+	EXPECT_EQ(NPAGES, jint(p, "pinned_pages", -1));
 	EXPECT_EQ(0, jint(theirs, "malformed_values", -1));
 	/* The same file through the parent's descriptor: the same figures. */
 	EXPECT_EQ(l.pinned, jint(mine, "pinned_pages", -1));
@@ -314,6 +322,236 @@ TEST(status_json_matches_fdinfo_vmpin_and_debugfs_in_user_mode)
 TEST(status_json_matches_fdinfo_vmpin_vmlck_and_debugfs_in_process_mode)
 {
 	status_matches_the_kernel(true);
+}
+
+/* --- one file, two payers ------------------------------------------------ */
+
+#define CHILD_NPAGES	(NPAGES / 4)
+#define CHILD_LEN	(CHILD_NPAGES * PAGE)
+#define CHILD_IOVA	(IOVA + 2 * LEN)
+
+struct second_payer {
+	int fd;
+	uint32_t ioas_id;
+	int ready[2], done[2];
+};
+
+/*
+ * The child, as nobody under a memlock limit: map a buffer of its own
+ * through the parent's file, report its counters, wait, and exit leaving
+ * the mapping behind (the parent's file keeps it: a payer that exited).
+ */
+static void second_payer_child(void *arg)
+{
+	struct second_payer *sp = arg;
+	struct vm_counters start;
+	uint8_t *buf;
+	char c;
+
+	set_memlock_limit(4 * LEN);
+	drop_to_nobody();
+	buf = alloc_buffer(CHILD_LEN);
+	start = vm_counters();
+	ASSERT_EQ(0, ioas_map_fixed(sp->fd, sp->ioas_id, buf, CHILD_LEN,
+				    CHILD_IOVA));
+	ASSERT_EQ((ssize_t)sizeof(start), write(sp->ready[1], &start,
+						sizeof(start)));
+	ASSERT_EQ(1, read(sp->done[0], &c, 1));
+}
+
+/* Elements of array @a; -1 if it is not one. */
+static int jcount(const struct jnode *a)
+{
+	int n = 0;
+
+	if (!a || a->type != J_ARRAY)
+		return -1;
+	for (a = a->first; a; a = a->next)
+		n++;
+	return n;
+}
+
+static const struct fd_payer *ledger_payer(const struct fd_ledger *l,
+					   long pid)
+{
+	int i;
+
+	for (i = 0; i < l->npayers; i++)
+		if (l->payers[i].pid == pid)
+			return &l->payers[i];
+	return NULL;
+}
+
+/* @ctx's entry of "payers" for @pid, checked against fdinfo's line. */
+static void expect_context_payer(struct jnode *ctx, const struct fd_ledger *l,
+				 long pid, long uid)
+{
+	const struct fd_payer *want = ledger_payer(l, pid);
+	struct jnode *p = jget(ctx, "payers");
+
+	ASSERT_NE(NULL, want);
+	EXPECT_EQ(uid, want->uid);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(J_ARRAY, p->type);
+	for (p = p->first; p; p = p->next)
+		if (jint(p, "pid", -1) == pid)
+			break;
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(uid, jint(p, "uid", -1));
+	EXPECT_EQ(want->pinned, jint(p, "pinned_pages", -1));
+	EXPECT_EQ(want->charged, jint(p, "charged_pages", -1));
+}
+
+/* The per-payer total of @mode for @id (uid in user mode, else pid). */
+static struct jnode *find_total(struct jnode *doc, const char *mode,
+				long id)
+{
+	struct jnode *t = jget(doc, "payers");
+	const char *key = strcmp(mode, "user") ? "pid" : "uid";
+
+	ASSERT_NE(NULL, t);
+	ASSERT_EQ(J_ARRAY, t->type);
+	for (t = t->first; t; t = t->next)
+		if (!strcmp(mode, jget(t, "account_mode")->s) &&
+		    jint(t, key, -1) == id)
+			return t;
+	return NULL;
+}
+
+static void expect_total(struct jnode *doc, const char *mode, long id,
+			 long pinned, long charged)
+{
+	struct jnode *t = find_total(doc, mode, id);
+
+	if (!t)
+		TEST_LOG("no %s total for %ld", mode, id);
+	ASSERT_NE(NULL, t);
+	EXPECT_EQ(1, jint(t, "files", -1));
+	EXPECT_EQ(pinned, jint(t, "pinned_pages", -1));
+	EXPECT_EQ(charged, jint(t, "charged_pages", -1));
+}
+
+static void two_payers_of_one_file(bool process_mode)
+{
+	struct second_payer sp = { 0 };
+	struct vm_counters start, now, mine_start, mine_now;
+	struct jnode *doc, *ctx;
+	const struct fd_payer *fp;
+	struct fd_ledger l;
+	const char *mode = process_mode ? "process" : "user";
+	uint8_t *buf;
+	pid_t child;
+	int status;
+	char c = 0;
+
+	REQUIRE_CTL();
+	sp.fd = iommufd_open();
+	REQUIRE_SELFTEST(sp.fd);
+	if (process_mode)
+		ASSERT_EQ(0, set_rlimit_mode(sp.fd, 1));
+	sp.ioas_id = ioas_alloc(sp.fd);
+	ASSERT_EQ(0, mock_domain(sp.fd, sp.ioas_id, NULL));
+	ASSERT_EQ(0, pipe(sp.ready));
+	ASSERT_EQ(0, pipe(sp.done));
+
+	/* The parent, root: pinned, not charged (CAP_IPC_LOCK). */
+	buf = alloc_buffer(LEN);
+	mine_start = vm_counters();
+	ASSERT_EQ(0, ioas_map_fixed(sp.fd, sp.ioas_id, buf, LEN, IOVA));
+	mine_now = vm_counters();
+
+	fflush(stdout);
+	child = fork();
+	ASSERT_NE(-1, child);
+	if (!child) {
+		second_payer_child(&sp);
+		_exit(0);
+	}
+	ASSERT_EQ((ssize_t)sizeof(start), read(sp.ready[0], &start,
+					       sizeof(start)));
+	now = vm_counters_of(child);
+	l = fd_ledger(sp.fd);
+	doc = ctl_status();
+	EXPECT_EQ(0, run_ctl("status", false));
+	log_lines(strstr(ctl_out, "/dev/iommu:"));
+
+	/* The kernel's view: one line per payer, summing to the file's. */
+	ASSERT_EQ(2, l.npayers);
+	ASSERT_EQ(NPAGES + CHILD_NPAGES, l.pinned);
+	fp = ledger_payer(&l, getpid());
+	ASSERT_NE(NULL, fp);
+	ASSERT_EQ(NPAGES, fp->pinned);
+	ASSERT_EQ(kb(fp->pinned * PAGE), mine_now.pin_kb - mine_start.pin_kb);
+	ASSERT_EQ(kb(fp->charged * PAGE), mine_now.lck_kb - mine_start.lck_kb);
+	ASSERT_EQ(0, fp->charged);
+	fp = ledger_payer(&l, child);
+	ASSERT_NE(NULL, fp);
+	ASSERT_EQ(CHILD_NPAGES, fp->pinned);
+	ASSERT_EQ(CHILD_NPAGES, fp->charged);
+	ASSERT_EQ(kb(fp->pinned * PAGE), now.pin_kb - start.pin_kb);
+	if (process_mode)
+		ASSERT_EQ(kb(fp->charged * PAGE), now.lck_kb - start.lck_kb);
+	else
+		ASSERT_EQ(start.lck_kb, now.lck_kb);
+	ASSERT_EQ(CHILD_NPAGES, l.charged);
+
+	/* iommufdctl: both payers on the context, each its own share. */
+	ctx = find_context(doc, getpid(), sp.fd);
+	ASSERT_NE(NULL, ctx);
+	EXPECT_EQ(0, strcmp(mode, jget(ctx, "account_mode")->s));
+	EXPECT_EQ(l.pinned, jint(ctx, "pinned_pages", -1));
+	EXPECT_EQ(l.charged, jint(ctx, "charged_pages", -1));
+	EXPECT_EQ(2, jcount(jget(ctx, "payers")));
+	expect_context_payer(ctx, &l, getpid(), 0);
+	expect_context_payer(ctx, &l, child, NOBODY);
+	EXPECT_EQ(0, jint(ctx, "malformed_values", -1));
+	EXPECT_EQ(2, jcount(jget(doc, "payers")));
+	expect_total(doc, mode, process_mode ? getpid() : 0, NPAGES, 0);
+	expect_total(doc, mode, process_mode ? child : NOBODY, CHILD_NPAGES,
+		     CHILD_NPAGES);
+	EXPECT_EQ(0, jint(doc, "unattributed_files", -1));
+
+	/* The child exits; its mapping stays, paid for by "pid 0". */
+	ASSERT_EQ(1, write(sp.done[1], &c, 1));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	l = fd_ledger(sp.fd);
+	doc = ctl_status();
+	EXPECT_EQ(0, run_ctl("status", false));
+	/* Before log_lines(), which cuts ctl_out into lines. */
+	EXPECT_NE(NULL, strstr(ctl_out, "(exited)"));
+	if (process_mode)
+		EXPECT_NE(NULL, strstr(ctl_out, "pid 0 (exited payers)"));
+	log_lines(strstr(ctl_out, "/dev/iommu:"));
+	ASSERT_EQ(2, l.npayers);
+	fp = ledger_payer(&l, 0);
+	ASSERT_NE(NULL, fp);
+	ASSERT_EQ(CHILD_NPAGES, fp->pinned);
+	ctx = find_context(doc, getpid(), sp.fd);
+	ASSERT_NE(NULL, ctx);
+	expect_context_payer(ctx, &l, 0, NOBODY);
+	expect_context_payer(ctx, &l, getpid(), 0);
+	expect_total(doc, mode, process_mode ? 0 : NOBODY, CHILD_NPAGES,
+		     fp->charged);
+
+	ASSERT_EQ(0, ioas_unmap_range(sp.fd, sp.ioas_id, CHILD_IOVA,
+				      CHILD_LEN));
+	ASSERT_EQ(0, ioas_unmap_range(sp.fd, sp.ioas_id, IOVA, LEN));
+	l = fd_ledger(sp.fd);
+	EXPECT_TRUE(l.payer_none);
+	EXPECT_EQ(0, l.npayers);
+	close(sp.fd);
+	free_buffer(buf, LEN);
+}
+
+TEST(status_json_shows_two_payers_of_one_file_in_user_mode)
+{
+	two_payers_of_one_file(false);
+}
+
+TEST(status_json_shows_two_payers_of_one_file_in_process_mode)
+{
+	two_payers_of_one_file(true);
 }
 
 TEST(status_json_shows_the_modules_as_the_guest_loaded_them)

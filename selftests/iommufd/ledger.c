@@ -33,18 +33,6 @@
 /* Inside the mock aperture. */
 #define IOVA		0x4000000UL
 
-static int set_rlimit_mode(int fd, uint64_t mode)
-{
-	struct iommu_option cmd = {
-		.size = sizeof(cmd),
-		.option_id = IOMMU_OPTION_RLIMIT_MODE,
-		.op = IOMMU_OPTION_OP_SET,
-		.val64 = mode,
-	};
-
-	return ioctl(fd, IOMMU_OPTION, &cmd);
-}
-
 TEST(a_fresh_context_shows_user_mode_nothing_held_and_no_payer)
 {
 	int fd = iommufd_open();
@@ -402,13 +390,6 @@ TEST_TIMEOUT(map_races_unmap_of_everything_while_fdinfo_reads, 60)
 }
 
 #ifdef IOMMU_IOAS_CHANGE_PROCESS
-
-static int change_process(int fd)
-{
-	struct iommu_ioas_change_process cmd = { .size = sizeof(cmd) };
-
-	return ioctl(fd, IOMMU_IOAS_CHANGE_PROCESS, &cmd);
-}
 
 static void take_over_payment(void *arg)
 {

@@ -223,6 +223,29 @@ static inline long kb(uint64_t bytes)
 	return (long)(bytes / 1024);
 }
 
+/* IOMMU_OPTION_RLIMIT_MODE: 0 charges the user, 1 the process. */
+static inline int set_rlimit_mode(int fd, uint64_t mode)
+{
+	struct iommu_option cmd = {
+		.size = sizeof(cmd),
+		.option_id = IOMMU_OPTION_RLIMIT_MODE,
+		.op = IOMMU_OPTION_OP_SET,
+		.val64 = mode,
+	};
+
+	return ioctl(fd, IOMMU_OPTION, &cmd);
+}
+
+#ifdef IOMMU_IOAS_CHANGE_PROCESS
+/* Make the caller pay for every pin of the context's file mappings. */
+static inline int change_process(int fd)
+{
+	struct iommu_ioas_change_process cmd = { .size = sizeof(cmd) };
+
+	return ioctl(fd, IOMMU_IOAS_CHANGE_PROCESS, &cmd);
+}
+#endif
+
 /* Monotonic seconds, for loops that run for a while. */
 static inline double now_s(void)
 {

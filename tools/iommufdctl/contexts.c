@@ -2,8 +2,9 @@
 /*
  * Open /dev/iommu files: every process's descriptors whose file is the
  * iommufd character device, what their fdinfo says, and the totals per
- * payer.  A descriptor matches by device number, not by name: a node made
- * elsewhere (a container's /dev, a chroot) is the same device.
+ * payer account (uid or process).  A descriptor matches by device number,
+ * not by name: a node made elsewhere (a container's /dev, a chroot) is
+ * the same device.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -210,10 +211,48 @@ static long long add_known(long long sum, long long v)
 }
 
 /*
- * Per payer: in user mode the charge is on the payer uid's user locked_vm,
- * in process mode on the payer pid's VmLck.  Each open file counts once.
- * A file without a payer yet ("none") holds nothing; one whose mode or
- * payer we could not read is counted as unattributed.
+ * Which account a payer line of a context in @mode charges: the uid's
+ * user locked_vm in user mode, the process's VmLck in process and type1
+ * mode (pid 0: the exited payers, together).  IFD_UNKNOWN if we cannot
+ * tell.
+ */
+static long long payer_account(const char *mode, const struct ifd_payer *p)
+{
+	if (!strcmp(mode, "user"))
+		return p->uid;
+	if (!strcmp(mode, "process") || !strcmp(mode, "type1"))
+		return p->pid;
+	return IFD_UNKNOWN;
+}
+
+static struct ifd_payer_total *total_of(struct ifd_scan *scan,
+					const char *mode, long long id)
+{
+	struct ifd_payer_total *t, *grown;
+	int k;
+
+	for (k = 0; k < scan->npayers; k++)
+		if (scan->payers[k].id == id &&
+		    !strcmp(scan->payers[k].mode, mode))
+			return &scan->payers[k];
+	grown = realloc(scan->payers, (k + 1) * sizeof(*scan->payers));
+	if (!grown)
+		return NULL;
+	scan->payers = grown;
+	scan->npayers++;
+	t = &scan->payers[k];
+	memset(t, 0, sizeof(*t));
+	snprintf(t->mode, sizeof(t->mode), "%s", mode);
+	t->id = id;
+	return t;
+}
+
+/*
+ * Per payer, from the payer lines' own pinned and charged counts: each
+ * line says what that process pays for in that context, so a context
+ * with two payers splits between them.  Each open file counts once.  A
+ * file no one pays for ("none") holds nothing; one whose mode or a payer
+ * line we could not read is counted as unattributed.
  */
 void ifd_scan_totals(struct ifd_scan *scan)
 {
@@ -224,57 +263,47 @@ void ifd_scan_totals(struct ifd_scan *scan)
 	scan->npayers = 0;
 	scan->unattributed = 0;
 	for (i = 0; i < scan->nctx; i++) {
-		const struct ifd_fdinfo *fi = &scan->ctx[i].info;
-		struct ifd_payer_total *t, *grown;
-		long long id;
+		const struct ifd_context *c = &scan->ctx[i];
+		const struct ifd_fdinfo *fi = &c->info;
+		bool lost = fi->payer == IFD_PAYER_UNKNOWN;
 
-		if (!scan->ctx[i].first || fi->payer == IFD_PAYER_NONE)
+		if (!c->first || fi->payer == IFD_PAYER_NONE)
 			continue;
-		if (fi->payer != IFD_PAYER_SET)
-			id = IFD_UNKNOWN;
-		else if (!strcmp(fi->account_mode, "user"))
-			id = fi->payer_uid;
-		else if (!strcmp(fi->account_mode, "process"))
-			id = fi->payer_pid;
-		else
-			id = IFD_UNKNOWN;
-		if (id == IFD_UNKNOWN) {
-			scan->unattributed++;
-			continue;
-		}
-		for (k = 0; k < scan->npayers; k++)
-			if (scan->payers[k].id == id &&
-			    !strcmp(scan->payers[k].mode, fi->account_mode))
-				break;
-		if (k == scan->npayers) {
-			grown = realloc(scan->payers,
-					(k + 1) * sizeof(*scan->payers));
-			if (!grown) {
-				scan->unattributed++;
+		for (k = 0; k < fi->npayers; k++) {
+			const struct ifd_payer *p = &fi->payers[k];
+			long long id = payer_account(fi->account_mode, p);
+			struct ifd_payer_total *t;
+
+			t = id == IFD_UNKNOWN ? NULL :
+			    total_of(scan, fi->account_mode, id);
+			if (!t) {
+				lost = true;
 				continue;
 			}
-			scan->payers = grown;
-			scan->npayers++;
-			t = &scan->payers[k];
-			memset(t, 0, sizeof(*t));
-			strcpy(t->mode, fi->account_mode);
-			t->id = id;
+			if (t->last_file != c->file_id) {
+				t->files++;
+				t->last_file = c->file_id;
+			}
+			t->pinned_pages = add_known(t->pinned_pages,
+						    p->pinned_pages);
+			t->charged_pages = add_known(t->charged_pages,
+						     p->charged_pages);
 		}
-		t = &scan->payers[k];
-		t->files++;
-		t->pinned_pages = add_known(t->pinned_pages, fi->pinned_pages);
-		t->charged_pages = add_known(t->charged_pages,
-					     fi->charged_pages);
+		if (lost)
+			scan->unattributed++;
 	}
 }
 
 void ifd_scan_free(struct ifd_scan *scan)
 {
+	int i;
+
+	for (i = 0; i < scan->nctx; i++)
+		ifd_fdinfo_release(&scan->ctx[i].info);
 	free(scan->ctx);
 	free(scan->payers);
 	memset(scan, 0, sizeof(*scan));
 }
-
 struct pid_list {
 	pid_t *pids;
 	int n;

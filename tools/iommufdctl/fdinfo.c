@@ -59,32 +59,77 @@ void ifd_fdinfo_init(struct ifd_fdinfo *fi)
 	fi->selftest = fi->pinned_pages = fi->charged_pages = IFD_UNKNOWN;
 	fi->pfn_storage_bytes = IFD_UNKNOWN;
 	fi->payer = IFD_PAYER_UNKNOWN;
-	fi->payer_pid = fi->payer_uid = IFD_UNKNOWN;
 }
 
-/* "pid=1234 uid=1000", either order; "none". */
+void ifd_fdinfo_release(struct ifd_fdinfo *fi)
+{
+	free(fi->payers);
+	fi->payers = NULL;
+	fi->npayers = 0;
+}
+
+/*
+ * "pid=P uid=U pinned=N charged=M", words in any order, words we do not
+ * know skipped; or "none".  One line per paying process.  A line without
+ * pinned= and charged= is a module from before per-payer counts: its
+ * payer is kept with the two unknown, which is not an error.  False when
+ * a word we know does not parse, or pid or uid is missing; the payer is
+ * still kept if any word was read, so the lines' sums stay honest.
+ */
 static bool parse_payer(const char *v, struct ifd_fdinfo *fi)
 {
-	char buf[128], *tok, *save;
+	static const struct {
+		const char *word;
+		size_t offset;
+	} words[] = {
+		{ "pid=", offsetof(struct ifd_payer, pid) },
+		{ "uid=", offsetof(struct ifd_payer, uid) },
+		{ "pinned=", offsetof(struct ifd_payer, pinned_pages) },
+		{ "charged=", offsetof(struct ifd_payer, charged_pages) },
+	};
+	struct ifd_payer p = { IFD_UNKNOWN, IFD_UNKNOWN, IFD_UNKNOWN,
+			       IFD_UNKNOWN }, *grown;
+	char buf[256], *tok, *save;
+	bool ok = true, any = false;
+	size_t i, n;
 
 	if (!strcmp(v, "none")) {
-		fi->payer = IFD_PAYER_NONE;
-		return true;
+		if (fi->payer == IFD_PAYER_UNKNOWN)
+			fi->payer = IFD_PAYER_NONE;
+		return !fi->npayers;
 	}
 	if (strlen(v) >= sizeof(buf))
 		return false;
 	strcpy(buf, v);
 	for (tok = strtok_r(buf, " \t", &save); tok;
 	     tok = strtok_r(NULL, " \t", &save)) {
-		if (!strncmp(tok, "pid=", 4))
-			fi->payer_pid = parse_count(tok + 4);
-		else if (!strncmp(tok, "uid=", 4))
-			fi->payer_uid = parse_count(tok + 4);
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+			long long *slot;
+
+			n = strlen(words[i].word);
+			if (strncmp(tok, words[i].word, n))
+				continue;
+			slot = (long long *)((char *)&p + words[i].offset);
+			*slot = parse_count(tok + n);
+			if (*slot == IFD_UNKNOWN)
+				ok = false;
+			else
+				any = true;
+			break;
+		}
 	}
-	if (fi->payer_pid == IFD_UNKNOWN && fi->payer_uid == IFD_UNKNOWN)
+	if (p.pid == IFD_UNKNOWN || p.uid == IFD_UNKNOWN)
+		ok = false;
+	if (!any)
 		return false;
+	grown = realloc(fi->payers, (fi->npayers + 1) * sizeof(*grown));
+	if (!grown)
+		return false;
+	fi->payers = grown;
+	fi->payers[fi->npayers++] = p;
+	/* Payer lines and "none" together: the lines win. */
 	fi->payer = IFD_PAYER_SET;
-	return fi->payer_pid != IFD_UNKNOWN && fi->payer_uid != IFD_UNKNOWN;
+	return ok;
 }
 
 /* A mode word as the kernel wrote it, if it looks like one. */
@@ -122,6 +167,7 @@ void ifd_fdinfo_parse(FILE *f, struct ifd_fdinfo *fi)
 	char line[512], *key, *value;
 	size_t i;
 
+	/* The caller's @fi is either fresh or released: nothing to free. */
 	ifd_fdinfo_init(fi);
 	while (fgets(line, sizeof(line), f)) {
 		key = split_line(line, &value);

@@ -28,9 +28,22 @@ enum {
 /* --- fdinfo.c: the kernel's text formats ------------------------------ */
 
 enum ifd_payer_state {
-	IFD_PAYER_UNKNOWN,	/* no iommufd-payer line, or one we cannot read */
-	IFD_PAYER_NONE,		/* "none": nothing mapped yet */
-	IFD_PAYER_SET,		/* "pid=N uid=N" (either may still be unknown) */
+	IFD_PAYER_UNKNOWN,	/* no iommufd-payer line we could read */
+	IFD_PAYER_NONE,		/* "none": no process pays for anything */
+	IFD_PAYER_SET,		/* one or more "pid=P uid=U pinned=N ..." */
+};
+
+/*
+ * One iommufd-payer line: a process paying for mappings of the context.
+ * pid 0 is a payer that has exited while its mappings stay.  A line of a
+ * module from before per-payer counts ("pid=P uid=U") leaves @pinned_pages
+ * and @charged_pages unknown.
+ */
+struct ifd_payer {
+	long long pid;
+	long long uid;
+	long long pinned_pages;
+	long long charged_pages;
 };
 
 /* One /proc/PID/fdinfo/FD of a /dev/iommu file. */
@@ -46,8 +59,8 @@ struct ifd_fdinfo {
 	long long charged_pages;
 	long long pfn_storage_bytes;
 	enum ifd_payer_state payer;
-	long long payer_pid;
-	long long payer_uid;
+	struct ifd_payer *payers;	/* malloc'ed; ifd_fdinfo_release() */
+	int npayers;
 	unsigned int malformed;	/* iommufd- lines whose value did not parse */
 };
 
@@ -61,6 +74,7 @@ struct ifd_usage {
 
 void ifd_fdinfo_init(struct ifd_fdinfo *fi);
 void ifd_fdinfo_parse(FILE *f, struct ifd_fdinfo *fi);
+void ifd_fdinfo_release(struct ifd_fdinfo *fi);
 void ifd_usage_parse(FILE *f, struct ifd_usage *u);
 
 /* --- contexts.c: open /dev/iommu files and who pays for them ---------- */
@@ -80,11 +94,17 @@ struct ifd_context {
 	struct ifd_fdinfo info;
 };
 
+/*
+ * The sum of the payer lines that charge one account: a uid's locked_vm
+ * in user mode, a process's VmLck in process (and type1) mode, where pid
+ * 0 gathers every payer that has exited.
+ */
 struct ifd_payer_total {
-	char mode[16];		/* the account mode: "user" or "process" */
-	long long id;		/* payer uid (user mode) or pid (process mode) */
-	int files;
-	long long pinned_pages;	/* IFD_UNKNOWN if any file's is unknown */
+	char mode[16];		/* the context's account mode */
+	long long id;		/* uid (user mode) or pid (otherwise) */
+	int files;		/* distinct open files it pays in */
+	int last_file;		/* file_id last counted in @files */
+	long long pinned_pages;	/* IFD_UNKNOWN if a line's is unknown */
 	long long charged_pages;
 };
 
@@ -96,7 +116,7 @@ struct ifd_scan {
 	bool kcmp_failed;	/* some files may be counted twice */
 	struct ifd_payer_total *payers;
 	int npayers;
-	int unattributed;	/* files with an unknown mode or payer */
+	int unattributed;	/* files with an unknown mode or payer line */
 };
 
 int ifd_iommu_rdev(dev_t *rdev);

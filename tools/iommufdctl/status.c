@@ -158,7 +158,7 @@ static void text_module(const struct ifd_module *m)
 static void text_contexts(const struct status *st)
 {
 	const struct ifd_scan *scan = &st->scan;
-	char b[9][32];
+	char b[7][32];
 	int i;
 
 	if (!st->core.loaded)
@@ -181,20 +181,19 @@ static void text_contexts(const struct status *st)
 	if (scan->nctx)
 		printf("  %7s %-15s %4s %4s %-7s %5s %5s %5s %5s %9s %9s %10s  %s\n",
 		       "PID", "COMM", "FD", "FILE", "MODE", "IOAS", "HWPT",
-		       "DEV", "ACC", "PINNED", "CHARGED", "PFN-BYTES", "PAYER");
+		       "DEV", "ACC", "PINNED", "CHARGED", "PFN-BYTES", "PAYERS");
 	for (i = 0; i < scan->nctx; i++) {
 		const struct ifd_context *c = &scan->ctx[i];
 		const struct ifd_fdinfo *fi = &c->info;
-		char payer[96];
+		char payers[32];
+		int k;
 
 		if (fi->payer == IFD_PAYER_NONE)
-			strcpy(payer, "none");
+			strcpy(payers, "none");
 		else if (fi->payer == IFD_PAYER_SET)
-			snprintf(payer, sizeof(payer), "pid=%s uid=%s",
-				 num(b[7], 32, fi->payer_pid),
-				 num(b[8], 32, fi->payer_uid));
+			snprintf(payers, sizeof(payers), "%d", fi->npayers);
 		else
-			strcpy(payer, "unknown");
+			strcpy(payers, "unknown");
 		printf("  %7d %-15s %4d %3d%c %-7s %5s %5s %5s %5s %9s %9s %10s  %s\n",
 		       c->pid, c->comm, c->fd, c->file_id, c->first ? ' ' : '*',
 		       fi->account_mode[0] ? fi->account_mode : "unknown",
@@ -202,11 +201,22 @@ static void text_contexts(const struct status *st)
 		       num(b[2], 32, fi->device), num(b[3], 32, fi->access),
 		       num(b[4], 32, fi->pinned_pages),
 		       num(b[5], 32, fi->charged_pages),
-		       num(b[6], 32, fi->pfn_storage_bytes), payer);
+		       num(b[6], 32, fi->pfn_storage_bytes), payers);
 		if (!c->fdinfo_read)
 			printf("          (fdinfo not readable)\n");
 		else if (!fi->iommufd_lines)
 			printf("          (no iommufd- lines in fdinfo: a module without them)\n");
+		/* Once per file: the other descriptors' lines are the same. */
+		for (k = 0; c->first && k < fi->npayers; k++) {
+			const struct ifd_payer *p = &fi->payers[k];
+
+			printf("          payer pid %s%s uid %s: %s pinned, %s charged\n",
+			       num(b[0], 32, p->pid),
+			       p->pid == 0 ? " (exited)" : "",
+			       num(b[1], 32, p->uid),
+			       num(b[2], 32, p->pinned_pages),
+			       num(b[3], 32, p->charged_pages));
+		}
 		if (fi->selftest > 0)
 			printf("          %lld self-test mock device(s)\n",
 			       fi->selftest);
@@ -220,14 +230,16 @@ static void text_contexts(const struct status *st)
 		printf("per payer (each open file once):\n");
 	for (i = 0; i < scan->npayers; i++) {
 		const struct ifd_payer_total *t = &scan->payers[i];
+		bool by_uid = !strcmp(t->mode, "user");
 
-		printf("  %s %s %lld: %d file(s), %s pinned pages, %s charged pages\n",
-		       t->mode, strcmp(t->mode, "user") ? "pid" : "uid", t->id,
+		printf("  %s %s %lld%s: %d file(s), %s pinned pages, %s charged pages\n",
+		       t->mode, by_uid ? "uid" : "pid", t->id,
+		       !by_uid && t->id == 0 ? " (exited payers)" : "",
 		       t->files, num(b[0], 32, t->pinned_pages),
 		       num(b[1], 32, t->charged_pages));
 	}
 	if (scan->unattributed)
-		printf("  %d file(s) with an unknown mode or payer\n",
+		printf("  %d file(s) with an unknown mode or payer line\n",
 		       scan->unattributed);
 }
 
@@ -312,6 +324,7 @@ static void json_module(struct ifd_json *j, const struct ifd_module *m)
 static void json_context(struct ifd_json *j, const struct ifd_context *c)
 {
 	const struct ifd_fdinfo *fi = &c->info;
+	int k;
 
 	json_begin_object(j, NULL);
 	json_int(j, "pid", c->pid);
@@ -330,15 +343,21 @@ static void json_context(struct ifd_json *j, const struct ifd_context *c)
 	json_int(j, "pinned_pages", fi->pinned_pages);
 	json_int(j, "charged_pages", fi->charged_pages);
 	json_int(j, "pfn_storage_bytes", fi->pfn_storage_bytes);
-	if (fi->payer == IFD_PAYER_NONE) {
-		json_string(j, "payer", "none");
-	} else if (fi->payer == IFD_PAYER_SET) {
-		json_begin_object(j, "payer");
-		json_int(j, "pid", fi->payer_pid);
-		json_int(j, "uid", fi->payer_uid);
-		json_end_object(j);
+	/* [] when no one pays; null when the kernel did not say. */
+	if (fi->payer == IFD_PAYER_UNKNOWN) {
+		json_null(j, "payers");
 	} else {
-		json_null(j, "payer");
+		json_begin_array(j, "payers");
+		for (k = 0; k < fi->npayers; k++) {
+			json_begin_object(j, NULL);
+			json_int(j, "pid", fi->payers[k].pid);
+			json_int(j, "uid", fi->payers[k].uid);
+			json_int(j, "pinned_pages", fi->payers[k].pinned_pages);
+			json_int(j, "charged_pages",
+				 fi->payers[k].charged_pages);
+			json_end_object(j);
+		}
+		json_end_array(j);
 	}
 	json_int(j, "malformed_values", fi->malformed);
 	json_end_object(j);
@@ -352,7 +371,7 @@ static void json_status(const struct status *st)
 	int i;
 
 	json_begin_object(&j, NULL);
-	json_int(&j, "schema", 1);
+	json_int(&j, "schema", 2);
 	json_begin_object(&j, "modules");
 	json_module(&j, &st->core);
 	json_module(&j, &st->vfio);

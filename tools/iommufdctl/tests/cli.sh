@@ -31,7 +31,7 @@ n=$((n + 1))
 if ! command -v python3 >/dev/null; then
 	echo "ok $n status_json_is_well_formed # SKIP no python3 to read it"
 elif "$bin" status --json >/tmp/iommufdctl-cli.$$ 2>&1 &&
-   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["schema"] == 1; assert "iommufd" in d["modules"]' /tmp/iommufdctl-cli.$$; then
+   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["schema"] == 2; assert "iommufd" in d["modules"]' /tmp/iommufdctl-cli.$$; then
 	echo "ok $n status_json_is_well_formed"
 else
 	echo "not ok $n status_json_is_well_formed"

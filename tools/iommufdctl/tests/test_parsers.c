@@ -60,6 +60,25 @@ static void parse(const char *name, struct ifd_fdinfo *fi)
 	fclose(f);
 }
 
+/* Payer line @k of @fi is pid, uid, pinned, charged. */
+static bool payer_is(const struct ifd_fdinfo *fi, int k, long long pid,
+		     long long uid, long long pinned, long long charged)
+{
+	const struct ifd_payer *p;
+
+	if (k >= fi->npayers) {
+		printf("# payer %d of %d\n", k, fi->npayers);
+		return false;
+	}
+	p = &fi->payers[k];
+	if (p->pid == pid && p->uid == uid && p->pinned_pages == pinned &&
+	    p->charged_pages == charged)
+		return true;
+	printf("# payer %d: pid %lld uid %lld pinned %lld charged %lld\n", k,
+	       p->pid, p->uid, p->pinned_pages, p->charged_pages);
+	return false;
+}
+
 static void fdinfo_user_mode_parses_every_field(void)
 {
 	struct ifd_fdinfo fi;
@@ -76,11 +95,14 @@ static void fdinfo_user_mode_parses_every_field(void)
 	CHECK_EQ(fi.pinned_pages, 512);
 	CHECK_EQ(fi.charged_pages, 512);
 	CHECK_EQ(fi.pfn_storage_bytes, 8192);
+	/* Two processes of uid 1000 pay; their lines sum to the file's. */
 	CHECK_EQ(fi.payer, IFD_PAYER_SET);
-	CHECK_EQ(fi.payer_pid, 1234);
-	CHECK_EQ(fi.payer_uid, 1000);
+	CHECK_EQ(fi.npayers, 2);
+	CHECK(payer_is(&fi, 0, 1234, 1000, 384, 384), "first payer");
+	CHECK(payer_is(&fi, 1, 1240, 1000, 128, 128), "second payer");
 	CHECK_EQ(fi.malformed, 0);
-	report(ok, "fdinfo_user_mode_parses_every_field");
+	ifd_fdinfo_release(&fi);
+	report(ok, "fdinfo_user_mode_parses_every_field_and_every_payer");
 }
 
 static void fdinfo_process_mode_with_mock_devices(void)
@@ -94,10 +116,13 @@ static void fdinfo_process_mode_with_mock_devices(void)
 	CHECK_EQ(fi.access, 1);
 	CHECK_EQ(fi.pinned_pages, 262144);
 	CHECK_EQ(fi.pfn_storage_bytes, 2097152);
-	CHECK_EQ(fi.payer_pid, 77);
-	CHECK_EQ(fi.payer_uid, 0);
+	/* pid 0: a payer that exited while its mappings stay. */
+	CHECK_EQ(fi.npayers, 2);
+	CHECK(payer_is(&fi, 0, 77, 0, 200000, 200000), "first payer");
+	CHECK(payer_is(&fi, 1, 0, 1000, 62144, 62144), "exited payer");
 	CHECK_EQ(fi.malformed, 0);
-	report(ok, "fdinfo_process_mode_with_mock_devices");
+	ifd_fdinfo_release(&fi);
+	report(ok, "fdinfo_process_mode_with_mock_devices_and_an_exited_payer");
 }
 
 static void fdinfo_payer_none_before_any_mapping(void)
@@ -107,8 +132,7 @@ static void fdinfo_payer_none_before_any_mapping(void)
 
 	parse("fdinfo-fresh.txt", &fi);
 	CHECK_EQ(fi.payer, IFD_PAYER_NONE);
-	CHECK_EQ(fi.payer_pid, IFD_UNKNOWN);
-	CHECK_EQ(fi.payer_uid, IFD_UNKNOWN);
+	CHECK_EQ(fi.npayers, 0);
 	CHECK_EQ(fi.pinned_pages, 0);
 	CHECK_EQ(fi.malformed, 0);
 	report(ok, "fdinfo_payer_none_before_any_mapping");
@@ -131,6 +155,7 @@ static void fdinfo_without_iommufd_lines_leaves_everything_unknown(void)
 	CHECK_EQ(fi.charged_pages, IFD_UNKNOWN);
 	CHECK_EQ(fi.pfn_storage_bytes, IFD_UNKNOWN);
 	CHECK_EQ(fi.payer, IFD_PAYER_UNKNOWN);
+	CHECK_EQ(fi.npayers, 0);
 	report(ok, "fdinfo_without_iommufd_lines_leaves_everything_unknown");
 }
 
@@ -144,10 +169,14 @@ static void fdinfo_of_a_newer_module_skips_unknown_keys(void)
 	CHECK_EQ(fi.hwpt_paging, 2);
 	CHECK_EQ(fi.device, 2);
 	CHECK_EQ(fi.pinned_pages, 1024);
-	/* uid= before pid=: order within the payer line does not matter. */
-	CHECK_EQ(fi.payer_pid, 4321);
-	CHECK_EQ(fi.payer_uid, 1000);
+	/*
+	 * Words in any order within the payer line, an unknown one skipped;
+	 * unknown keys before the payer lines skipped too.
+	 */
+	CHECK_EQ(fi.npayers, 1);
+	CHECK(payer_is(&fi, 0, 4321, 1000, 1024, 1024), "payer");
 	CHECK_EQ(fi.malformed, 0);
+	ifd_fdinfo_release(&fi);
 	report(ok, "fdinfo_of_a_newer_module_skips_unknown_keys");
 }
 
@@ -168,12 +197,35 @@ static void fdinfo_malformed_values_stay_unknown_and_are_counted(void)
 	/* Absent lines are unknown, not malformed. */
 	CHECK_EQ(fi.selftest, IFD_UNKNOWN);
 	CHECK_EQ(fi.pfn_storage_bytes, IFD_UNKNOWN);
+	/* What parsed of the first payer line is kept; "garbage" is not. */
 	CHECK_EQ(fi.payer, IFD_PAYER_SET);
-	CHECK_EQ(fi.payer_pid, IFD_UNKNOWN);
-	CHECK_EQ(fi.payer_uid, 5);
-	/* mode, ioas, hwpt, device, access, pinned, payer */
-	CHECK_EQ(fi.malformed, 7);
+	CHECK_EQ(fi.npayers, 1);
+	CHECK(payer_is(&fi, 0, IFD_UNKNOWN, 5, 3, IFD_UNKNOWN), "payer");
+	/* mode, ioas, hwpt, device, access, pinned, two payer lines */
+	CHECK_EQ(fi.malformed, 8);
+	ifd_fdinfo_release(&fi);
 	report(ok, "fdinfo_malformed_values_stay_unknown_and_are_counted");
+}
+
+/*
+ * A module from before per-payer counts printed one "pid=P uid=U" line,
+ * the last payer: it is read as that payer, with pinned and charged
+ * unknown rather than the file's totals put on it.
+ */
+static void fdinfo_single_payer_line_of_an_older_module(void)
+{
+	struct ifd_fdinfo fi;
+	bool ok = true;
+
+	parse("fdinfo-single-payer-before-v2.txt", &fi);
+	CHECK_EQ(fi.payer, IFD_PAYER_SET);
+	CHECK_EQ(fi.npayers, 1);
+	CHECK(payer_is(&fi, 0, 1234, 1000, IFD_UNKNOWN, IFD_UNKNOWN),
+	      "payer");
+	CHECK_EQ(fi.pinned_pages, 512);
+	CHECK_EQ(fi.malformed, 0);
+	ifd_fdinfo_release(&fi);
+	report(ok, "fdinfo_single_payer_line_of_an_older_module");
 }
 
 static void usage_parses_the_module_totals(void)
@@ -228,41 +280,72 @@ static const struct ifd_payer_total *find_payer(const struct ifd_scan *scan,
 	return NULL;
 }
 
-static void totals_count_each_file_once_per_payer(void)
+static void totals_come_from_the_payer_lines_each_file_once(void)
 {
 	struct ifd_scan scan = { 0 };
 	const struct ifd_payer_total *t;
 	bool ok = true;
 
-	/* uid 1000 (user mode) pays for two files, one inherited by a child. */
+	/*
+	 * uid 1000 (user mode): two processes in the first file, which a
+	 * child also holds, and one in the second.
+	 */
 	add_ctx(&scan, 1234, 3, 1, true, "fdinfo-user.txt");
 	add_ctx(&scan, 1235, 3, 1, false, "fdinfo-user.txt");
 	add_ctx(&scan, 4321, 5, 2, true, "fdinfo-newer-module.txt");
-	/* pid 77 (process mode); a fresh file; one we cannot attribute. */
+	/* Process mode: pid 77 and an exited payer; a fresh file; one unread. */
 	add_ctx(&scan, 77, 9, 3, true, "fdinfo-process.txt");
 	add_ctx(&scan, 80, 4, 4, true, "fdinfo-fresh.txt");
 	add_ctx(&scan, 81, 4, 5, true, "fdinfo-no-iommufd-lines.txt");
 	ifd_scan_totals(&scan);
-	CHECK_EQ(scan.npayers, 2);
+	CHECK_EQ(scan.npayers, 3);
 	t = find_payer(&scan, "user", 1000);
 	CHECK(t, "no user 1000");
 	if (t) {
 		CHECK_EQ(t->files, 2);
-		CHECK_EQ(t->pinned_pages, 512 + 1024);
-		CHECK_EQ(t->charged_pages, 512 + 1024);
+		CHECK_EQ(t->pinned_pages, 384 + 128 + 1024);
+		CHECK_EQ(t->charged_pages, 384 + 128 + 1024);
 	}
+	/* Only its own line's share, not the whole file's 262144. */
 	t = find_payer(&scan, "process", 77);
 	CHECK(t, "no process 77");
 	if (t) {
 		CHECK_EQ(t->files, 1);
-		CHECK_EQ(t->charged_pages, 262144);
+		CHECK_EQ(t->pinned_pages, 200000);
+		CHECK_EQ(t->charged_pages, 200000);
+	}
+	t = find_payer(&scan, "process", 0);
+	CHECK(t, "no exited payers");
+	if (t) {
+		CHECK_EQ(t->files, 1);
+		CHECK_EQ(t->charged_pages, 62144);
 	}
 	CHECK_EQ(scan.unattributed, 1);
 	ifd_scan_free(&scan);
-	report(ok, "totals_count_each_file_once_per_payer");
+	report(ok, "totals_come_from_the_payer_lines_each_file_once");
 }
 
-static void totals_become_unknown_when_one_file_is_unknown(void)
+static void totals_gather_exited_payers_of_several_files(void)
+{
+	struct ifd_scan scan = { 0 };
+	const struct ifd_payer_total *t;
+	bool ok = true;
+
+	add_ctx(&scan, 77, 9, 1, true, "fdinfo-process.txt");
+	add_ctx(&scan, 78, 9, 2, true, "fdinfo-process.txt");
+	ifd_scan_totals(&scan);
+	CHECK_EQ(scan.npayers, 2);
+	t = find_payer(&scan, "process", 0);
+	CHECK(t, "no exited payers");
+	if (t) {
+		CHECK_EQ(t->files, 2);
+		CHECK_EQ(t->pinned_pages, 2 * 62144);
+	}
+	ifd_scan_free(&scan);
+	report(ok, "totals_gather_exited_payers_of_several_files");
+}
+
+static void totals_become_unknown_when_one_line_is_unknown(void)
 {
 	struct ifd_scan scan = { 0 };
 	const struct ifd_payer_total *t;
@@ -270,7 +353,9 @@ static void totals_become_unknown_when_one_file_is_unknown(void)
 
 	add_ctx(&scan, 1, 3, 1, true, "fdinfo-cap-ipc-lock.txt");
 	add_ctx(&scan, 2, 3, 2, true, "fdinfo-cap-ipc-lock.txt");
-	scan.ctx[1].info.pinned_pages = IFD_UNKNOWN;
+	scan.ctx[1].info.payers[0].pinned_pages = IFD_UNKNOWN;
+	/* An older module's line: its share is unknown, not the file's. */
+	add_ctx(&scan, 1234, 4, 3, true, "fdinfo-single-payer-before-v2.txt");
 	ifd_scan_totals(&scan);
 	t = find_payer(&scan, "user", 0);
 	CHECK(t, "no user 0");
@@ -280,8 +365,16 @@ static void totals_become_unknown_when_one_file_is_unknown(void)
 		/* CAP_IPC_LOCK: pinned, never charged. */
 		CHECK_EQ(t->charged_pages, 0);
 	}
+	t = find_payer(&scan, "user", 1000);
+	CHECK(t, "no user 1000");
+	if (t) {
+		CHECK_EQ(t->files, 1);
+		CHECK_EQ(t->pinned_pages, IFD_UNKNOWN);
+		CHECK_EQ(t->charged_pages, IFD_UNKNOWN);
+	}
+	CHECK_EQ(scan.unattributed, 0);
 	ifd_scan_free(&scan);
-	report(ok, "totals_become_unknown_when_one_file_is_unknown");
+	report(ok, "totals_become_unknown_when_one_line_is_unknown");
 }
 
 static char *json_of(void (*emit)(struct ifd_json *j))
@@ -422,7 +515,7 @@ static void scan_finds_descriptors_by_device_number_and_tells_files_apart(void)
 int main(int argc, char **argv)
 {
 	dir = argc > 1 ? argv[1] : "fixtures";
-	planned = 13;
+	planned = 15;
 	printf("TAP version 13\n1..%d\n", planned);
 	fdinfo_user_mode_parses_every_field();
 	fdinfo_process_mode_with_mock_devices();
@@ -430,9 +523,11 @@ int main(int argc, char **argv)
 	fdinfo_without_iommufd_lines_leaves_everything_unknown();
 	fdinfo_of_a_newer_module_skips_unknown_keys();
 	fdinfo_malformed_values_stay_unknown_and_are_counted();
+	fdinfo_single_payer_line_of_an_older_module();
 	usage_parses_the_module_totals();
-	totals_count_each_file_once_per_payer();
-	totals_become_unknown_when_one_file_is_unknown();
+	totals_come_from_the_payer_lines_each_file_once();
+	totals_gather_exited_payers_of_several_files();
+	totals_become_unknown_when_one_line_is_unknown();
 	json_writer_escapes_and_prints_unknown_as_null();
 	pci_addresses_are_normalized_or_refused();
 	taint_letters_have_names();

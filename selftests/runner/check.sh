@@ -163,7 +163,7 @@ for kver in $kernels; do
 		# 2 MiB mock pages (the mock IOMMU on this kernel's core) under
 		# intel.  The fuzzer's full budget goes to the debug boot; each
 		# production boot gets a short run.
-		append="fuzz.calls=30000 fuzz.time=30"
+		append="fuzz.calls=15000 fuzz.time=60"
 		[ "$kver/$iommu" = "$k612/intel" ] ||
 			append="$append runner.khdr=0"
 		[ "$iommu" = intel ] || append="$append runner.large_pages=0"

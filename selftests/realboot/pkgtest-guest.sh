@@ -114,7 +114,12 @@ pk_verify() {
 	*) r=1 ;;
 	esac
 	check $r "modinfo_iommufd_is_the_dkms_build_in_updates_dkms"
+	# guest-test.sh unloaded it at the end of its suites.
+	pk_run modprobe iommufd
+	check $rc "modprobe_iommufd_again"
 	pk_status
+	pk_run modprobe -r iommufd
+	check $rc "modprobe_r_iommufd_again"
 	parms=$(modinfo -F parm iommufd 2>/dev/null | cut -d: -f1 | sort | tr '\n' ' ')
 	[ "$parms" = "mock_large_pages selftest " ]
 	check $? "modinfo_iommufd_shows_selftest_and_mock_large_pages"
@@ -131,6 +136,7 @@ pk_ours() {
 		! -path '/etc/systemd/system/iommufd-realboot.service' \
 		! -path '/etc/systemd/system/multi-user.target.wants/iommufd-realboot.service' \
 		! -path '/etc/iommufd-pkgtest.packages' \
+		! -path '/etc/iommufd-realboot.packages' \
 		! -path "$deb_dir*" \
 		! -path '/usr/src/linux-headers-*' 2>/dev/null | sort
 }

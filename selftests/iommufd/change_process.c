@@ -54,21 +54,6 @@ static int attach_mock_domain(int fd, uint32_t ioas_id)
 	return test_cmd(fd, &cmd);
 }
 
-static int map_file_at(int fd, uint32_t ioas_id, int mfd, uint64_t length,
-		       uint64_t iova)
-{
-	struct iommu_ioas_map_file cmd = {
-		.size = sizeof(cmd),
-		.flags = MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA,
-		.ioas_id = ioas_id,
-		.fd = mfd,
-		.length = length,
-		.iova = iova,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_MAP_FILE, &cmd);
-}
-
 static int unmap_at(int fd, uint32_t ioas_id, uint64_t length, uint64_t iova)
 {
 	struct iommu_ioas_unmap cmd = {

@@ -290,9 +290,10 @@ static void *churn_main(void *arg)
 }
 
 /*
- * Readers walk the object registry under its lock and read counters that
- * pins move; under KASAN and lockdep (the debug boot) this is the test of
- * that walk.  Every snapshot must be within what the churn can hold.
+ * Readers take the object counts and the payer list (under the ledger's
+ * lock) while objects and payers come and go; under KASAN and lockdep
+ * (the debug boot) this is the test of that.  Every snapshot must be
+ * within what the churn can hold.
  */
 TEST_TIMEOUT(fdinfo_is_consistent_while_objects_come_and_go, 60)
 {
@@ -419,13 +420,7 @@ TEST(change_process_moves_pins_and_charge_between_payers)
 {
 	int fd = iommufd_open();
 	uint32_t ioas_id = ioas_alloc(fd);
-	struct iommu_ioas_map_file map = {
-		.size = sizeof(map),
-		.flags = MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA,
-		.ioas_id = ioas_id,
-		.length = LEN,
-		.iova = IOVA,
-	};
+	int mfd = memfd_create("ledger", MFD_CLOEXEC);
 	struct module_usage before, moved, back;
 	bool totals;
 	struct fd_ledger l;
@@ -433,10 +428,9 @@ TEST(change_process_moves_pins_and_charge_between_payers)
 	REQUIRE_SELFTEST(fd);
 	totals = module_usage(&before);
 	ASSERT_EQ(0, mock_domain(fd, ioas_id, NULL));
-	map.fd = memfd_create("ledger", MFD_CLOEXEC);
-	ASSERT_LE(0, map.fd);
-	ASSERT_EQ(0, ftruncate(map.fd, LEN));
-	ASSERT_EQ(0, ioctl(fd, IOMMU_IOAS_MAP_FILE, &map));
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, ftruncate(mfd, LEN));
+	ASSERT_EQ(0, map_file_at(fd, ioas_id, mfd, LEN, IOVA));
 	l = fd_ledger(fd);
 	ASSERT_EQ(1, l.npayers);
 	ASSERT_EQ(getpid(), l.payers[0].pid);
@@ -469,7 +463,7 @@ TEST(change_process_moves_pins_and_charge_between_payers)
 	ASSERT_EQ(0, ioas_unmap_range(fd, ioas_id, IOVA, LEN));
 	EXPECT_EQ(0, fd_ledger(fd).pinned);
 	EXPECT_TRUE(fd_ledger(fd).payer_none);
-	close(map.fd);
+	close(mfd);
 	close(fd);
 }
 

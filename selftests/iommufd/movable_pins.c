@@ -152,16 +152,7 @@ TEST(anonymous_pages_leave_zone_movable_when_pinned)
 
 static int map_memfd(int fd, uint32_t ioas_id, void *ctx)
 {
-	struct iommu_ioas_map_file cmd = {
-		.size = sizeof(cmd),
-		.flags = MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA,
-		.ioas_id = ioas_id,
-		.fd = *(int *)ctx,
-		.length = LEN,
-		.iova = IOVA,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_MAP_FILE, &cmd);
+	return map_file_at(fd, ioas_id, *(int *)ctx, LEN, IOVA);
 }
 
 TEST(memfd_pages_leave_zone_movable_when_pinned)

@@ -236,6 +236,25 @@ static inline int set_rlimit_mode(int fd, uint64_t mode)
 	return ioctl(fd, IOMMU_OPTION, &cmd);
 }
 
+#ifdef IOMMU_IOAS_MAP_FILE
+/* A readable and writeable mapping of @length bytes of @mfd at @iova. */
+static inline int map_file_at(int fd, uint32_t ioas_id, int mfd,
+			      uint64_t length, uint64_t iova)
+{
+	struct iommu_ioas_map_file cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas_id,
+		.fd = mfd,
+		.length = length,
+		.iova = iova,
+	};
+
+	return ioctl(fd, IOMMU_IOAS_MAP_FILE, &cmd);
+}
+#endif
+
 #ifdef IOMMU_IOAS_CHANGE_PROCESS
 /* Make the caller pay for every pin of the context's file mappings. */
 static inline int change_process(int fd)

@@ -73,7 +73,7 @@ struct fuzz_shared *sh;
 struct fuzz_config cfg = {
 	.calls = 75000,
 	.heavy = 2000,
-	.light = 900,
+	.light = 970,
 	.time_cap = 90,
 	.hang_s = 120,
 	.only_round = -1,

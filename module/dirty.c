@@ -227,7 +227,7 @@ static int dirty_clear_all(struct iommufd_hwpt_paging *hwpt)
 	return 0;
 }
 
-/* Fill the user's bitmap for [dirty->iova, dirty->last_iova], window by window. */
+/* Fill the bitmap for [dirty->iova, dirty->last_iova], window by window. */
 static int dirty_read(struct iommufd_hwpt_paging *hwpt,
 		      struct iommufd_dirty_bitmap *dirty, bool keep)
 {
@@ -253,7 +253,7 @@ static int dirty_read(struct iommufd_hwpt_paging *hwpt,
 		if (rc || win_last == last_bit)
 			return rc;
 		first = win_last + 1;
-		/* A huge range of tiny pages must not hold the CPU or a killed task. */
+		/* A huge range of tiny pages: let others run, and the killed go. */
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		cond_resched();
@@ -326,17 +326,18 @@ int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
 	dirty->last_iova = last_iova;
 	dirty->pgshift = __ffs64(cmd->page_size);
 	dirty->uaddr = cmd->data;
-	/* One less than the bit count, which may not fit (2^64 one-byte pages). */
+	/* Only a mapped range has dirty state: this also bounds the walk. */
+	rc = dirty_check_mapped(iopt, cmd->iova, last_iova);
+	if (rc)
+		goto out_unlock;
+	/* One less than the bit count, which may not fit (2^64 1-byte pages). */
 	nbits_m1 = (last_iova - cmd->iova) >> dirty->pgshift;
 	bytes = nbits_m1 / BITS_PER_BYTE + 1;
 	rc = -EFAULT;
 	if (!access_ok(u64_to_user_ptr(cmd->data), bytes))
 		goto out_unlock;
-
-	rc = dirty_check_mapped(iopt, cmd->iova, last_iova);
-	if (!rc)
-		rc = dirty_read(hwpt, dirty,
-				cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR);
+	rc = dirty_read(hwpt, dirty,
+			cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR);
 out_unlock:
 	up_read(&iopt->iova_rwsem);
 	kfree(dirty);

@@ -351,7 +351,13 @@ static struct iommu_domain *mock_domain_alloc_paging(struct iommufd_device *idev
 		return ERR_PTR(-ENOMEM);
 	xa_init_flags(&mock->pfns, XA_FLAGS_ACCOUNT);
 	xa_init_flags(&mock->large_leaves, XA_FLAGS_ACCOUNT);
-	mock->large_pages = READ_ONCE(mock_large_pages);
+	/*
+	 * A MOCK_FLAGS_DEVICE_HUGE_IOVA device has a large page of its own
+	 * (upstream's MOCK_HUGE_PAGE_SIZE, the leaf its dirty bits are
+	 * kept for): the 2 MiB pages of mock_large_pages are not its IOMMU's.
+	 */
+	mock->large_pages = READ_ONCE(mock_large_pages) &&
+			    !(mdev->flags & MOCK_FLAGS_DEVICE_HUGE_IOVA);
 	mock->domain.type = IOMMU_DOMAIN_UNMANAGED;
 	mock->domain.ops = &mock_domain_ops;
 	mock->domain.pgsize_bitmap = MOCK_PAGE_SIZE;

@@ -659,6 +659,89 @@ TEST_F(dirty, get_dirty_bitmap_of_one_byte_pages_spans_windows)
 	ASSERT_EQ(0, munmap(bm, bm_bytes));
 }
 
+/* --- large leaves ---------------------------------------------------------- */
+
+#define LARGE_PARAM	"/sys/module/iommufd/parameters/mock_large_pages"
+#define HUGE_2M		(2UL << 20)
+
+/*
+ * A dirty HWPT for a new mock device (@dev_flags) on a new IOAS with one
+ * 2 MiB hugetlb page mapped at BASE, with mock_large_pages set to @large
+ * while the domain is made; mark mock page 5 written and read the bitmap
+ * of the 2 MiB.  Returns how many bits came back set, or -1 to skip.
+ */
+static long leaf_bits(int fd, uint32_t dev_flags, bool large, uint8_t *bm)
+{
+	void *huge = mmap(NULL, HUGE_2M, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
+				  MAP_POPULATE, -1, 0);
+	uint32_t ioas_id = ioas_alloc(fd), hwpt_id;
+	uint8_t mark[1] = { 1 << 5 };
+	struct mock_dev dev;
+	uint64_t nr;
+	long bits = 0;
+	int rc;
+
+	if (huge == MAP_FAILED)
+		return -1;
+	ASSERT_EQ(0, mock_device(fd, ioas_id, dev_flags, &dev));
+	if (large)
+		ASSERT_EQ(0, sysfs_write(LARGE_PARAM, "1"));
+	rc = hwpt_alloc(fd, dev.idev_id, ioas_id,
+			IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &hwpt_id);
+	if (large)
+		ASSERT_EQ(0, sysfs_write(LARGE_PARAM, "0"));
+	ASSERT_EQ(0, rc);
+	ASSERT_EQ(0, ioas_map_fixed(fd, ioas_id, huge, HUGE_2M, BASE));
+	ASSERT_EQ(0, set_tracking(fd, hwpt_id, true));
+	ASSERT_EQ(0, mock_write(fd, hwpt_id, BASE, 8 * MPAGE, MPAGE, mark,
+				&nr));
+	ASSERT_EQ(1, nr);
+	memset(bm, 0, PAGE);
+	ASSERT_EQ(0, get_bitmap(fd, hwpt_id, BASE, HUGE_2M, MPAGE, bm, 0));
+	for (uint64_t n = 0; n < HUGE_2M / MPAGE; n++)
+		bits += test_bit64(bm, n);
+	/* Exactly the leaf around page 5, whatever its size. */
+	ASSERT_GT(bits, 0);
+	for (uint64_t n = 0; n < HUGE_2M / MPAGE; n++)
+		ASSERT_EQ(n / bits == 5 / (uint64_t)bits, test_bit64(bm, n));
+	/* Cleared with it. */
+	memset(bm, 0, PAGE);
+	ASSERT_EQ(0, get_bitmap(fd, hwpt_id, BASE, HUGE_2M, MPAGE, bm, 0));
+	for (uint64_t n = 0; n < HUGE_2M / MPAGE; n++)
+		ASSERT_FALSE(test_bit64(bm, n));
+	EXPECT_EQ(0, destroy(fd, hwpt_id));
+	EXPECT_EQ(0, destroy(fd, dev.stdev_id));
+	EXPECT_EQ(0, ioas_unmap_range(fd, ioas_id, BASE, HUGE_2M));
+	EXPECT_EQ(0, destroy(fd, ioas_id));
+	ASSERT_EQ(0, munmap(huge, HUGE_2M));
+	return bits;
+}
+
+/*
+ * As an IOMMU keeps one dirty bit per page table entry, a write anywhere
+ * in a large leaf dirties all of it: a mock page alone (1 bit), a
+ * MOCK_FLAGS_DEVICE_HUGE_IOVA leaf of MOCK_HUGE_PAGE_SIZE (512 bits, as
+ * upstream's huge variants expect), a 2 MiB leaf of mock_large_pages
+ * (1024 bits, what VT-d and AMD-Vi report for a 2 MiB page).
+ */
+TEST_F(dirty, a_write_in_a_large_leaf_dirties_the_whole_leaf)
+{
+	long plain, huge_iova, large;
+
+	if (access(LARGE_PARAM, W_OK))
+		SKIP("mock_large_pages is not writable here");
+	plain = leaf_bits(self->fd, 0, false, self->bitmap);
+	if (plain < 0)
+		SKIP("no 2 MiB hugetlb page (vm.nr_hugepages)");
+	huge_iova = leaf_bits(self->fd, MOCK_FLAGS_DEVICE_HUGE_IOVA, false,
+			      self->bitmap);
+	large = leaf_bits(self->fd, 0, true, self->bitmap);
+	EXPECT_EQ(1, plain);
+	EXPECT_EQ(MOCK_HUGE_PAGE_SIZE / MOCK_PAGE_SIZE, huge_iova);
+	EXPECT_EQ(HUGE_2M / MOCK_PAGE_SIZE, large);
+}
+
 /* --- IOMMU_TEST_OP_DIRTY -------------------------------------------------- */
 
 TEST_F(dirty, mock_dirty_op_checks_its_arguments)

@@ -675,7 +675,7 @@ static long leaf_bits(int fd, uint32_t dev_flags, bool large, uint8_t *bm)
 	void *huge = mmap(NULL, HUGE_2M, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
 				  MAP_POPULATE, -1, 0);
-	uint32_t ioas_id = ioas_alloc(fd), hwpt_id;
+	uint32_t ioas_id = ioas_alloc(fd), hwpt_id = 0;
 	uint8_t mark[1] = { 1 << 5 };
 	struct mock_dev dev;
 	uint64_t nr;

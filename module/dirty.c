@@ -308,7 +308,7 @@ int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
 	rc = -ENOMEM;
 	dirty = kzalloc(sizeof(*dirty), GFP_KERNEL_ACCOUNT);
 	if (!dirty)
-		goto out_put;
+		goto out_put_hwpt;
 
 	down_read(&iopt->iova_rwsem);
 	rc = dirty_check_args(iopt, cmd, &last_iova);
@@ -341,7 +341,7 @@ int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
 out_unlock:
 	up_read(&iopt->iova_rwsem);
 	kfree(dirty);
-out_put:
+out_put_hwpt:
 	iommufd_put_object(ucmd->ictx, &hwpt->obj);
 	return rc;
 }
@@ -363,7 +363,7 @@ int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd)
 		return PTR_ERR(hwpt);
 	rc = -EOPNOTSUPP;
 	if (!hwpt->dirty_tracking)
-		goto out_put;
+		goto out_put_hwpt;
 
 	iopt = &hwpt->ioas->iopt;
 	down_write(&iopt->iova_rwsem);
@@ -377,7 +377,7 @@ int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd)
 	if (!rc)
 		hwpt->dirty_enabled = enable;
 	up_write(&iopt->iova_rwsem);
-out_put:
+out_put_hwpt:
 	iommufd_put_object(ucmd->ictx, &hwpt->obj);
 	return rc;
 }

@@ -418,7 +418,7 @@ static int mock_hw_info(struct iommufd_device *idev,
 	report->type = IOMMU_HW_INFO_TYPE_SELFTEST;
 	if (((struct mock_dev *)idev->priv)->flags & MOCK_FLAGS_DEVICE_PASID)
 		report->max_pasid_log2 = MOCK_PASID_WIDTH;
-	/* Exactly the devices whose dirty-tracking HWPTs mock_domain_alloc_paging() makes. */
+	/* Exactly the devices mock_domain_alloc_paging() makes dirty HWPTs for. */
 	if (!(((struct mock_dev *)idev->priv)->flags &
 	      MOCK_FLAGS_DEVICE_NO_DIRTY))
 		report->capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
@@ -1026,11 +1026,11 @@ static int test_dirty(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd)
 	mock = to_mock_domain(hwpt->domain);
 	rc = -EINVAL;
 	if (!mock->tracking)
-		goto out_put;
+		goto out_put_hwpt;
 	rc = -ENOMEM;
 	chunk = kmalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
 	if (!chunk)
-		goto out_put;
+		goto out_put_hwpt;
 
 	rc = 0;
 	for (done = 0; done < nbits && !rc; done += chunk_bits) {
@@ -1051,7 +1051,7 @@ static int test_dirty(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd)
 		cmd->dirty.out_nr_dirty = count;
 		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	}
-out_put:
+out_put_hwpt:
 	iommufd_put_object(ucmd->ictx, &hwpt->obj);
 	return rc;
 }

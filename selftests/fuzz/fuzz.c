@@ -6,26 +6,29 @@
  *
  *   fuzz [--seed S] [--calls N] [--time SECONDS] [--round R] [--threads T]
  *        [--mode selftest|vfio|both] [--hang SECONDS] [--avoid LIST]
- *        [--heavy N] [--round-calls N] [-v]
+ *        [--heavy N] [--light PM] [--round-calls N] [-v]
  *
  * Without options it reads its budget from the kernel command line:
  * fuzz.calls=N (default 75000), fuzz.time=SECONDS (default 90, or 3600
  * when fuzz.calls is given), fuzz.seed=S, fuzz.avoid=LIST, fuzz.threads=T,
  * fuzz.mode=M, fuzz.round=R, fuzz.hang=SECONDS, fuzz.heavy=N,
- * fuzz.round_calls=N, fuzz.verbose=1.
+ * fuzz.light=PM, fuzz.round_calls=N, fuzz.verbose=1.
  *
- * Two profiles share a round's budget.  The full one is everything: maps
- * of whole (2 MiB) regions and huge lengths, mock domains, CHANGE_PROCESS,
- * forks, fd passing, closing contexts, VFIO set-up and DMA.  The cheap one
- * is ABI-shaped calls that cost the kernel little: the same size words,
- * stale and foreign ids, flags and edge IOVAs, with maps, copies and
- * accesses of 4-64 KiB.  About --heavy N ops of a round (default 2000,
- * the smallest round) come from the full profile, drawn from the round's
- * seed; the rest of a larger round is cheap.  Small budgets are thus all
- * full profile, and a large one adds cheap calls around the same heavy
- * work.  A round's set-up and teardown (peer, regions, memfds, devices,
- * unpinning everything) cost a debug kernel seconds: --round-calls N
- * makes fewer, longer rounds of a large budget (default: calls / 27).
+ * Three profiles share a round's budget.  The full one is everything:
+ * maps of whole (2 MiB) regions and huge lengths, mock domains,
+ * CHANGE_PROCESS, forks, fd passing, closing contexts, VFIO set-up and
+ * DMA.  The cheap one is the same ABI-shaped calls with maps, copies and
+ * accesses of 4-64 KiB.  The light one is what a debug kernel answers in
+ * tens of microseconds: queries, options, allocations and destroys, live,
+ * stale and foreign ids, and the pinning ioctls bent so that they fail
+ * before they pin.  About --heavy N ops of a round (default 2000, the
+ * smallest round) come from the full profile, drawn from the round's
+ * seed; of the rest, --light PM per mille (default 970) are light and the
+ * others cheap.  Small budgets are thus all full profile, and a large one
+ * adds cheap and light calls around the same heavy work.  A round's
+ * set-up and teardown (peer, regions, memfds, devices, unpinning
+ * everything) cost a debug kernel seconds: a round has calls / 10 calls
+ * (2000 to 100000) unless --round-calls N says otherwise.
  * The run is a sequence of rounds; round R's seed is derived from S and R,
  * each thread's, child's and the peer's from the round's.  The seed is
  * printed first; `fuzz --seed S` replays a run, `--round R --mode M` one

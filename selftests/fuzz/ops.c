@@ -522,9 +522,11 @@ static struct access_ent *pick_access(struct worker *w, struct ctx *c, int *fd)
 
 /*
  * A command that must fail its copy-in: a non-zero tail past the struct,
- * a size word past the argument buffer, NULL, a kernel address.
+ * a size word short of the last mandatory field or past the argument
+ * buffer, NULL, a kernel address.
  */
-static void *shape_bent(struct worker *w, void *s, size_t sz, void **reply)
+static void *shape_bent(struct worker *w, void *s, size_t sz, size_t minsz,
+			void **reply)
 {
 	uint32_t size = (uint32_t)(sz + 8);
 
@@ -540,6 +542,9 @@ static void *shape_bent(struct worker *w, void *s, size_t sz, void **reply)
 		return (void *)(uintptr_t)KERNEL_PTR;
 	case 2:
 		size = ARG_LEN + FUZZ_PAGE;
+		break;
+	case 3:
+		size = (uint32_t)minsz - 1 - (uint32_t)rnd(&w->rng, 4);
 		break;
 	default:
 		w->arg[sz + rnd(&w->rng, 8)] = (uint8_t)(1 + rnd(&w->rng, 255));
@@ -559,8 +564,7 @@ static void *shape_bent(struct worker *w, void *s, size_t sz, void **reply)
  * object id).  Where the bend happens to be harmless (a stale id that is
  * live again), the cheap profile's length limits still hold.
  */
-static bool light_spoil(struct worker *w, int kind, void *cmd, size_t sz,
-			size_t minsz)
+static bool light_spoil(struct worker *w, int kind, void *cmd)
 {
 	uint8_t *b = cmd;
 	uint32_t v;
@@ -576,14 +580,10 @@ static bool light_spoil(struct worker *w, int kind, void *cmd, size_t sz,
 	default:
 		return false;
 	}
-	switch (rnd(&w->rng, 4)) {
+	switch (rnd(&w->rng, 3)) {
 	case 0:
-		return true;	/* shape_arg() bends the size word */
+		return true;	/* shape_bent() bends the size or pointer */
 	case 1:
-		v = (uint32_t)minsz - 1 - (uint32_t)rnd(&w->rng, 4);
-		memcpy(b, &v, sizeof(v));
-		return false;
-	case 2:
 		if (kind < K_TEST_OP0) {
 			/* flags: the second u32 of these commands */
 			memcpy(&v, b + 4, sizeof(v));
@@ -596,7 +596,6 @@ static bool light_spoil(struct worker *w, int kind, void *cmd, size_t sz,
 		/* the object id: the third u32 of these commands */
 		v = rnd(&w->rng, 2) ? 0 : (uint32_t)(1000 + rnd(&w->rng, 1U << 20));
 		memcpy(b + 8, &v, sizeof(v));
-		(void)sz;
 		return false;
 	}
 }
@@ -604,8 +603,8 @@ static bool light_spoil(struct worker *w, int kind, void *cmd, size_t sz,
 static int run(struct worker *w, struct ctx *c, int kind, unsigned long nr,
 	       void *cmd, size_t sz, size_t minsz, void **reply)
 {
-	bool bend = w->light && light_spoil(w, kind, cmd, sz, minsz);
-	void *arg = bend ? shape_bent(w, cmd, sz, reply) :
+	bool bend = w->light && light_spoil(w, kind, cmd);
+	void *arg = bend ? shape_bent(w, cmd, sz, minsz, reply) :
 			   shape_arg(w, cmd, sz, minsz, kind, reply);
 	int fd = ctx_fd(c);
 
@@ -1337,6 +1336,9 @@ static void op_type1(struct worker *w, struct ctx *c)
 		m->size = FUZZ_PAGE * (1 + rnd(&w->rng, 64));
 		m->vaddr = pick_uva(w, &m->size);
 		m->iova = pick_iova(w, c, m->size);
+		/* The light profile's maps fail before they pin. */
+		if (w->light)
+			m->flags |= 1U << (8 + rnd(&w->rng, 24));
 		if (!fuzz_call(w, fd, K_T1_MAP, VFIO_IOMMU_MAP_DMA, m, m,
 			       sizeof(*m)))
 			note_area(c, 0, m->iova, m->size);

@@ -24,7 +24,13 @@ set -eu
 kdir=$1
 out=$2
 probes=$(cd "$(dirname "$0")/probes" && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/iommufd-probes.XXXXXX")
+# The probes build beside the output, in a directory of a fixed name: the
+# same sources at the same paths from one build to the next, which a
+# compiler cache recognises (the package test's guests use one), and
+# which keeps the build reproducible.
+work=$(cd "$(dirname "$out")" && pwd)/.compat-probes
+rm -rf "$work"
+mkdir "$work"
 trap 'rm -rf "$work"' EXIT
 
 cp "$(dirname "$0")/sentinel.c" "$work/iommufd_sentinel.c"

@@ -98,6 +98,51 @@ static void free_group(struct vfio_backend_group *vgroup)
 	kfree(vgroup);
 }
 
+/* The container's lifetime ----------------------------------------------- */
+
+/*
+ * VFIO passes a container's own ioctls (everything but SET_IOMMU and
+ * CHECK_EXTENSION) to the backend without any lock: its last group may
+ * leave, and VFIO release the backend, while one of them runs here.  A
+ * type1 MAP_DMA in flight then had the compat IOAS looked up while
+ * release dropped the private iommufd: the context was torn down with the
+ * IOAS still held ("objects still referenced at release") and the map
+ * went on in freed memory.  So each of those ioctls holds the container,
+ * and through it the iommufd, until it returns; release drops VFIO's
+ * hold only.
+ *
+ * What no backend can cover is the instant between VFIO reading
+ * iommu_data and our get (vfio_iommu_type1 frees its state at once).
+ * Freeing a grace period after the last put, with the get under
+ * rcu_read_lock(), leaves only a reader stalled in those few
+ * instructions for a whole grace period.
+ */
+static bool vfio_backend_container_get(struct vfio_backend_container *container)
+{
+	bool held;
+
+	rcu_read_lock();
+	held = refcount_inc_not_zero(&container->users);
+	rcu_read_unlock();
+	return held;
+}
+
+static void vfio_backend_container_put(struct vfio_backend_container *container)
+{
+	if (!refcount_dec_and_test(&container->users))
+		return;
+	if (container->ictx)
+		iommufd_ctx_put(container->ictx);
+	mutex_destroy(&container->lock);
+	mutex_destroy(&container->bind_lock);
+	kfree_rcu(container, rcu);
+	/*
+	 * VFIO's module reference went with release; this one kept our code
+	 * for the ioctl that outlived it.
+	 */
+	module_put(THIS_MODULE);
+}
+
 /* The VFIO backend operations ------------------------------------------- */
 
 static void *vfio_backend_open(unsigned long arg)
@@ -112,6 +157,7 @@ static void *vfio_backend_open(unsigned long arg)
 	container = kzalloc(sizeof(*container), GFP_KERNEL);
 	if (!container)
 		return ERR_PTR(-ENOMEM);
+	refcount_set(&container->users, 1);
 	mutex_init(&container->bind_lock);
 	mutex_init(&container->lock);
 	INIT_LIST_HEAD(&container->groups);
@@ -126,6 +172,8 @@ static void *vfio_backend_open(unsigned long arg)
 			return err;
 		}
 	}
+	/* VFIO took a reference on us to call open: this one cannot fail. */
+	__module_get(THIS_MODULE);
 	return container;
 }
 
@@ -135,11 +183,13 @@ static void vfio_backend_release(void *data)
 
 	/* VFIO detached every group before. */
 	WARN_ON(!list_empty(&container->groups));
-	if (container->ictx)
-		iommufd_ctx_put(container->ictx);
-	mutex_destroy(&container->lock);
-	mutex_destroy(&container->bind_lock);
-	kfree(container);
+	/* A link still to come must not bind a context to a dead container. */
+	mutex_lock(&container->bind_lock);
+	mutex_lock(&container->lock);
+	WRITE_ONCE(container->released, true);
+	mutex_unlock(&container->lock);
+	mutex_unlock(&container->bind_lock);
+	vfio_backend_container_put(container);
 }
 
 static int vfio_backend_attach_group(void *data, struct iommu_group *group,
@@ -290,6 +340,10 @@ static long vfio_backend_link(struct vfio_backend_container *container,
 	 * unbinding the devices again must not hold.
 	 */
 	mutex_lock(&container->bind_lock);
+	if (container->released) {
+		rc = -EINVAL;
+		goto err_unlock;
+	}
 	if (container->ictx) {
 		rc = -EBUSY;
 		goto err_unlock;
@@ -336,6 +390,10 @@ static long vfio_backend_list_devices(struct vfio_backend_container *container,
 	uentries = u64_to_user_ptr(cmd.devices);
 
 	mutex_lock(&container->lock);
+	if (container->released) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
 	if (!container->ictx || container->type1) {
 		rc = -ENODEV;
 		goto out_unlock;
@@ -366,16 +424,10 @@ out_unlock:
 	return n > room ? -EMSGSIZE : 0;
 }
 
-static long vfio_backend_ioctl(void *data, unsigned int cmd, unsigned long arg)
+static long vfio_backend_container_ioctl(struct vfio_backend_container *container,
+					 unsigned int cmd, unsigned long arg)
 {
-	struct vfio_backend_container *container = data;
 	void __user *uarg = (void __user *)arg;
-
-	if (cmd == VFIO_CHECK_EXTENSION)
-		return vfio_backend_check_extension(container, arg);
-	/* VFIO asks unopened backends about extensions only. */
-	if (!container)
-		return -EINVAL;
 
 	switch (cmd) {
 	case IOMMUFD_DKMS_VFIO_LINK:
@@ -383,9 +435,35 @@ static long vfio_backend_ioctl(void *data, unsigned int cmd, unsigned long arg)
 	case IOMMUFD_DKMS_VFIO_DEVICES:
 		return vfio_backend_list_devices(container, uarg);
 	}
-	if (container->type1)
-		return iommufd_vfio_compat_ioctl(container->ictx, cmd, arg);
-	return -ENOTTY;
+	if (!container->type1)
+		return -ENOTTY;
+	/*
+	 * A call that gets past this as release runs acts on the private
+	 * context, which our hold keeps until the call returns.
+	 */
+	if (READ_ONCE(container->released))
+		return -EINVAL;
+	return iommufd_vfio_compat_ioctl(container->ictx, cmd, arg);
+}
+
+static long vfio_backend_ioctl(void *data, unsigned int cmd, unsigned long arg)
+{
+	struct vfio_backend_container *container = data;
+	long rc;
+
+	/* VFIO asks under its container lock: release cannot run. */
+	if (cmd == VFIO_CHECK_EXTENSION)
+		return vfio_backend_check_extension(container, arg);
+	/* VFIO asks unopened backends about extensions only. */
+	if (!container)
+		return -EINVAL;
+
+	/* Released and freed already: what VFIO answers without an IOMMU. */
+	if (!vfio_backend_container_get(container))
+		return -EINVAL;
+	rc = vfio_backend_container_ioctl(container, cmd, arg);
+	vfio_backend_container_put(container);
+	return rc;
 }
 
 #ifdef IOMMUFD_VFIO_HAS_NOTIFY

@@ -10,14 +10,18 @@
  * Lock order: container->bind_lock, then idev->lock (core), then
  * container->lock.  Unbinding a device waits for the ioctls using it,
  * which may take the other two, so it happens under bind_lock alone.
- * VFIO calls attach_group/detach_group with its container lock held;
- * nothing here calls back into VFIO.
+ * VFIO calls attach_group/detach_group/release with its container lock
+ * held, but passes the container's own ioctls (link, type1 map...)
+ * without it: those hold the container themselves (see @users).
+ * Nothing here calls back into VFIO.
  */
 #ifndef IOMMUFD_VFIO_BACKEND_H
 #define IOMMUFD_VFIO_BACKEND_H
 
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
 
 #include "../iommufd_private.h"
 
@@ -25,6 +29,8 @@ struct vfio_backend_group;
 
 /**
  * struct vfio_backend_container - the state behind one VFIO container
+ * @users: VFIO's hold from open to release, plus one per container ioctl
+ *         running here; the last one drops @ictx and frees the state
  * @bind_lock: serializes making and dropping the devices' iommufd objects
  *             (link, attach_group, detach_group); changes to @groups and
  *             @ictx happen under it as well as under @lock
@@ -33,13 +39,20 @@ struct vfio_backend_group;
  * @ictx: the iommufd its devices belong to (the user's after
  *        IOMMUFD_DKMS_VFIO_LINK, our own in type1 mode); NULL before
  * @type1: serving the VFIO type1 ABI through @ictx's compat IOAS
+ * @released: VFIO let go of the container (its last group left); set
+ *            under both locks, after which ioctls still running here get
+ *            the answer VFIO gives a container without an IOMMU
+ * @rcu: the memory is freed a grace period after the last put
  */
 struct vfio_backend_container {
+	refcount_t users;
 	struct mutex bind_lock;
 	struct mutex lock;
 	struct list_head groups;
 	struct iommufd_ctx *ictx;
 	bool type1;
+	bool released;
+	struct rcu_head rcu;
 };
 
 /**

@@ -73,6 +73,7 @@ struct fuzz_shared *sh;
 struct fuzz_config cfg = {
 	.calls = 75000,
 	.heavy = 2000,
+	.light = 970,
 	.time_cap = 90,
 	.hang_s = 120,
 	.only_round = -1,
@@ -225,6 +226,8 @@ static void read_cmdline(void)
 			cfg.round_calls = strtoull(tok + 17, NULL, 0);
 		} else if (!strncmp(tok, "fuzz.heavy=", 11)) {
 			cfg.heavy = strtoull(tok + 11, NULL, 0);
+		} else if (!strncmp(tok, "fuzz.light=", 11)) {
+			cfg.light = strtoull(tok + 11, NULL, 0);
 		} else if (!strncmp(tok, "fuzz.hang=", 10)) {
 			cfg.hang_s = strtod(tok + 10, NULL);
 		} else if (!strncmp(tok, "fuzz.mode=", 10)) {
@@ -241,7 +244,7 @@ static void usage(void)
 		"usage: fuzz [--seed S] [--calls N] [--time SECONDS] [--round R]\n"
 		"            [--threads T] [--mode selftest|vfio|both]\n"
 		"            [--hang SECONDS] [--avoid LIST] [--heavy N]\n"
-		"            [--round-calls N] [-v]\n"
+		"            [--light PM] [--round-calls N] [-v]\n"
 		"  --avoid: comma-separated known defects to step around:\n"
 		"           ro-reply huge file-len change-process destroy-owned\n"
 		"           access-unaligned access-close detach rejoin all none\n");
@@ -281,6 +284,8 @@ static void parse_args(int argc, char **argv)
 			cfg.round_calls = strtoull(v, NULL, 0);
 		} else if (!strcmp(a, "--heavy")) {
 			cfg.heavy = strtoull(v, NULL, 0);
+		} else if (!strcmp(a, "--light")) {
+			cfg.light = strtoull(v, NULL, 0);
 		} else if (!strcmp(a, "--hang")) {
 			cfg.hang_s = strtod(v, NULL);
 		} else if (!strcmp(a, "--avoid")) {
@@ -416,9 +421,9 @@ static void finding(struct phase *ph, long nr, int mode, const char *fmt, ...)
 	/* The round's budget and profile come from --calls and --heavy. */
 	printf("# FINDING round %ld: %s; replay: fuzz --seed %#" PRIx64
 	       " --round %ld --mode %s --calls %" PRIu64 " --heavy %" PRIu64
-	       " --round-calls %" PRIu64 "\n", nr, what, cfg.seed, nr,
-	       mode == MODE_VFIO ? "vfio" : "selftest", cfg.calls, cfg.heavy,
-	       cfg.round_calls);
+	       " --light %" PRIu64 " --round-calls %" PRIu64 "\n", nr, what,
+	       cfg.seed, nr, mode == MODE_VFIO ? "vfio" : "selftest",
+	       cfg.calls, cfg.heavy, cfg.light, cfg.round_calls);
 	if (!ph->first_finding[0])
 		snprintf(ph->first_finding, sizeof(ph->first_finding),
 			 "round %ld: %s", nr, what);
@@ -608,10 +613,10 @@ static bool one_round(struct phase *ph, long nr, int mode, uint64_t budget,
 	 * ioctls still judge the round.
 	 */
 	if (sh->res.children_bad)
-		printf("# note round %ld: %d forked children or peers died abnormally (no finding by itself); replay: fuzz --seed %#" PRIx64 " --round %ld --mode %s --calls %" PRIu64 " --heavy %" PRIu64 " --round-calls %" PRIu64 "\n",
+		printf("# note round %ld: %d forked children or peers died abnormally (no finding by itself); replay: fuzz --seed %#" PRIx64 " --round %ld --mode %s --calls %" PRIu64 " --heavy %" PRIu64 " --light %" PRIu64 " --round-calls %" PRIu64 "\n",
 		       nr, sh->res.children_bad, cfg.seed, nr,
 		       mode == MODE_VFIO ? "vfio" : "selftest", cfg.calls,
-		       cfg.heavy, cfg.round_calls);
+		       cfg.heavy, cfg.light, cfg.round_calls);
 	if (sh->res.done && (sh->res.pin_end_kb != sh->res.pin_start_kb ||
 			     sh->res.lck_end_kb != sh->res.lck_start_kb)) {
 		ph->acct_bad++;
@@ -665,17 +670,18 @@ static bool run_phase(struct phase *ph, int mode, uint64_t budget,
 	uint64_t t0 = now_ns();
 	uint64_t deadline = t0 + (uint64_t)(seconds * 1e9);
 	/* From the whole budget only: a replayed round gets what it had. */
-	uint64_t per_round = cfg.calls / 27;
+	uint64_t per_round = cfg.calls / 10;
 
 	if (per_round < 2000)
 		per_round = 2000;
-	if (per_round > 40000)
-		per_round = 40000;
+	if (per_round > 100000)
+		per_round = 100000;
 	if (cfg.round_calls)
 		per_round = cfg.round_calls;
 	/* The full profile's share, from the same figures: replays agree. */
 	sh->heavy_pm = cfg.heavy >= per_round ? 1000 :
 		       (uint32_t)((cfg.heavy * 1000 + per_round - 1) / per_round);
+	sh->light_pm = cfg.light > 1000 ? 1000 : (uint32_t)cfg.light;
 	if (cfg.only_round >= 0)
 		return one_round(ph, cfg.only_round, mode, per_round, deadline);
 	while (ph->calls < budget && now_ns() < deadline) {
@@ -799,8 +805,11 @@ static void print_pairs(void)
 {
 	for (int k = 0; k < K_NR_IOCTL_KINDS; k++) {
 		char line[1024];
+		uint64_t n = 0;
 		size_t at = 0;
 
+		for (int e = 0; e < FUZZ_NR_ERRNO; e++)
+			n += sh->pairs[k][e];
 		for (int e = 0; e < FUZZ_NR_ERRNO; e++) {
 			const char *name;
 
@@ -815,8 +824,9 @@ static void print_pairs(void)
 				break;
 		}
 		if (at)
-			printf("#   %s (%.2f s):%s\n", kind_name(k),
-			       (double)sh->kind_ns[k] / 1e9, line);
+			printf("#   %s (%" PRIu64 " calls, %.2f s):%s\n",
+			       kind_name(k), n, (double)sh->kind_ns[k] / 1e9,
+			       line);
 	}
 }
 
@@ -860,11 +870,11 @@ int main(int argc, char **argv)
 
 	printf("TAP version 13\n1..5\n");
 	printf("# fuzz: seed %#" PRIx64 ", budget %" PRIu64 " calls, time cap %.0f s"
-	       ", %" PRIu64 " full-profile ops a round"
-	       "; replay with: fuzz --seed %#" PRIx64 " --calls %" PRIu64
-	       " --heavy %" PRIu64 " --round-calls %" PRIu64 "\n",
-	       cfg.seed, cfg.calls, cfg.time_cap, cfg.heavy, cfg.seed,
-	       cfg.calls, cfg.heavy, cfg.round_calls);
+	       ", %" PRIu64 " full-profile ops a round, %" PRIu64 "/1000 of the"
+	       " rest light; replay with: fuzz --seed %#" PRIx64 " --calls %" PRIu64
+	       " --heavy %" PRIu64 " --light %" PRIu64 " --round-calls %" PRIu64
+	       "\n", cfg.seed, cfg.calls, cfg.time_cap, cfg.heavy, cfg.light,
+	       cfg.seed, cfg.calls, cfg.heavy, cfg.light, cfg.round_calls);
 	if (cfg.avoid) {
 		printf("# fuzz: stepping around known defects:");
 		for (size_t i = 0; i < sizeof(avoid_names) / sizeof(avoid_names[0]); i++)
@@ -965,6 +975,10 @@ int main(int argc, char **argv)
 	       st.calls + vf.calls, st.calls, vf.calls, st.rounds + vf.rounds,
 	       sh->syscalls, distinct_pairs(), st.reports + vf.reports, secs,
 	       cfg.seed);
+	printf("# fuzz rate: %.0f ioctls/s; ops of the full profile %" PRIu64
+	       ", cheap %" PRIu64 ", light %" PRIu64 "\n",
+	       secs > 0 ? (double)(st.calls + vf.calls) / secs : 0.0,
+	       sh->profile_ops[0], sh->profile_ops[1], sh->profile_ops[2]);
 	print_pairs();
 	fflush(stdout);
 	/* A round stuck in the kernel must not keep the runner waiting. */

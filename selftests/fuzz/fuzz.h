@@ -113,6 +113,8 @@ struct fuzz_shared {
 	uint64_t round_calls;		/* ioctls of the current round */
 	uint64_t round_budget;
 	uint32_t heavy_pm;		/* per mille of full-profile ops */
+	uint32_t light_pm;		/* per mille of the others: light */
+	uint64_t profile_ops[3];	/* ops of the full, cheap, light profile */
 	int stop;			/* the supervisor wants the round to end */
 	uint64_t errno_leaks;
 	uint64_t bad_replies;		/* success with an impossible reply */
@@ -146,6 +148,7 @@ struct fuzz_config {
 	uint64_t seed;
 	uint64_t calls;			/* total budget */
 	uint64_t heavy;			/* full-profile ops per round */
+	uint64_t light;			/* per mille of the rest: light profile */
 	uint64_t round_calls;		/* calls per round; 0: calls / 27 */
 	bool calls_explicit;
 	double time_cap;		/* seconds */

@@ -749,7 +749,8 @@ int run_round(uint64_t seed, long nr, int mode, int opener_fd)
 	r->mode = mode;
 	r->opener_fd = opener_fd;
 	r->peer_sock = -1;
-	r->nthreads = cfg.threads ? cfg.threads : 1 + (int)rnd(&rng, 4);
+	/* At least two: a guest has two vCPUs to keep busy. */
+	r->nthreads = cfg.threads ? cfg.threads : 2 + (int)rnd(&rng, 3);
 	if (r->nthreads > 8)
 		r->nthreads = 8;
 	r->nobody = rnd(&rng, 2);

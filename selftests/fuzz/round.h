@@ -118,8 +118,10 @@ struct worker {
 	int pid, tid;		/* for the in-flight records */
 	bool solo;		/* a forked child or the peer */
 	bool heavy;		/* this op is of the full profile */
+	bool light;		/* this op is of the light profile */
 	uint8_t *arg;		/* ARG_LEN, then a guard page */
-	uint8_t *ro;		/* one page, read-only but while we fill it */
+	uint8_t *ro;		/* one read-only page, then a guard page */
+	uint8_t *ro_rw;		/* the same page, writable */
 	uint8_t *scratch;	/* SCRATCH_LEN, then a guard page */
 	size_t arg_dirty;
 	uint64_t ops;

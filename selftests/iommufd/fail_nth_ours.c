@@ -211,6 +211,8 @@ struct fi_state {
 	uint32_t ioas_id, ioas2_id, hwpt_id, stdev_id;
 	struct edu edu;
 	bool edu_open;
+	struct edu edu2;	/* a second group in edu's container */
+	bool edu2_open;
 	uint32_t dev_id;
 	uint8_t *a, *b;		/* user buffers, BUF_SIZE each */
 	int mfd;		/* a memfd, BUF_SIZE, mapped at mem */
@@ -614,6 +616,8 @@ FIXTURE_SETUP(edu_iommufd)
 
 FIXTURE_TEARDOWN(edu_iommufd)
 {
+	if (self->st.edu2_open)
+		edu_close(&self->st.edu2);
 	edu_linked_close(&self->st);
 	munmap(self->st.a, BUF_SIZE);
 	munmap(self->st.b, BUF_SIZE);
@@ -658,6 +662,68 @@ TEST_F_TIMEOUT(edu_iommufd, vfio_link, FI_TIMEOUT_S)
 		.call = link_call,
 		.verify = link_verify,
 		.cleanup = link_cleanup,
+	};
+
+	fi_run(&sw, &self->st);
+}
+
+/*
+ * --- IOMMUFD_DKMS_VFIO_LINK of a container with two groups ---
+ *
+ * A failure while binding the second group's device unbinds the first
+ * group's again, inside the link.  Unbinding takes the device's lock; an
+ * attach (this sweep's reference run and every verify step) takes the
+ * device's lock and then the container's.  Before issue 8 item 13 was
+ * fixed, the link unbound under the container's lock: lockdep reported a
+ * circular dependency here on the debug kernel.
+ */
+static void link2_prepare(struct fi_state *st)
+{
+	link_prepare(st);
+	if (edu_open_second(&st->edu2, st->edu.container_fd, 1))
+		SKIP("no second edu group");
+	st->edu2_open = true;
+}
+
+static void link2_verify(struct fi_state *st)
+{
+	struct iommufd_dkms_vfio_device dev[2];
+	struct iommufd_dkms_vfio_devices list = {
+		.size = sizeof(list),
+		.num_devices = 2,
+		.devices = (uintptr_t)dev,
+	};
+
+	ASSERT_EQ(0, ioctl(st->edu.container_fd, IOMMUFD_DKMS_VFIO_DEVICES,
+			   &list));
+	ASSERT_EQ(2, list.num_devices);
+	st->dev_id = strcmp(dev[0].name, st->edu.bdf) ? dev[1].dev_id :
+							 dev[0].dev_id;
+	ASSERT_EQ(0, edu_open_device(&st->edu));
+	st->ioas_id = ioas_alloc(st->fd);
+	ioas_map_buf(st->fd, st->ioas_id, st->a, IOVA_A);
+	ASSERT_EQ(0, dev_attach(st, st->ioas_id));
+	edu_load(st, st->a);
+	ASSERT_TRUE(edu_write_lands(st, st->a));
+}
+
+static void link2_cleanup(struct fi_state *st)
+{
+	/* The second group leaves first: it holds no container fd. */
+	if (st->edu2_open)
+		edu_close(&st->edu2);
+	st->edu2_open = false;
+	edu_linked_close(st);
+}
+
+TEST_F_TIMEOUT(edu_iommufd, vfio_link_two_groups, FI_TIMEOUT_S)
+{
+	static const struct fi_sweep sw = {
+		.what = "IOMMUFD_DKMS_VFIO_LINK (two groups)",
+		.prepare = link2_prepare,
+		.call = link_call,
+		.verify = link2_verify,
+		.cleanup = link2_cleanup,
 	};
 
 	fi_run(&sw, &self->st);

@@ -74,8 +74,26 @@ pk_install() {
 	# No network in the guest: every dependency is preinstalled.  The
 	# DKMS builds take minutes under TCG: apt's output goes to the
 	# console as well, where the host sees how far they are.
-	{ DEBIAN_FRONTEND=noninteractive apt-get install -y "$deb" $ctl 2>&1
+	# The test bed's compiler cache (pkgtest.sh), the second disk: gcc
+	# through ccache's links for apt's run, nothing else.
+	cc_env=""
+	if [ -b /dev/vdb ] && [ -d /usr/lib/ccache ] &&
+	   mkdir -p /var/cache/pkgtest-ccache &&
+	   mount /dev/vdb /var/cache/pkgtest-ccache; then
+		cc_env="PATH=/usr/lib/ccache:$PATH CCACHE_DIR=/var/cache/pkgtest-ccache CCACHE_MAXSIZE=3G"
+		ccache -z >/dev/null 2>&1 || true
+	else
+		echo "no compiler cache: the DKMS builds compile everything" | note
+	fi
+	{ env $cc_env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y "$deb" $ctl 2>&1
 	  echo "rc=$?"; } | tee /dev/ttyS0 >"$tmp/pk"
+	if [ -n "$cc_env" ]; then
+		CCACHE_DIR=/var/cache/pkgtest-ccache ccache -s 2>&1 |
+			sed 's/^/ccache: /' | note
+		umount /var/cache/pkgtest-ccache
+		rmdir /var/cache/pkgtest-ccache
+	fi
 	tail -n 60 "$tmp/pk" | note
 	grep -qx 'rc=0' "$tmp/pk"
 	check $? "apt_get_install_the_debs"

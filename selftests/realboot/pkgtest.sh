@@ -142,6 +142,25 @@ disk=$logdir/disk.qcow2
 rm -f "$disk"
 qemu-img create -q -f qcow2 -F raw -b "$rootfs" "$disk"
 
+# The guest's DKMS builds compile under TCG, a minute or more a file: a
+# compiler cache on a disk of its own, kept outside the clone across runs
+# (under a lock: one run at a time uses it), makes the files that did not
+# change since the last run cost nothing.  The install stage mounts it
+# for apt's run only; the package knows nothing of it.  A cache that does
+# not check clean is made anew.
+ccache_img=${REALBOOT_CACHE:-/var/cache/iommufd-dkms/realboot}/pkgtest-ccache.ext4
+mkdir -p "${ccache_img%/*}"
+exec 9>"$ccache_img.lock"
+flock 9
+if [ -e "$ccache_img" ] && ! e2fsck -p -f "$ccache_img" >/dev/null 2>&1; then
+	rm -f "$ccache_img"
+fi
+if [ ! -e "$ccache_img" ]; then
+	truncate -s 4G "$ccache_img.tmp"
+	mkfs.ext4 -q -F -L pkgtest-ccache "$ccache_img.tmp"
+	mv "$ccache_img.tmp" "$ccache_img"
+fi
+
 n=0 ok=1 timing="deb ${t_deb}s image ${t_image}s"
 for b in $boots; do
 	n=$((n + 1))
@@ -164,6 +183,8 @@ for b in $boots; do
 		-device intel-iommu,intremap=on \
 		-drive "if=none,id=root,file=$disk,format=qcow2,cache=unsafe" \
 		-device virtio-blk-pci,drive=root \
+		-drive "if=none,id=ccache,file=$ccache_img,format=raw,cache=unsafe" \
+		-device virtio-blk-pci,drive=ccache \
 		-kernel "/boot/vmlinuz-$kver" -initrd "$build/initramfs-$kver.cpio" \
 		-append "console=ttyS0 panic=-1 no_timer_check intel_iommu=on iommu.strict=1 iommufd_pkgtest=$stage" \
 		-nic none -nodefaults -vga none -display none -no-reboot -monitor none \

@@ -8,11 +8,12 @@
 # "N passed, N failed" (", N skipped" when any); exits non-zero on any
 # failure.
 #
-# Last, one boot of the debug kernel (debug-kernel.sh: KASAN, lockdep,
+# Besides, one boot of the debug kernel (debug-kernel.sh: KASAN, lockdep,
 # kmemleak, debugobjects, KFENCE, fault injection; built once and cached
-# under /var/cache/iommufd-dkms) under intel-iommu with every suite; its
-# build starts in the background at once, at low priority, so it fills the
-# time the other steps leave idle.
+# under /var/cache/iommufd-dkms) under intel-iommu with the suites listed
+# below; its build starts in the background at once, at low priority.
+# The guests run in two lanes at once, one per host core: the production
+# boots in one, the host checks then the debug boot in the other.
 #
 # Environment: KERNELS (default: both Debian kernels), IOMMUS (default
 # "intel amd"), SUITES (comma-separated suite names, default all),
@@ -39,14 +40,24 @@ debug_boot=${DEBUG_BOOT:-1}
 # there has not yet been measured against the time budget.
 debug_suites=${DEBUG_SUITES:-dispatcher,selftest_gate,ledger,lifetime_races,change_process,pages_defects,vfio_lifetime,dkms_ioctls,fail_nth_ours,upstream_iommufd_fail_nth,vfio_edu_dma,pages_edu,fuzz}
 [ "$debug_suites" != all ] || debug_suites=""
+# The longest suites whose every test uses the self-test mock and no real
+# device: the emulated IOMMU does not take part in them, so one IOMMU
+# per kernel runs them.
+mock_suites=ioas,upstream_iommufd,lifetime_races,change_process
 
 mkdir -p "$build" "$logdir"
 if [ "$debug_boot" = 1 ]; then
 	# Reused from the cache at once when present; otherwise built in the
 	# background while the rest of the run goes on.
-	nice -n 10 "$here/debug-kernel.sh" >"$logdir/debug-kernel.env" \
-		2>"$logdir/debug-kernel.log" &
-	debug_kernel_pid=$!
+	# Its exit status lands in debug-kernel.rc, which the debug lane
+	# below waits for.
+	rm -f "$logdir/debug-kernel.rc"
+	{
+		rc=0
+		nice -n 10 "$here/debug-kernel.sh" >"$logdir/debug-kernel.env" \
+			2>"$logdir/debug-kernel.log" || rc=$?
+		echo "$rc" >"$logdir/debug-kernel.rc"
+	} &
 fi
 echo "# building the module through DKMS for: $kernels"
 mkdir -p "$logdir"
@@ -111,7 +122,16 @@ collect() {
 	total_skip=$((total_skip + s))
 }
 
-echo "TAP version 13"
+# Every step below leaves a results.log in its own log directory; the
+# steps run in two lanes at once (one per host core: a TCG guest of the
+# suites keeps about one core busy) and are folded into the TAP in a fixed
+# order at the end, whichever lane ran them.  A step listed here that left
+# no results.log fails the run, unless it is optional (the debug kernel's,
+# when that kernel failed to build: its own step says so).
+steps=()
+step() {	# RUN DIR [optional]
+	steps+=("$1|$2|${3:-}")
+}
 
 # Host side: checks that involve no kernel.  A host suite writes the
 # guest runner's results format, so one collector reads everything.
@@ -133,154 +153,216 @@ host_suite() {
 		echo "# runner: suite $name exit=$rc"
 		echo "# runner: end"
 	} >"$logdir/$name/results.log"
-	collect host "$logdir/$name"
 }
-host_suite build "$top/scripts/build-w1.sh" $kernels
-host_suite abi make -s -C "$top/selftests/abi" check
-host_suite harness make -s -C "$top/selftests" harness-check
-host_suite iommufdctl make -s -C "$top/tools/iommufdctl" O="$build/iommufdctl" check
 
-# DKMS's packaging behaviour.
-mkdir -p "$logdir/dkms"
-"$top/selftests/dkms/refuses-in-tree-iommufd.sh" "$(echo $kernels |
-	awk '{ print $NF }')" >"$logdir/dkms/results.log" \
-	2>"$logdir/dkms/stderr.log"
-collect host "$logdir/dkms"
-# The Debian packages (make deb); lintian's errors fail it.  PKGTEST=1's
-# real boots below install them.
-host_suite deb "$top/scripts/build-deb.sh" "$build/deb"
-deb=$(cd "$build/deb" 2>/dev/null && ls iommufd-dkms_*_all.deb 2>/dev/null || echo missing.deb)
+guest_failed() {	# LOG: what the console said last
+	echo "# guest did not finish; end of its console:"
+	tail -n 40 "$1" | sed 's/^/#   /'
+}
+
+for name in build abi harness iommufdctl dkms deb; do
+	step host "$logdir/$name"
+done
+host_lane() {
+	host_suite build "$top/scripts/build-w1.sh" $kernels
+	host_suite abi make -s -C "$top/selftests/abi" check
+	host_suite harness make -s -C "$top/selftests" harness-check
+	host_suite iommufdctl make -s -C "$top/tools/iommufdctl" \
+		O="$build/iommufdctl" check
+	# DKMS's packaging behaviour.
+	mkdir -p "$logdir/dkms"
+	"$top/selftests/dkms/refuses-in-tree-iommufd.sh" "$(echo $kernels |
+		awk '{ print $NF }')" >"$logdir/dkms/results.log" \
+		2>"$logdir/dkms/stderr.log"
+	# The Debian packages (make deb); lintian's errors fail it.
+	# PKGTEST=1's real boots install them.
+	host_suite deb "$top/scripts/build-deb.sh" "$build/deb"
+}
+
 for kver in $kernels; do
-	initrd=$build/initramfs-$kver.cpio
-	WITH_QEMU=1 KMODCTL=$build/kmodctl \
-		IOMMUFDCTL=$build/iommufdctl/iommufdctl "$here/mkinitramfs.sh" "$kver" \
-		"$initrd" "$rootfiles" "${module[$kver]}" vfio-pci i2c-i801
 	for iommu in $iommus; do
-		run=$(echo "$kver" | cut -d. -f1,2)/$iommu
-		log=$logdir/$kver-$iommu
-		# What does not depend on the kernel's IOMMU runs in one boot
-		# only: the -khdr builds (the ABI headers) on 6.12/intel, the
-		# 2 MiB mock pages (the mock IOMMU on this kernel's core) under
-		# intel.  The fuzzer's full budget goes to the debug boot; each
-		# production boot gets a short run.
-		append="fuzz.calls=15000 fuzz.time=60"
-		[ "$kver/$iommu" = "$k612/intel" ] ||
-			append="$append runner.khdr=0"
-		[ "$iommu" = intel ] || append="$append runner.large_pages=0"
-		echo "# booting $kver with the $iommu IOMMU"
-		GUEST_APPEND="$append" \
-		"$here/run-guest.sh" "$kver" "$iommu" "$initrd" "$log" check \
-			"${SUITES:-}" || {
-			echo "# guest did not finish; end of its console:"
-			tail -n 40 "$log/console.log" | sed 's/^/#   /'
-		}
-		collect "$run" "$log"
+		step "$(echo "$kver" | cut -d. -f1,2)/$iommu" "$logdir/$kver-$iommu"
 	done
 done
-
-# One more boot for what needs another machine: no MSI isolation (VT-d
-# without interrupt remapping), and a Movable zone (1 GiB of the guest's
-# memory), which long-term pins must move their pages out of.
+noir_kver=$(echo $kernels | awk '{ print $NF }')
+noir=0
 if [ -z "${SUITES:-}" ] || [[ ",${SUITES}," == *,msi_isolation,* ]] ||
    [[ ",${SUITES}," == *,movable_pins,* ]]; then
-	kver=$(echo $kernels | awk '{ print $NF }')
-	run=$(echo "$kver" | cut -d. -f1,2)/intel-noir
-	log=$logdir/$kver-intel-noir
-	echo "# booting $kver with the intel IOMMU, no interrupt remapping, movablecore=1G"
-	GUEST_APPEND="movablecore=1G" \
-	"$here/run-guest.sh" "$kver" intel-noir "$build/initramfs-$kver.cpio" \
-		"$log" check msi_isolation,movable_pins || {
-		echo "# guest did not finish; end of its console:"
-		tail -n 40 "$log/console.log" | sed 's/^/#   /'
-	}
-	collect "$run" "$log"
+	noir=1
+	step "$(echo "$noir_kver" | cut -d. -f1,2)/intel-noir" \
+		"$logdir/$noir_kver-intel-noir"
+fi
+realboot=0
+if [ -z "${SUITES:-}" ] || [[ ",${SUITES}," == *,realboot,* ]]; then
+	realboot=1
+	[ "${PKGTEST:-0}" = 1 ] ||
+		for kver in $kernels; do
+			step "$(echo "$kver" | cut -d. -f1,2)/realboot" \
+				"$logdir/$kver-realboot"
+		done
 fi
 
-# Real boot (selftests/realboot): Debian 12 with systemd and udev, the
-# modules as DKMS installed them above; /dev/iommu after the boot and after
-# modprobe -r/modprobe.  Its root image is cached in /var/cache/iommufd-dkms.
-# PKGTEST=1 runs the Debian package's real boots instead
-# (selftests/realboot/pkgtest.sh): the package built above is installed
-# with apt and built by DKMS in the guest booted on the first kernel, the
-# same disk then boots the last kernel, and apt purges it; guest-test.sh's
-# checks run in both boots.  Its guest DKMS builds take long under TCG,
-# hence not yet the default.
-if [ -z "${SUITES:-}" ] || [[ ",${SUITES}," == *,realboot,* ]]; then
+# The production kernels under each IOMMU, then the boots that need
+# another machine, then the real boots.
+guest_lane() {
+	local kver iommu log append initrd
+	for kver in $kernels; do
+		initrd=$build/initramfs-$kver.cpio
+		WITH_QEMU=1 KMODCTL=$build/kmodctl \
+			IOMMUFDCTL=$build/iommufdctl/iommufdctl \
+			"$here/mkinitramfs.sh" "$kver" "$initrd" "$rootfiles" \
+			"${module[$kver]}" vfio-pci i2c-i801
+		for iommu in $iommus; do
+			log=$logdir/$kver-$iommu
+			# What does not depend on the kernel's IOMMU runs in
+			# one boot only: the -khdr builds (the ABI headers)
+			# on 6.12/intel, the 2 MiB mock pages (the mock IOMMU
+			# on this kernel's core) under intel.  The fuzzer's
+			# full budget goes to the debug boot; each production
+			# boot gets a short run.
+			append="fuzz.calls=15000 fuzz.time=60"
+			[ "$kver/$iommu" = "$k612/intel" ] ||
+				append="$append runner.khdr=0"
+			# The suites that never touch a device but the
+			# self-test mock's (mock_suites) run under intel only.
+			[ "$iommu" = intel ] ||
+				append="$append runner.large_pages=0 runner.skip=$mock_suites"
+			echo "# booting $kver with the $iommu IOMMU"
+			GUEST_APPEND="$append" \
+			GUEST_TIMEOUT=${GUEST_TIMEOUT:-1500} \
+			"$here/run-guest.sh" "$kver" "$iommu" "$initrd" "$log" \
+				check "${SUITES:-}" ||
+				guest_failed "$log/console.log"
+		done
+	done
+
+	# One more boot for what needs another machine: no MSI isolation
+	# (VT-d without interrupt remapping), and a Movable zone (1 GiB of
+	# the guest's memory), which long-term pins must move their pages
+	# out of.
+	if [ "$noir" = 1 ]; then
+		log=$logdir/$noir_kver-intel-noir
+		echo "# booting $noir_kver with the intel IOMMU, no interrupt remapping, movablecore=1G"
+		GUEST_APPEND="movablecore=1G" \
+		"$here/run-guest.sh" "$noir_kver" intel-noir \
+			"$build/initramfs-$noir_kver.cpio" "$log" check \
+			msi_isolation,movable_pins || guest_failed "$log/console.log"
+	fi
+
+	# Real boot (selftests/realboot): Debian 12 with systemd and udev,
+	# the modules as DKMS installed them above; /dev/iommu after the
+	# boot and after modprobe -r/modprobe.  Its root image is cached in
+	# /var/cache/iommufd-dkms.  PKGTEST=1 runs the Debian package's real
+	# boots instead (selftests/realboot/pkgtest.sh): the package built
+	# above is installed with apt and built by DKMS in the guest booted
+	# on the first kernel, the same disk then boots the last kernel, and
+	# apt purges it; guest-test.sh's checks run in both boots.  Its guest
+	# DKMS builds take long under TCG, hence not yet the default.
+	[ "$realboot" = 1 ] || return 0
 	if [ "${PKGTEST:-0}" = 1 ]; then
 		log=$logdir/realboot-pkg
 		echo "# real boots of the Debian package (systemd, udev, dkms)"
-		"$top/selftests/realboot/pkgtest.sh" -d "$build/deb/$deb" "$log" \
-			$(echo $kernels | awk '{ print $1, $NF }') || {
-			echo "# a real boot did not finish; end of its console:"
-			tail -n 40 "$(ls -d "$log"/[0-9]-* | tail -n 1)/console.log" |
-				sed 's/^/#   /'
-		}
-		for dir in "$log"/[0-9]-*; do
-			boot=${dir##*/}		# N-STAGE-KVER
-			boot=${boot#*-}
-			run=$(echo "${boot#*-}" | cut -d. -f1,2)/realboot-${boot%%-*}
-			collect "$run" "$dir"
+		# The host lane builds the package.
+		for _ in $(seq 360); do
+			[ ! -e "$logdir/deb/results.log" ] || break
+			sleep 5
 		done
+		"$top/selftests/realboot/pkgtest.sh" -d "$build/deb/$deb" "$log" \
+			$(echo $kernels | awk '{ print $1, $NF }') ||
+			guest_failed "$(ls -d "$log"/[0-9]-* | tail -n 1)/console.log"
 	else
 		for kver in $kernels; do
-			run=$(echo "$kver" | cut -d. -f1,2)/realboot
 			log=$logdir/$kver-realboot
 			echo "# real boot of $kver (systemd, udev)"
-			"$top/selftests/realboot/run.sh" "$kver" "$log" ${module[$kver]} || {
-				echo "# real boot did not finish; end of its console:"
-				tail -n 40 "$log/console.log" | sed 's/^/#   /'
-			}
-			collect "$run" "$log"
+			"$top/selftests/realboot/run.sh" "$kver" "$log" \
+				${module[$kver]} || guest_failed "$log/console.log"
 		done
 	fi
-fi
+}
+# The package's file name, known before the host lane builds it.
+deb=iommufd-dkms_$(sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' \
+	"$top/dkms.conf")_all.deb
 
-# The debug kernel: every suite, under intel-iommu, with the kernel's
+# The debug kernel: its suites under intel-iommu, with the kernel's
 # checkers on (guest-init.sh fails the run on their reports, scans for
 # leaks of module memory, and checks that lockdep stayed on).
 if [ "$debug_boot" = 1 ]; then
+	step host "$logdir/debug-kernel"
+	step host "$logdir/build-debug" optional
+	step 6.12-debug/intel "$logdir/debug-intel" optional
+fi
+debug_lane() {
+	local debug_ok=0 dbuild dko drootfiles log start
 	echo "# waiting for the debug kernel (debug-kernel.sh)"
-	debug_ok=0
-	wait "$debug_kernel_pid" && . "$logdir/debug-kernel.env" && debug_ok=1
+	while [ ! -s "$logdir/debug-kernel.rc" ]; do sleep 5; done
+	[ "$(cat "$logdir/debug-kernel.rc")" = 0 ] &&
+		. "$logdir/debug-kernel.env" && debug_ok=1
 	host_suite debug-kernel sh -c '[ "$1" = 1 ] || { cat "$2"; exit 1; }' \
 		sh "$debug_ok" "$logdir/debug-kernel.log"
-fi
-if [ "$debug_boot" = 1 ] && [ "$debug_ok" = 1 ]; then
+	[ "$debug_ok" = 1 ] || return 0
 	# The module through the same probes, W=1, warning-free; the guest
 	# boots the very modules this built.
 	dbuild=$build/debug
 	rm -rf "$dbuild"
 	W1_KEEP=$dbuild host_suite build-debug "$top/scripts/build-w1.sh" \
 		"$DEBUG_KDIR"
+	[ -e "$dbuild/$DEBUG_KVER/module/iommufd.ko" ] || return 0
 	dko="$dbuild/$DEBUG_KVER/module/iommufd.ko $dbuild/$DEBUG_KVER/module/iommufd_vfio.ko"
-	if [ -e "$dbuild/$DEBUG_KVER/module/iommufd.ko" ]; then
-		# The suites against Debian's own iommufd.h (-khdr) test the
-		# ABI, not the kernel: the production boots run them.
-		drootfiles=$build/rootfiles-debug
-		rm -rf "$drootfiles"
-		cp -a "$rootfiles" "$drootfiles"
-		rm -f "$drootfiles"/tests/*-khdr
-		WITH_QEMU=1 KMODCTL=$build/kmodctl MODROOT=$DEBUG_MODDIR \
-			IOMMUFDCTL=$build/iommufdctl/iommufdctl \
-			"$here/mkinitramfs.sh" "$DEBUG_KVER" \
-			"$build/initramfs-debug.cpio" "$drootfiles" "$dko" vfio-pci
-		log=$logdir/debug-intel
-		echo "# booting the debug kernel $DEBUG_KVER with the intel IOMMU"
-		start=$(date +%s)
-		# fuzz.calls/fuzz.time: what fits this boot under KASAN and TCG
-		# (make fuzz runs the long ones).
-		KIMAGE=$DEBUG_KIMAGE GUEST_TIMEOUT=${DEBUG_GUEST_TIMEOUT:-1800} \
-			GUEST_APPEND="fuzz.calls=40000 fuzz.time=480" \
-			"$here/run-guest.sh" "$DEBUG_KVER" intel \
-			"$build/initramfs-debug.cpio" "$log" check \
-			"${SUITES:-$debug_suites}" || {
-			echo "# guest did not finish; end of its console:"
-			tail -n 40 "$log/console.log" | sed 's/^/#   /'
-		}
-		echo "# debug kernel boot: $(($(date +%s) - start)) s"
-		collect 6.12-debug/intel "$log"
+	# The suites against Debian's own iommufd.h (-khdr) test the ABI,
+	# not the kernel: the production boots run them.
+	drootfiles=$build/rootfiles-debug
+	rm -rf "$drootfiles"
+	cp -a "$rootfiles" "$drootfiles"
+	rm -f "$drootfiles"/tests/*-khdr
+	WITH_QEMU=1 KMODCTL=$build/kmodctl MODROOT=$DEBUG_MODDIR \
+		IOMMUFDCTL=$build/iommufdctl/iommufdctl \
+		"$here/mkinitramfs.sh" "$DEBUG_KVER" \
+		"$build/initramfs-debug.cpio" "$drootfiles" "$dko" vfio-pci
+	log=$logdir/debug-intel
+	echo "# booting the debug kernel $DEBUG_KVER with the intel IOMMU"
+	start=$(date +%s)
+	# fuzz.calls/fuzz.time: what fits this boot under KASAN and TCG
+	# (make fuzz runs the long ones).
+	KIMAGE=$DEBUG_KIMAGE GUEST_TIMEOUT=${DEBUG_GUEST_TIMEOUT:-2400} \
+		GUEST_APPEND="fuzz.calls=40000 fuzz.time=480" \
+		"$here/run-guest.sh" "$DEBUG_KVER" intel \
+		"$build/initramfs-debug.cpio" "$log" check \
+		"${SUITES:-$debug_suites}" || guest_failed "$log/console.log"
+	echo "# debug kernel boot: $(($(date +%s) - start)) s"
+}
+
+# Lane 1: the host checks, then the debug kernel (its build, when not
+# cached, has been running in the background since the start).  Lane 2:
+# the production guests.  Each step's own log directory holds its output;
+# the lanes' progress lines go to the terminal as TAP comments.
+for name in "${steps[@]}"; do
+	dir=${name#*|}
+	rm -rf "${dir%%|*}"
+done
+started=$(date +%s)
+{
+	host_lane
+	[ "$debug_boot" != 1 ] || debug_lane
+} 2>&1 | sed -u 's/^/# [host+debug] /; s/^# \[host+debug\] # /# [host+debug] /' &
+lane1=$!
+guest_lane 2>&1 | sed -u 's/^/# [guests] /; s/^# \[guests\] # /# [guests] /' &
+lane2=$!
+wait "$lane1" || true
+wait "$lane2" || true
+echo "# both lanes done in $(($(date +%s) - started)) s"
+
+echo "TAP version 13"
+for name in "${steps[@]}"; do
+	IFS='|' read -r run dir optional <<<"$name"
+	if [ ! -s "$dir/results.log" ]; then
+		[ -n "$optional" ] && continue
+		# The lane stopped before this step wrote anything.
+		mkdir -p "$dir"
+		printf '# runner: suite %s\n1..1\nnot ok 1 %s did not run\n# runner: end\n' \
+			"${dir##*/}" "${dir##*/}" >"$dir/results.log"
 	fi
-fi
+	collect "$run" "$dir"
+done
 
 echo "1..$last"
 summary="$total_pass passed, $total_fail failed"

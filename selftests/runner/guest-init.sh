@@ -10,6 +10,8 @@
 #                                   early report: run anyway)
 #   runner.khdr=0                  (leave the NAME-khdr suites out)
 #   runner.large_pages=0           (no @mock_large_pages re-runs)
+#   runner.skip=a,b                (leave these suites out of the default
+#                                   set)
 # Checks of the guest itself (module load, unload, clean kernel log) are
 # reported as the TAP suite "guest".
 
@@ -31,6 +33,7 @@ suites=""
 early_retry=0
 khdr=1
 large_pages=1
+skip=""
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	runner.mode=*) mode=${arg#runner.mode=} ;;
@@ -40,11 +43,15 @@ for arg in $(cat /proc/cmdline); do
 	# the mock IOMMU, not this kernel's IOMMU: one boot of a run is enough.
 	runner.khdr=0) khdr=0 ;;
 	runner.large_pages=0) large_pages=0 ;;
+	runner.skip=*) skip=$(echo "${arg#runner.skip=}" | tr , ' ') ;;
 	esac
 done
 if [ -z "$suites" ]; then
 	suites=$(cd /tests && ls)
 	[ $khdr = 1 ] || suites=$(echo "$suites" | grep -v -- '-khdr$')
+	for s in $skip; do
+		suites=$(echo "$suites" | grep -vx -- "$s")
+	done
 fi
 
 # The guest's own checks, numbered as one TAP suite at the end.

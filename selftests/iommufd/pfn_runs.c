@@ -190,13 +190,17 @@ TEST(hugetlb_memory_at_a_misaligned_iova_is_stored_as_arrays)
  * stays.  The second half of the buffer is then replaced by fresh 4 KiB
  * pages (MADV_DONTNEED and a write), and a new domain pins it again: the
  * new PFNs are no continuation of the run, so the chunk must become an
- * array holding them, and the new domain must translate to the new pages.
+ * array holding them.  The new domain maps what the pin returned; the
+ * stored PFNs are checked where they are read back: by a copy into a
+ * second IOAS, and by the unpin at the end (wrong PFNs would leave the
+ * buffer's pages pinned).
  */
 TEST(a_run_chunk_pinned_again_over_other_pages_holds_the_new_pfns)
 {
 	const size_t len = SZ_2M, kept = 16 * PAGE;
 	int fd = iommufd_open();
 	uint32_t ioas = ioas_alloc(fd), dev, hwpt, pin_id;
+	uint32_t copy_ioas = ioas_alloc(fd), copy_dev, copy_hwpt;
 	struct fd_ledger l;
 	int access;
 	uint8_t *buf;
@@ -229,9 +233,14 @@ TEST(a_run_chunk_pinned_again_over_other_pages_holds_the_new_pfns)
 	EXPECT_EQ(PAGE, l.pfn_bytes);
 	/* The new pages where they are new, the THP's where it stayed. */
 	EXPECT_EQ(0, check_map(fd, hwpt, MOCK_IOVA, len, buf));
+	ASSERT_EQ(0, mock_device(fd, copy_ioas, &copy_dev, &copy_hwpt));
+	ASSERT_EQ(0, ioas_copy(fd, copy_ioas, MOCK_IOVA, ioas, MOCK_IOVA, len));
+	EXPECT_EQ(0, check_map(fd, copy_hwpt, MOCK_IOVA, len, buf));
 
 	close(access);
+	ASSERT_EQ(0, ioas_unmap_range(fd, copy_ioas, MOCK_IOVA, len));
 	ASSERT_EQ(0, ioas_unmap_range(fd, ioas, MOCK_IOVA, len));
+	EXPECT_EQ(0, check_refs(fd, buf, len, 0));
 	l = fd_ledger(fd);
 	EXPECT_EQ(0, l.pinned);
 	EXPECT_EQ(0, l.pfn_bytes);

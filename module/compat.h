@@ -85,6 +85,47 @@ static inline bool iommufd_dev_can_enforce_coherency(struct device *dev)
 #endif
 }
 
+/*
+ * A paging domain with IOMMU_HWPT_ALLOC_* @flags, as the driver of @dev
+ * decides: only it knows whether its IOMMU can (VT-d's SSADS, AMD-Vi's
+ * HD bits), so its answer, EOPNOTSUPP included, is the caller's.  Kernels
+ * without domain_alloc_user have no way to ask (6.1).
+ */
+static inline struct iommu_domain *
+iommufd_compat_domain_alloc_flags(struct device *dev, u32 flags)
+{
+#ifdef HAVE_IOMMU_OPS_DOMAIN_ALLOC_USER
+	const struct iommu_ops *ops = dev->iommu->iommu_dev->ops;
+	struct iommu_domain *domain;
+
+	if (!ops->domain_alloc_user)
+		return ERR_PTR(-EOPNOTSUPP);
+	domain = ops->domain_alloc_user(dev, flags, NULL, NULL);
+	if (!domain)
+		return ERR_PTR(-ENOMEM);
+	/* Attaching checks it; not every driver fills it in this path. */
+	if (!IS_ERR(domain))
+		domain->owner = ops;
+	return domain;
+#else
+	return ERR_PTR(-EOPNOTSUPP);
+#endif
+}
+
+/*
+ * Can the IOMMU of @dev track dirty IOVA, and can this kernel hand us
+ * what it tracks?  Both a driver that says so and the dirty ops (dirty.c)
+ * are needed.
+ */
+static inline bool iommufd_compat_dev_can_track_dirty(struct device *dev)
+{
+#if defined(HAVE_IOMMU_DIRTY_OPS) && defined(HAVE_IOMMU_OPS_DOMAIN_ALLOC_USER)
+	return device_iommu_capable(dev, IOMMU_CAP_DIRTY_TRACKING);
+#else
+	return false;
+#endif
+}
+
 #ifndef HAVE_IOMMU_GROUP_HAS_ISOLATED_MSI
 #include <linux/irqdomain.h>
 

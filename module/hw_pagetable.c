@@ -85,6 +85,8 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 		goto out_destroy;
 	}
 	hwpt->domain = domain;
+	/* A backend that made the domain promised to track its writes. */
+	hwpt->dirty_tracking = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 	/*
 	 * Every mapping is IOMMU_CACHE; where the IOMMU can also keep the
 	 * device from using no-snoop (VT-d with snoop control), have it do
@@ -190,8 +192,12 @@ static int hwpt_alloc_refusal(struct iommufd_object *parent,
 	default:
 		return -EINVAL;
 	}
-	/* Nest parents, dirty tracking, driver data: not offered yet. */
-	if (cmd->flags || cmd->data_type != IOMMU_HWPT_DATA_NONE)
+	/*
+	 * Dirty tracking is the backend's to grant (dirty.c); nest parents
+	 * and driver data are not offered yet.
+	 */
+	if ((cmd->flags & ~IOMMU_HWPT_ALLOC_DIRTY_TRACKING) ||
+	    cmd->data_type != IOMMU_HWPT_DATA_NONE)
 		return -EOPNOTSUPP;
 	return 0;
 }

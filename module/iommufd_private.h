@@ -245,6 +245,7 @@ int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 
 /* device.c and hw_pagetable.c: devices and the domains they attach to */
 struct iommufd_device;
+struct iommufd_dirty_bitmap;
 
 /**
  * struct iommufd_hw_report - what IOMMU_GET_HW_INFO tells about a device
@@ -274,6 +275,12 @@ struct iommufd_hw_report {
  * @hw_info: fill a struct iommufd_hw_report
  * @can_enforce_coherency: whether the device's IOMMU can block no-snoop DMA,
  *                         so that its domains may be asked to
+ * @set_dirty_tracking: start (@enable) or stop recording DMA writes in a
+ *                      domain made with IOMMU_HWPT_ALLOC_DIRTY_TRACKING
+ * @read_and_clear_dirty: report through iommufd_dirty_record() what of
+ *                        [iova, iova + size) was written since its last
+ *                        clear, and clear it unless @keep; a NULL @dirty
+ *                        only clears (dirty.c)
  * @owner: the module whose code these are; every HWPT made through them
  *         holds it, since a HWPT outlives the devices it was made for
  *
@@ -292,6 +299,10 @@ struct iommufd_device_ops {
 	int (*hw_info)(struct iommufd_device *idev,
 		       struct iommufd_hw_report *report);
 	bool (*can_enforce_coherency)(struct iommufd_device *idev);
+	int (*set_dirty_tracking)(struct iommu_domain *domain, bool enable);
+	int (*read_and_clear_dirty)(struct iommu_domain *domain,
+				    unsigned long iova, size_t size, bool keep,
+				    struct iommufd_dirty_bitmap *dirty);
 	struct module *owner;
 };
 
@@ -308,6 +319,9 @@ struct iommufd_device_ops {
  * @auto_domain: made by attaching a device to the IOAS itself; its devices
  *               are its owners, and the last one to leave destroys it
  * @enforce_cc: the domain blocks no-snoop DMA (VFIO_DMA_CC_IOMMU)
+ * @dirty_tracking: made with IOMMU_HWPT_ALLOC_DIRTY_TRACKING
+ * @dirty_enabled: recording DMA writes now; under the write side of
+ *                 ioas->iopt.iova_rwsem, read under either side
  */
 struct iommufd_hwpt_paging {
 	struct iommufd_object obj;
@@ -318,6 +332,8 @@ struct iommufd_hwpt_paging {
 	unsigned int ndevices;
 	bool auto_domain;
 	bool enforce_cc;
+	bool dirty_tracking;
+	bool dirty_enabled;
 };
 
 /**
@@ -373,6 +389,18 @@ bool iommufd_hwpt_paging_get_device(struct iommufd_hwpt_paging *hwpt);
 void iommufd_hwpt_paging_put_device(struct iommufd_ctx *ictx,
 				    struct iommufd_hwpt_paging *hwpt);
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
+
+/* dirty.c: dirty tracking on paging HWPTs */
+int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd);
+void iommufd_dirty_record(struct iommufd_dirty_bitmap *dirty,
+			  unsigned long iova, unsigned long length);
+int iommufd_domain_set_dirty_tracking(struct iommu_domain *domain,
+				      bool enable);
+int iommufd_domain_read_and_clear_dirty(struct iommu_domain *domain,
+					unsigned long iova, size_t size,
+					bool keep,
+					struct iommufd_dirty_bitmap *dirty);
 
 static inline struct iommufd_hwpt_paging *
 iommufd_get_hwpt_paging(struct iommufd_ctx *ictx, u32 id)

@@ -43,7 +43,19 @@ struct mock_domain {
 	struct xarray pfns;
 	struct xarray large_leaves;
 	bool large_pages;
+	bool dirty_capable;
+	bool tracking;
 };
+
+/*
+ * Dirty tracking, as an IOMMU's page table does it: one dirty bit per
+ * leaf, on the entry of its first MOCK_PAGE_SIZE (xarray marks, which
+ * go with the entry when it is unmapped).  Entries of a
+ * MOCK_HUGE_PAGE_SIZE leaf carry MOCK_MARK_HUGE, so that a write anywhere
+ * in one dirties it whole.
+ */
+#define MOCK_MARK_DIRTY XA_MARK_1
+#define MOCK_MARK_HUGE XA_MARK_2
 
 static bool mock_large_pages;
 module_param(mock_large_pages, bool, 0644);
@@ -94,6 +106,9 @@ static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 		}
 		/* Mapping over a live entry means our IOVA tracking broke. */
 		WARN_ON(old);
+		if (pgsize == MOCK_HUGE_PAGE_SIZE)
+			xa_set_mark(&mock->pfns, iova / MOCK_PAGE_SIZE,
+				    MOCK_MARK_HUGE);
 		if (leaf && !(iova % SZ_2M)) {
 			old = xa_store(&mock->large_leaves, iova / SZ_2M,
 				       xa_mk_value(1), gfp);
@@ -170,6 +185,137 @@ static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
 	       iova % MOCK_PAGE_SIZE;
 }
 
+/*
+ * The leaf whose dirty bit covers @iova: its size, and its first IOVA in
+ * *@head.  The 2 MiB pages of mock_large_pages keep a bit per mock page:
+ * they model how drivers unmap, and upstream's suites, run once more with
+ * them, expect a domain without MOCK_HUGE_PAGE_SIZE leaves to report
+ * single pages.
+ */
+static unsigned long mock_leaf(struct mock_domain *mock, unsigned long iova,
+			       unsigned long *head)
+{
+	unsigned long size = MOCK_PAGE_SIZE;
+
+	if (xa_get_mark(&mock->pfns, iova / MOCK_PAGE_SIZE, MOCK_MARK_HUGE))
+		size = MOCK_HUGE_PAGE_SIZE;
+	*head = ALIGN_DOWN(iova, size);
+	return size;
+}
+
+/* What a device write to @iova does to the page table; false if unmapped. */
+static bool mock_mark_dirty(struct mock_domain *mock, unsigned long iova)
+{
+	unsigned long head;
+
+	if (!xa_load(&mock->pfns, iova / MOCK_PAGE_SIZE))
+		return false;
+	mock_leaf(mock, iova, &head);
+	xa_set_mark(&mock->pfns, head / MOCK_PAGE_SIZE, MOCK_MARK_DIRTY);
+	return true;
+}
+
+typedef void (*mock_dirty_report_fn)(void *arg, unsigned long iova,
+				     unsigned long length);
+
+/* Is the leaf at @head dirty?  Report it whole, and clear it unless @keep. */
+static void mock_test_leaf(struct mock_domain *mock, unsigned long head,
+			   bool keep, mock_dirty_report_fn report, void *arg)
+{
+	unsigned long size = mock_leaf(mock, head, &head);
+
+	if (!xa_get_mark(&mock->pfns, head / MOCK_PAGE_SIZE, MOCK_MARK_DIRTY))
+		return;
+	if (!keep)
+		xa_clear_mark(&mock->pfns, head / MOCK_PAGE_SIZE,
+			      MOCK_MARK_DIRTY);
+	report(arg, head, size);
+}
+
+/* The dirty leaves of [iova, iova + size), as a driver's walk finds them. */
+static void mock_walk_dirty(struct mock_domain *mock, unsigned long iova,
+			    size_t size, bool keep, mock_dirty_report_fn report,
+			    void *arg)
+{
+	unsigned long last_index = (iova + size - 1) / MOCK_PAGE_SIZE;
+	unsigned long index = iova / MOCK_PAGE_SIZE;
+	unsigned long head;
+
+	/* A leaf that begins before @iova has its bit on its first entry. */
+	if (xa_load(&mock->pfns, index)) {
+		mock_leaf(mock, iova, &head);
+		if (head < iova)
+			mock_test_leaf(mock, head, keep, report, arg);
+	}
+	/* Every other dirty bit is on an entry inside the range. */
+	while (xa_find(&mock->pfns, &index, last_index, MOCK_MARK_DIRTY)) {
+		mock_test_leaf(mock, index * MOCK_PAGE_SIZE, keep, report, arg);
+		if (index++ == last_index)
+			break;
+	}
+}
+
+#ifdef HAVE_IOMMU_DIRTY_OPS
+/*
+ * On kernels with dirty ops the mock offers them as a driver does, and the
+ * core reads them as it reads VT-d's or AMD-Vi's: the self-test runs that
+ * path too (dirty.c).
+ */
+static void mock_report_to_driver_bitmap(void *arg, unsigned long iova,
+					 unsigned long length)
+{
+	iommu_dirty_bitmap_record(arg, iova, length);
+}
+
+static int mock_dirty_ops_set(struct iommu_domain *domain, bool enable)
+{
+	to_mock_domain(domain)->tracking = enable;
+	return 0;
+}
+
+static int mock_dirty_ops_read(struct iommu_domain *domain, unsigned long iova,
+			       size_t size, unsigned long flags,
+			       struct iommu_dirty_bitmap *dirty)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+
+	/* As the drivers: an iova_bitmap is only filled while tracking. */
+	if (!mock->tracking && dirty->bitmap)
+		return -EINVAL;
+	mock_walk_dirty(mock, iova, size, flags & IOMMU_DIRTY_NO_CLEAR,
+			mock_report_to_driver_bitmap, dirty);
+	return 0;
+}
+
+static const struct iommu_dirty_ops mock_dirty_ops = {
+	.set_dirty_tracking = mock_dirty_ops_set,
+	.read_and_clear_dirty = mock_dirty_ops_read,
+};
+#else
+/* Without dirty ops in the kernel, the mock reports to the core directly. */
+static void mock_report_to_bitmap(void *arg, unsigned long iova,
+				  unsigned long length)
+{
+	iommufd_dirty_record(arg, iova, length);
+}
+
+static int mock_set_dirty_tracking(struct iommu_domain *domain, bool enable)
+{
+	to_mock_domain(domain)->tracking = enable;
+	return 0;
+}
+
+static int mock_read_and_clear_dirty(struct iommu_domain *domain,
+				     unsigned long iova, size_t size,
+				     bool keep,
+				     struct iommufd_dirty_bitmap *dirty)
+{
+	mock_walk_dirty(to_mock_domain(domain), iova, size, keep,
+			mock_report_to_bitmap, dirty);
+	return 0;
+}
+#endif
+
 static void mock_domain_free(struct iommu_domain *domain)
 {
 	struct mock_domain *mock = to_mock_domain(domain);
@@ -195,16 +341,26 @@ static struct iommu_domain *mock_domain_alloc_paging(struct iommufd_device *idev
 						     u32 flags)
 {
 	struct mock_dev *mdev = idev->priv;
+	bool dirty = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 	struct mock_domain *mock;
 
-	if (flags)
+	if (flags & ~IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+		return ERR_PTR(-EOPNOTSUPP);
+	/* As upstream's mock: MOCK_FLAGS_DEVICE_NO_DIRTY is an IOMMU without. */
+	if (dirty && (mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
 		return ERR_PTR(-EOPNOTSUPP);
 	mock = kzalloc(sizeof(*mock), GFP_KERNEL_ACCOUNT);
 	if (!mock)
 		return ERR_PTR(-ENOMEM);
 	xa_init_flags(&mock->pfns, XA_FLAGS_ACCOUNT);
 	xa_init_flags(&mock->large_leaves, XA_FLAGS_ACCOUNT);
-	mock->large_pages = READ_ONCE(mock_large_pages);
+	/*
+	 * A MOCK_FLAGS_DEVICE_HUGE_IOVA device has a large page of its own
+	 * (upstream's MOCK_HUGE_PAGE_SIZE, the leaf its dirty bits are
+	 * kept for): the 2 MiB pages of mock_large_pages are not its IOMMU's.
+	 */
+	mock->large_pages = READ_ONCE(mock_large_pages) &&
+			    !(mdev->flags & MOCK_FLAGS_DEVICE_HUGE_IOVA);
 	mock->domain.type = IOMMU_DOMAIN_UNMANAGED;
 	mock->domain.ops = &mock_domain_ops;
 	mock->domain.pgsize_bitmap = MOCK_PAGE_SIZE;
@@ -215,12 +371,26 @@ static struct iommu_domain *mock_domain_alloc_paging(struct iommufd_device *idev
 	mock->domain.geometry.aperture_start = MOCK_APERTURE_START;
 	mock->domain.geometry.aperture_end = MOCK_APERTURE_LAST;
 	mock->domain.geometry.force_aperture = true;
+	mock->dirty_capable = dirty;
+#ifdef HAVE_IOMMU_DIRTY_OPS
+	if (dirty)
+		mock->domain.dirty_ops = &mock_dirty_ops;
+#endif
 	return &mock->domain;
 }
 
 static int mock_attach(struct iommufd_device *idev, struct iommu_domain *domain)
 {
-	/* A mock device has no hardware to program. */
+	struct mock_dev *mdev = idev->priv;
+
+	/*
+	 * A mock device has no hardware to program, but one whose IOMMU
+	 * cannot track dirty pages cannot use a domain that does (EINVAL,
+	 * as upstream's mock answers).
+	 */
+	if (to_mock_domain(domain)->dirty_capable &&
+	    (mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
+		return -EINVAL;
 	return 0;
 }
 
@@ -248,6 +418,10 @@ static int mock_hw_info(struct iommufd_device *idev,
 	report->type = IOMMU_HW_INFO_TYPE_SELFTEST;
 	if (((struct mock_dev *)idev->priv)->flags & MOCK_FLAGS_DEVICE_PASID)
 		report->max_pasid_log2 = MOCK_PASID_WIDTH;
+	/* Exactly the devices mock_domain_alloc_paging() makes dirty HWPTs for. */
+	if (!(((struct mock_dev *)idev->priv)->flags &
+	      MOCK_FLAGS_DEVICE_NO_DIRTY))
+		report->capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
 	return 0;
 }
 
@@ -266,6 +440,13 @@ static const struct iommufd_device_ops mock_device_ops = {
 	.reserve_regions = mock_reserve_regions,
 	.hw_info = mock_hw_info,
 	.can_enforce_coherency = mock_can_enforce_coherency,
+#ifdef HAVE_IOMMU_DIRTY_OPS
+	.set_dirty_tracking = iommufd_domain_set_dirty_tracking,
+	.read_and_clear_dirty = iommufd_domain_read_and_clear_dirty,
+#else
+	.set_dirty_tracking = mock_set_dirty_tracking,
+	.read_and_clear_dirty = mock_read_and_clear_dirty,
+#endif
 };
 
 /* Self-test accesses ------------------------------------------------------ */
@@ -811,6 +992,70 @@ static int test_md_check_refs(struct iommufd_ucmd *ucmd,
 	return 0;
 }
 
+/*
+ * IOMMU_TEST_OP_DIRTY: the device writes to every IOVA whose bit is set in
+ * the user's bitmap (bit n: @iova + n * @page_size); out_nr_dirty counts
+ * those that were mapped.  The bitmap is read in bounded chunks.
+ */
+static int test_dirty(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd)
+{
+	const unsigned long chunk_bits = PAGE_SIZE * BITS_PER_BYTE;
+	void __user *uptr = u64_to_user_ptr(cmd->dirty.uptr);
+	u64 page_size = cmd->dirty.page_size;
+	u64 length = cmd->dirty.length;
+	u64 iova = cmd->dirty.iova;
+	struct iommufd_hwpt_paging *hwpt;
+	struct mock_domain *mock;
+	unsigned long *chunk;
+	u64 nbits, done, count = 0;
+	int rc;
+
+	/* Upstream's checks and limit (16 MiB of bitmap); flags are unused. */
+	if (!page_size || !length || iova % page_size || length % page_size ||
+	    !uptr)
+		return -EINVAL;
+	nbits = length / page_size;
+	if (nbits > SZ_16M * BITS_PER_BYTE)
+		return -EOVERFLOW;
+	if (iova + length - 1 < iova || iova + length - 1 > ULONG_MAX)
+		return -EOVERFLOW;
+
+	hwpt = get_mock_hwpt(ucmd, cmd->id);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
+	mock = to_mock_domain(hwpt->domain);
+	rc = -EINVAL;
+	if (!mock->tracking)
+		goto out_put_hwpt;
+	rc = -ENOMEM;
+	chunk = kmalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
+	if (!chunk)
+		goto out_put_hwpt;
+
+	rc = 0;
+	for (done = 0; done < nbits && !rc; done += chunk_bits) {
+		unsigned long n = min_t(u64, nbits - done, chunk_bits);
+		unsigned long bit;
+
+		if (copy_from_user(chunk, uptr + done / BITS_PER_BYTE,
+				   DIV_ROUND_UP(n, BITS_PER_BYTE))) {
+			rc = -EFAULT;
+			break;
+		}
+		for_each_set_bit(bit, chunk, n)
+			count += mock_mark_dirty(mock, iova +
+						 (done + bit) * page_size);
+	}
+	kfree(chunk);
+	if (!rc) {
+		cmd->dirty.out_nr_dirty = count;
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+out_put_hwpt:
+	iommufd_put_object(ucmd->ictx, &hwpt->obj);
+	return rc;
+}
+
 static int test_set_temp_memory_limit(struct iommufd_ucmd *ucmd,
 				      struct iommu_test_cmd *cmd)
 {
@@ -830,8 +1075,8 @@ typedef int (*selftest_op_fn)(struct iommufd_ucmd *ucmd,
 
 /*
  * IOMMU_TEST_CMD, one row per op of uapi/linux/iommufd_test.h that we
- * offer.  The rest (dirty tracking, nesting caches, faults, vEVENTs,
- * PASID, DMA-buf) answer EOPNOTSUPP, as do unknown ops.
+ * offer.  The rest (nesting caches, faults, vEVENTs, PASID, DMA-buf)
+ * answer EOPNOTSUPP, as do unknown ops.
  */
 static const selftest_op_fn selftest_ops[] = {
 	[IOMMU_TEST_OP_ADD_RESERVED] = test_add_reserved,
@@ -846,6 +1091,7 @@ static const selftest_op_fn selftest_ops[] = {
 	[IOMMU_TEST_OP_ACCESS_RW] = test_access_rw,
 	[IOMMU_TEST_OP_ACCESS_REPLACE_IOAS] = test_access_replace_ioas,
 	[IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT] = test_set_temp_memory_limit,
+	[IOMMU_TEST_OP_DIRTY] = test_dirty,
 };
 
 int iommufd_test(struct iommufd_ucmd *ucmd)

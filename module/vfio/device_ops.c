@@ -20,8 +20,10 @@ static struct vfio_backend_device *to_vdev(struct iommufd_device *idev)
 static struct iommu_domain *
 vfio_backend_domain_alloc_paging(struct iommufd_device *idev, u32 flags)
 {
+	/* Dirty tracking (the only flag that reaches here): the driver's call. */
 	if (flags)
-		return ERR_PTR(-EOPNOTSUPP);
+		return iommufd_compat_domain_alloc_flags(to_vdev(idev)->dev,
+							 flags);
 	return iommufd_compat_paging_domain_alloc(to_vdev(idev)->dev);
 }
 
@@ -139,7 +141,7 @@ static int vfio_backend_reserve_regions(struct iommufd_device *idev,
 static int vfio_backend_hw_info(struct iommufd_device *idev,
 				struct iommufd_hw_report *report)
 {
-	struct device *dev __maybe_unused = to_vdev(idev)->dev;
+	struct device *dev = to_vdev(idev)->dev;
 #ifdef HAVE_IOMMU_OPS_HW_INFO
 	const struct iommu_ops *ops = dev->iommu->iommu_dev->ops;
 
@@ -152,11 +154,11 @@ static int vfio_backend_hw_info(struct iommufd_device *idev,
 	}
 #endif
 	/*
-	 * No capability bits: the one the drivers may claim, dirty
-	 * tracking, is refused by IOMMU_HWPT_ALLOC here (see
-	 * vfio_backend_domain_alloc_paging()), and a VMM that read it would
-	 * plan a migration it cannot do.
+	 * Dirty tracking only where a dirty HWPT can be had and read: a VMM
+	 * that read the bit would plan a migration on it.
 	 */
+	if (iommufd_compat_dev_can_track_dirty(dev))
+		report->capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
 	/* Without a driver callback (6.1) there is no data to report. */
 #ifdef HAVE_DEV_IOMMU_MAX_PASIDS
 	report->max_pasid_log2 = dev->iommu->max_pasids ?
@@ -179,6 +181,8 @@ const struct iommufd_device_ops vfio_backend_device_ops = {
 	.reserve_regions = vfio_backend_reserve_regions,
 	.hw_info = vfio_backend_hw_info,
 	.can_enforce_coherency = vfio_backend_can_enforce_coherency,
+	.set_dirty_tracking = iommufd_domain_set_dirty_tracking,
+	.read_and_clear_dirty = iommufd_domain_read_and_clear_dirty,
 };
 
 static int check_device(struct device *dev, void *data)

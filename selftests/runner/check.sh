@@ -12,8 +12,9 @@
 # kmemleak, debugobjects, KFENCE, fault injection; built once and cached
 # under /var/cache/iommufd-dkms) under intel-iommu with the suites listed
 # below; its build starts in the background at once, at low priority.
-# The guests run in two lanes at once, one per host core: the production
-# boots in one, the host checks then the debug boot in the other.
+# The guests run in two lanes at once, one per host core: the debug boot
+# in one, the production boots in the other, and the host checks in
+# whichever has room (see the lanes below).
 #
 # Environment: KERNELS (default: both Debian kernels), IOMMUS (default
 # "intel amd"), SUITES (comma-separated suite names, default all),
@@ -331,21 +332,39 @@ debug_lane() {
 	echo "# debug kernel boot: $(($(date +%s) - start)) s"
 }
 
-# Lane 1: the host checks, then the debug kernel (its build, when not
-# cached, has been running in the background since the start).  Lane 2:
-# the production guests.  Each step's own log directory holds its output;
-# the lanes' progress lines go to the terminal as TAP comments.
+# Lane 1: the debug kernel (its build, when not cached, has been running
+# in the background since the start).  Lane 2: the production guests.
+# The host checks go where there is room: before the production guests
+# when the debug kernel is cached (its boot is the longest step), else
+# into lane 1 while the kernel builds.  Each step's own log directory
+# holds its output; the lanes' progress lines go to the terminal as TAP
+# comments.
 for name in "${steps[@]}"; do
 	dir=${name#*|}
 	rm -rf "${dir%%|*}"
 done
-started=$(date +%s)
-{
-	host_lane
+host_first=lane1
+if [ "$debug_boot" != 1 ] ||
+   [ -e "$("$here/debug-kernel.sh" -n)/complete" ]; then
+	host_first=lane2
+fi
+lane() {	# NAME COMMAND...: a lane's output as TAP comments
+	local name=$1
+	shift
+	"$@" 2>&1 | sed -u "s/^# //; s/^/# [$name] /"
+}
+lane1_steps() {
+	[ $host_first != lane1 ] || host_lane
 	[ "$debug_boot" != 1 ] || debug_lane
-} 2>&1 | sed -u 's/^/# [host+debug] /; s/^# \[host+debug\] # /# [host+debug] /' &
+}
+lane2_steps() {
+	[ $host_first != lane2 ] || host_lane
+	guest_lane
+}
+started=$(date +%s)
+lane debug lane1_steps &
 lane1=$!
-guest_lane 2>&1 | sed -u 's/^/# [guests] /; s/^# \[guests\] # /# [guests] /' &
+lane guests lane2_steps &
 lane2=$!
 wait "$lane1" || true
 wait "$lane2" || true

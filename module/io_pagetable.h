@@ -13,7 +13,7 @@
  * Pages are pinned lazily: only while a domain or an in-kernel access
  * needs them.  A pinned page's PFN lives in iopt_pages::pfn_chunks, page
  * sized chunks that exist only where something is pinned (8 bytes per
- * pinned page).
+ * pinned page; none for a chunk of physically contiguous pages).
  *
  * Lock order: iopt->domains_rwsem, then iopt->iova_rwsem, then
  * pages->mutex.  pages->mutex is held across pinning (which may fault in
@@ -205,9 +205,10 @@ enum iopt_pages_source {
  * @account: who is charged for @npinned
  * @holds_mapping_writable: took mapping_map_writable() on @file
  * @npinned: pages pinned now, each exactly once
- * @pfn_chunks: chunk number -> page-sized array of PFNs; a chunk exists
- *              while any index in it is pinned, and only pinned entries
- *              are meaningful
+ * @pfn_chunks: chunk number -> page-sized array of PFNs, or a value entry
+ *              (the first PFN) for a chunk pinned whole as one contiguous
+ *              run; a chunk exists while any index in it is pinned, and
+ *              only pinned entries are meaningful
  * @domains_itree: iopt_area::pages_node of areas filled into domains
  * @access_itree: struct iopt_access_pin of in-kernel accesses
  */

@@ -10,10 +10,14 @@
  * for 4 KiB-backed and THP-backed memory.  Then IOMMU_IOAS_COPY against a
  * fresh IOMMU_IOAS_MAP, and the kernel memory the module itself uses per
  * pinned GiB.  It prints figures and ratios and asserts nothing.  Each
- * figure is the best of REPEATS runs, so that one slow run under
- * emulation does not decide a ratio.
+ * figure is the best of the runs (3 by default), so that one slow run under
+ * emulation does not decide a ratio; the median is printed too.
  *
- * Usage: bench_map [MAX_MiB]   (default 1024; sizes double from 64 MiB)
+ * Usage: bench_map [-b 4k|thp] [-r RUNS] [-s MIN_MiB] [MAX_MiB]
+ *   MAX_MiB  largest size (default 1024); sizes double from MIN_MiB (64)
+ *   -b       one backing only, and no IOAS_COPY or memory figures (for
+ *            A/B comparisons of two module builds in one boot)
+ *   -r       runs per figure (default 3)
  */
 #include <linux/iommufd.h>
 #include <linux/iommufd_dkms.h>
@@ -21,7 +25,7 @@
 #include "vfio_edu.h"
 
 #define MiB (1UL << 20)
-#define REPEATS 3
+#define MAX_RUNS 64
 #define IOVA_BASE 0x100000000ULL	/* above the edu's needs: no DMA here */
 
 enum backing { SMALL_PAGES, THP };
@@ -32,7 +36,10 @@ static const char *const path_names[] = { "kernel type1", "our type1 compat",
 struct result {
 	double map_s;
 	double unmap_s;
+	double map_med_s;
 };
+
+static int repeats = 3;
 
 static double now(void)
 {
@@ -58,6 +65,42 @@ static void *alloc_backed(size_t len, enum backing backing)
 	for (i = 0; i < len; i += 4096)
 		buf[i] = 1;
 	return buf;
+}
+
+/*
+ * How much of [buf, buf + len) the kernel backs with huge pages: the
+ * AnonHugePages of the mapping that holds @buf in /proc/self/smaps.  A
+ * THP-backed figure means little when the guest could not find free
+ * 2 MiB blocks for all of the buffer.
+ */
+static long thp_backed_kib(void *buf)
+{
+	unsigned long lo, hi, at = (uintptr_t)buf;
+	char line[256];
+	long kib = -1;
+	int in = 0;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in = lo <= at && at < hi;
+			continue;
+		}
+		if (in && !strncmp(line, "AnonHugePages:", 14))
+			kib = atol(line + 14);
+	}
+	fclose(f);
+	return kib;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 static int set_type1_param(int on)
@@ -305,7 +348,7 @@ static void bench_copy(void *buf, void *fresh, size_t len)
 		goto out;
 	copy.src_ioas_id = n.ioas_id;
 	copy.dst_ioas_id = alloc.out_ioas_id;
-	for (rep = 0; rep < REPEATS; rep++) {
+	for (rep = 0; rep < repeats; rep++) {
 		t = now();
 		if (ioctl(n.fd, IOMMU_IOAS_COPY, &copy)) {
 			edu_err("IOMMU_IOAS_COPY");
@@ -332,29 +375,55 @@ out:
 
 int main(int argc, char **argv)
 {
-	size_t max = (argc > 1 ? strtoul(argv[1], NULL, 0) : 1024) * MiB;
 	static const char *const backing_names[] = { "4 KiB", "THP" };
+	enum backing backing, first = SMALL_PAGES, last = THP;
 	struct result res[2][NPATHS];
-	enum backing backing;
-	size_t len;
-	int p;
+	size_t len, max, min = 64 * MiB;
+	int opt, p;
 
-	printf("# bench_map: times in seconds (GiB/s, Mpages/s), best of %d runs, same boot and device\n",
-	       REPEATS);
-	for (backing = SMALL_PAGES; backing <= THP; backing++) {
-		for (len = 64 * MiB; len <= max; len *= 2) {
+	while ((opt = getopt(argc, argv, "b:r:s:")) != -1) {
+		switch (opt) {
+		case 'b':
+			first = last = strcmp(optarg, "thp") ? SMALL_PAGES :
+							       THP;
+			break;
+		case 'r':
+			repeats = atoi(optarg);
+			break;
+		case 's':
+			min = strtoul(optarg, NULL, 0) * MiB;
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-b 4k|thp] [-r RUNS] [-s MIN_MiB] [MAX_MiB]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	if (repeats < 1 || repeats > MAX_RUNS || !min)
+		return 2;
+	max = (optind < argc ? strtoul(argv[optind], NULL, 0) : 1024) * MiB;
+
+	printf("# bench_map: times in seconds (GiB/s, Mpages/s), best of %d runs (median in []), same boot and device\n",
+	       repeats);
+	memset(res, 0, sizeof(res));
+	for (backing = first; backing <= last; backing++) {
+		for (len = min; len <= max; len *= 2) {
 			void *buf = alloc_backed(len, backing);
 
 			if (!buf) {
 				printf("# %zu MiB: out of memory\n", len / MiB);
 				break;
 			}
+			if (backing == THP)
+				printf("# THP %zu MiB buffer: %ld MiB of it in huge pages\n",
+				       len / MiB, thp_backed_kib(buf) / 1024);
 			for (p = 0; p < NPATHS; p++) {
 				struct result *r = &res[backing][p];
+				double maps[MAX_RUNS];
 				int rc = 0, rep;
 
 				memset(r, 0, sizeof(*r));
-				for (rep = 0; rep < REPEATS && !rc; rep++) {
+				for (rep = 0; rep < repeats && !rc; rep++) {
 					struct result one = { 0 };
 
 					if (p == NATIVE)
@@ -362,6 +431,7 @@ int main(int argc, char **argv)
 					else
 						rc = bench_type1(buf, len, &one,
 								 p == COMPAT);
+					maps[rep] = one.map_s;
 					if (!rep || one.map_s < r->map_s)
 						r->map_s = one.map_s;
 					if (!rep || one.unmap_s < r->unmap_s)
@@ -372,9 +442,11 @@ int main(int argc, char **argv)
 					       path_names[p], rc);
 					continue;
 				}
-				printf("%-6s %5zu MiB %-17s map %7.3f s (%6.2f GiB/s, %6.2f Mpg/s)  unmap %7.3f s (%6.2f GiB/s)\n",
+				qsort(maps, rep, sizeof(*maps), cmp_double);
+				r->map_med_s = maps[rep / 2];
+				printf("%-6s %5zu MiB %-17s map %7.4f s [%7.4f] (%6.2f GiB/s, %6.2f Mpg/s)  unmap %7.4f s (%6.2f GiB/s)\n",
 				       backing_names[backing], len / MiB,
-				       path_names[p], r->map_s,
+				       path_names[p], r->map_s, r->map_med_s,
 				       len / (double)(1UL << 30) / r->map_s,
 				       len / 4096.0 / 1e6 / r->map_s,
 				       r->unmap_s,
@@ -397,6 +469,8 @@ int main(int argc, char **argv)
 	if (res[THP][NATIVE].map_s > 0 && res[SMALL_PAGES][NATIVE].map_s > 0)
 		printf("# native IOAS_MAP of the largest size: THP-backed is %.1fx faster than 4 KiB-backed\n",
 		       res[SMALL_PAGES][NATIVE].map_s / res[THP][NATIVE].map_s);
+	if (first == last)
+		return 0;
 
 	len = max < 1024 * MiB ? max : 1024 * MiB;
 	{

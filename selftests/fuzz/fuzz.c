@@ -6,26 +6,29 @@
  *
  *   fuzz [--seed S] [--calls N] [--time SECONDS] [--round R] [--threads T]
  *        [--mode selftest|vfio|both] [--hang SECONDS] [--avoid LIST]
- *        [--heavy N] [--round-calls N] [-v]
+ *        [--heavy N] [--light PM] [--round-calls N] [-v]
  *
  * Without options it reads its budget from the kernel command line:
  * fuzz.calls=N (default 75000), fuzz.time=SECONDS (default 90, or 3600
  * when fuzz.calls is given), fuzz.seed=S, fuzz.avoid=LIST, fuzz.threads=T,
  * fuzz.mode=M, fuzz.round=R, fuzz.hang=SECONDS, fuzz.heavy=N,
- * fuzz.round_calls=N, fuzz.verbose=1.
+ * fuzz.light=PM, fuzz.round_calls=N, fuzz.verbose=1.
  *
- * Two profiles share a round's budget.  The full one is everything: maps
- * of whole (2 MiB) regions and huge lengths, mock domains, CHANGE_PROCESS,
- * forks, fd passing, closing contexts, VFIO set-up and DMA.  The cheap one
- * is ABI-shaped calls that cost the kernel little: the same size words,
- * stale and foreign ids, flags and edge IOVAs, with maps, copies and
- * accesses of 4-64 KiB.  About --heavy N ops of a round (default 2000,
- * the smallest round) come from the full profile, drawn from the round's
- * seed; the rest of a larger round is cheap.  Small budgets are thus all
- * full profile, and a large one adds cheap calls around the same heavy
- * work.  A round's set-up and teardown (peer, regions, memfds, devices,
- * unpinning everything) cost a debug kernel seconds: --round-calls N
- * makes fewer, longer rounds of a large budget (default: calls / 27).
+ * Three profiles share a round's budget.  The full one is everything:
+ * maps of whole (2 MiB) regions and huge lengths, mock domains,
+ * CHANGE_PROCESS, forks, fd passing, closing contexts, VFIO set-up and
+ * DMA.  The cheap one is the same ABI-shaped calls with maps, copies and
+ * accesses of 4-64 KiB.  The light one is what a debug kernel answers in
+ * tens of microseconds: queries, options, allocations and destroys, live,
+ * stale and foreign ids, and the pinning ioctls bent so that they fail
+ * before they pin.  About --heavy N ops of a round (default 2000, the
+ * smallest round) come from the full profile, drawn from the round's
+ * seed; of the rest, --light PM per mille (default 970) are light and the
+ * others cheap.  Small budgets are thus all full profile, and a large one
+ * adds cheap and light calls around the same heavy work.  A round's
+ * set-up and teardown (peer, regions, memfds, devices, unpinning
+ * everything) cost a debug kernel seconds: a round has calls / 10 calls
+ * (2000 to 100000) unless --round-calls N says otherwise.
  * The run is a sequence of rounds; round R's seed is derived from S and R,
  * each thread's, child's and the peer's from the round's.  The seed is
  * printed first; `fuzz --seed S` replays a run, `--round R --mode M` one
@@ -95,6 +98,8 @@ static const char *const kind_names[K_NR_KINDS] = {
 	[K_VFIO_IOAS] = "VFIO_IOAS", [K_HWPT_ALLOC] = "HWPT_ALLOC",
 	[K_GET_HW_INFO] = "GET_HW_INFO", [K_MAP_FILE] = "IOAS_MAP_FILE",
 	[K_CHANGE_PROCESS] = "IOAS_CHANGE_PROCESS",
+	[K_SET_DIRTY] = "HWPT_SET_DIRTY_TRACKING",
+	[K_GET_DIRTY] = "HWPT_GET_DIRTY_BITMAP",
 	[K_UPSTREAM_OTHER] = "upstream-unserved", [K_RANDOM_NR] = "random-nr",
 	[K_TEST_OP0 + 0] = "TEST_op0",
 	[K_TEST_OP0 + IOMMU_TEST_OP_ADD_RESERVED] = "TEST_ADD_RESERVED",
@@ -109,7 +114,7 @@ static const char *const kind_names[K_NR_KINDS] = {
 	[K_TEST_OP0 + IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE] = "TEST_MOCK_DOMAIN_REPLACE",
 	[K_TEST_OP0 + IOMMU_TEST_OP_ACCESS_REPLACE_IOAS] = "TEST_ACCESS_REPLACE_IOAS",
 	[K_TEST_OP0 + IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS] = "TEST_MOCK_DOMAIN_FLAGS",
-	[K_TEST_OP0 + 13] = "TEST_op13", [K_TEST_OP0 + 14] = "TEST_op14",
+	[K_TEST_OP0 + IOMMU_TEST_OP_DIRTY] = "TEST_DIRTY", [K_TEST_OP0 + 14] = "TEST_op14",
 	[K_TEST_OP0 + 15] = "TEST_op15", [K_TEST_OP0 + 16] = "TEST_op16",
 	[K_TEST_OP0 + 17] = "TEST_op17", [K_TEST_OP0 + 18] = "TEST_op18",
 	[K_TEST_OP0 + 19] = "TEST_op19", [K_TEST_OP0 + 20] = "TEST_op20",

@@ -43,6 +43,8 @@ enum fuzz_kind {
 	K_GET_HW_INFO,
 	K_MAP_FILE,
 	K_CHANGE_PROCESS,
+	K_SET_DIRTY,		/* IOMMU_HWPT_SET_DIRTY_TRACKING */
+	K_GET_DIRTY,		/* IOMMU_HWPT_GET_DIRTY_BITMAP */
 	K_UPSTREAM_OTHER,	/* upstream numbers the module does not serve */
 	K_RANDOM_NR,		/* any number of our ioctl types */
 	K_TEST_OP0,		/* IOMMU_TEST_CMD, op 0 .. 23 */

@@ -522,9 +522,11 @@ static struct access_ent *pick_access(struct worker *w, struct ctx *c, int *fd)
 
 /*
  * A command that must fail its copy-in: a non-zero tail past the struct,
- * a size word past the argument buffer, NULL, a kernel address.
+ * a size word short of the last mandatory field or past the argument
+ * buffer, NULL, a kernel address.
  */
-static void *shape_bent(struct worker *w, void *s, size_t sz, void **reply)
+static void *shape_bent(struct worker *w, void *s, size_t sz, size_t minsz,
+			void **reply)
 {
 	uint32_t size = (uint32_t)(sz + 8);
 
@@ -540,6 +542,9 @@ static void *shape_bent(struct worker *w, void *s, size_t sz, void **reply)
 		return (void *)(uintptr_t)KERNEL_PTR;
 	case 2:
 		size = ARG_LEN + FUZZ_PAGE;
+		break;
+	case 3:
+		size = (uint32_t)minsz - 1 - (uint32_t)rnd(&w->rng, 4);
 		break;
 	default:
 		w->arg[sz + rnd(&w->rng, 8)] = (uint8_t)(1 + rnd(&w->rng, 255));
@@ -559,8 +564,7 @@ static void *shape_bent(struct worker *w, void *s, size_t sz, void **reply)
  * object id).  Where the bend happens to be harmless (a stale id that is
  * live again), the cheap profile's length limits still hold.
  */
-static bool light_spoil(struct worker *w, int kind, void *cmd, size_t sz,
-			size_t minsz)
+static bool light_spoil(struct worker *w, int kind, void *cmd)
 {
 	uint8_t *b = cmd;
 	uint32_t v;
@@ -576,14 +580,10 @@ static bool light_spoil(struct worker *w, int kind, void *cmd, size_t sz,
 	default:
 		return false;
 	}
-	switch (rnd(&w->rng, 4)) {
+	switch (rnd(&w->rng, 3)) {
 	case 0:
-		return true;	/* shape_arg() bends the size word */
+		return true;	/* shape_bent() bends the size or pointer */
 	case 1:
-		v = (uint32_t)minsz - 1 - (uint32_t)rnd(&w->rng, 4);
-		memcpy(b, &v, sizeof(v));
-		return false;
-	case 2:
 		if (kind < K_TEST_OP0) {
 			/* flags: the second u32 of these commands */
 			memcpy(&v, b + 4, sizeof(v));
@@ -596,7 +596,6 @@ static bool light_spoil(struct worker *w, int kind, void *cmd, size_t sz,
 		/* the object id: the third u32 of these commands */
 		v = rnd(&w->rng, 2) ? 0 : (uint32_t)(1000 + rnd(&w->rng, 1U << 20));
 		memcpy(b + 8, &v, sizeof(v));
-		(void)sz;
 		return false;
 	}
 }
@@ -604,8 +603,8 @@ static bool light_spoil(struct worker *w, int kind, void *cmd, size_t sz,
 static int run(struct worker *w, struct ctx *c, int kind, unsigned long nr,
 	       void *cmd, size_t sz, size_t minsz, void **reply)
 {
-	bool bend = w->light && light_spoil(w, kind, cmd, sz, minsz);
-	void *arg = bend ? shape_bent(w, cmd, sz, reply) :
+	bool bend = w->light && light_spoil(w, kind, cmd);
+	void *arg = bend ? shape_bent(w, cmd, sz, minsz, reply) :
 			   shape_arg(w, cmd, sz, minsz, kind, reply);
 	int fd = ctx_fd(c);
 
@@ -968,9 +967,71 @@ static void op_change_process(struct worker *w, struct ctx *c)
 }
 
 /* Upstream commands the module answers ENOTTY/EOPNOTSUPP to, and noise. */
+/*
+ * Dirty tracking of a HWPT: switching it on and off, and reading the
+ * bitmap back.  The kernel writes the bitmap, so its buffer is the
+ * scratch one (guard page after it) sized for the range, or an address
+ * that must fault as a whole (NULL, a kernel address): never memory it
+ * could reach past a guard page.
+ */
+static void op_dirty(struct worker *w, struct ctx *c)
+{
+	int want = rnd(&w->rng, 4) ? ID_HWPT : (int)rnd(&w->rng, ID_NKINDS);
+	void *reply;
+
+	if (rnd(&w->rng, 3) == 0) {
+		struct iommu_hwpt_set_dirty_tracking cmd = {
+			.size = sizeof(cmd),
+			.flags = rnd(&w->rng, 8) ? (uint32_t)rnd(&w->rng, 2) :
+						   (uint32_t)rng_next(&w->rng),
+			.hwpt_id = pick_id(w, c, want),
+			.__reserved = rnd(&w->rng, 50) ? 0 : 1,
+		};
+
+		run(w, c, K_SET_DIRTY, IOMMU_HWPT_SET_DIRTY_TRACKING, &cmd,
+		    sizeof(cmd), OFFSETOFEND(struct iommu_hwpt_set_dirty_tracking,
+					     __reserved), &reply);
+	} else {
+		struct iommu_hwpt_get_dirty_bitmap cmd = {
+			.size = sizeof(cmd),
+			.hwpt_id = pick_id(w, c, want),
+			.flags = rnd(&w->rng, 4) ? 0 :
+				 rnd(&w->rng, 2) ? IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR :
+						   (uint32_t)rng_next(&w->rng),
+			.__reserved = rnd(&w->rng, 50) ? 0 : 1,
+		};
+		uint64_t bits;
+
+		switch (rnd(&w->rng, 8)) {
+		case 0:
+			cmd.page_size = MOCK_PAGE_SIZE;
+			break;
+		case 1:
+			cmd.page_size = 1ULL << rnd(&w->rng, 64);
+			break;
+		case 2:
+			cmd.page_size = rng_next(&w->rng) & 0xffffff;
+			break;
+		default:
+			cmd.page_size = FUZZ_PAGE;
+		}
+		cmd.length = pick_len(w);
+		cmd.iova = pick_iova(w, c, cmd.length);
+		bits = cmd.page_size ? cmd.length / cmd.page_size + 1 : ~0ULL;
+		if (bits <= 8 * (SCRATCH_LEN - 64) && rnd(&w->rng, 10))
+			cmd.data = (uintptr_t)w->scratch +
+				   8 * rnd(&w->rng, 8);
+		else
+			cmd.data = rnd(&w->rng, 2) ? 0 : KERNEL_PTR;
+		run(w, c, K_GET_DIRTY, IOMMU_HWPT_GET_DIRTY_BITMAP, &cmd,
+		    sizeof(cmd), OFFSETOFEND(struct iommu_hwpt_get_dirty_bitmap,
+					     data), &reply);
+	}
+}
+
 static void op_other_nr(struct worker *w, struct ctx *c)
 {
-	static const uint8_t unserved[] = { 0x8b, 0x8c, 0x8d, 0x8e, 0x90, 0x91,
+	static const uint8_t unserved[] = { 0x8d, 0x8e, 0x90, 0x91,
 					    0x93, 0x94, 0x95, 0x96, 0x9f };
 	uint8_t *buf = w->scratch;
 	unsigned long nr;
@@ -1337,6 +1398,9 @@ static void op_type1(struct worker *w, struct ctx *c)
 		m->size = FUZZ_PAGE * (1 + rnd(&w->rng, 64));
 		m->vaddr = pick_uva(w, &m->size);
 		m->iova = pick_iova(w, c, m->size);
+		/* The light profile's maps fail before they pin. */
+		if (w->light)
+			m->flags |= 1U << (8 + rnd(&w->rng, 24));
 		if (!fuzz_call(w, fd, K_T1_MAP, VFIO_IOMMU_MAP_DMA, m, m,
 			       sizeof(*m)))
 			note_area(c, 0, m->iova, m->size);
@@ -1369,7 +1433,7 @@ static void op_type1(struct worker *w, struct ctx *c)
 enum op_id {
 	O_MAP, O_UNMAP, O_MAP_FILE, O_COPY, O_IOAS_ALLOC, O_DESTROY,
 	O_IOVA_RANGES, O_ALLOW_IOVAS, O_OPTION, O_VFIO_IOAS, O_HWPT_ALLOC,
-	O_HW_INFO, O_CHANGE_PROCESS, O_OTHER_NR, O_MOCK_DOMAIN,
+	O_HW_INFO, O_CHANGE_PROCESS, O_DIRTY, O_OTHER_NR, O_MOCK_DOMAIN,
 	O_MOCK_DOMAIN_FLAGS, O_MOCK_REPLACE, O_ADD_RESERVED, O_CHECK_MAP,
 	O_CHECK_REFS, O_CREATE_ACCESS, O_ACCESS_PAGES, O_DESTROY_ACCESS_PAGES,
 	O_ACCESS_RW, O_ACCESS_REPLACE, O_TEST_OTHER, O_DKMS_ATTACH,
@@ -1383,6 +1447,7 @@ static const unsigned int op_weight[O_NR] = {
 	[O_IOAS_ALLOC] = 40, [O_DESTROY] = 50, [O_IOVA_RANGES] = 30,
 	[O_ALLOW_IOVAS] = 20, [O_OPTION] = 30, [O_VFIO_IOAS] = 20,
 	[O_HWPT_ALLOC] = 30, [O_HW_INFO] = 20, [O_CHANGE_PROCESS] = 15,
+	[O_DIRTY] = 30,
 	[O_OTHER_NR] = 10, [O_MOCK_DOMAIN] = 40, [O_MOCK_DOMAIN_FLAGS] = 15,
 	[O_MOCK_REPLACE] = 30, [O_ADD_RESERVED] = 20, [O_CHECK_MAP] = 20,
 	[O_CHECK_REFS] = 10, [O_CREATE_ACCESS] = 30, [O_ACCESS_PAGES] = 50,
@@ -1405,6 +1470,7 @@ static const unsigned int op_weight_cheap[O_NR] = {
 	[O_IOAS_ALLOC] = 30, [O_DESTROY] = 40, [O_IOVA_RANGES] = 40,
 	[O_ALLOW_IOVAS] = 30, [O_OPTION] = 40, [O_VFIO_IOAS] = 20,
 	[O_HWPT_ALLOC] = 20, [O_HW_INFO] = 30, [O_OTHER_NR] = 20,
+	[O_DIRTY] = 30,
 	[O_MOCK_DOMAIN] = 8, [O_MOCK_DOMAIN_FLAGS] = 4, [O_MOCK_REPLACE] = 10,
 	[O_ADD_RESERVED] = 20, [O_CHECK_MAP] = 20, [O_CHECK_REFS] = 10,
 	[O_CREATE_ACCESS] = 10, [O_ACCESS_PAGES] = 50,
@@ -1427,6 +1493,7 @@ static const unsigned int op_weight_light[O_NR] = {
 	[O_IOAS_ALLOC] = 15, [O_DESTROY] = 40, [O_IOVA_RANGES] = 60,
 	[O_ALLOW_IOVAS] = 30, [O_OPTION] = 60, [O_VFIO_IOAS] = 30,
 	[O_HWPT_ALLOC] = 20, [O_HW_INFO] = 50, [O_OTHER_NR] = 30,
+	[O_DIRTY] = 30,
 	[O_MOCK_DOMAIN] = 15, [O_MOCK_DOMAIN_FLAGS] = 10,
 	[O_MOCK_REPLACE] = 15, [O_ADD_RESERVED] = 20, [O_CHECK_MAP] = 30,
 	[O_CHECK_REFS] = 20, [O_CREATE_ACCESS] = 5, [O_ACCESS_PAGES] = 50,
@@ -1490,6 +1557,7 @@ void one_op(struct worker *w)
 	case O_HWPT_ALLOC: op_hwpt_alloc(w, c); break;
 	case O_HW_INFO: op_hw_info(w, c); break;
 	case O_CHANGE_PROCESS: op_change_process(w, c); break;
+	case O_DIRTY: op_dirty(w, c); break;
 	case O_OTHER_NR: op_other_nr(w, c); break;
 	case O_MOCK_DOMAIN: op_mock_domain(w, c, false); break;
 	case O_MOCK_DOMAIN_FLAGS: op_mock_domain(w, c, true); break;

@@ -26,7 +26,7 @@
  *  - an object another object uses is EBUSY to IOMMU_DESTROY.
  *
  * Where upstream's mock IOMMU has a feature iommufd-dkms does not offer yet
- * (nest parents, nested HWPTs, dirty tracking), the test asserts upstream's
+ * (nest parents, nested HWPTs), the test asserts upstream's
  * answer; on iommufd-dkms, and only there, EOPNOTSUPP makes it skip with
  * the missing feature named (skip_if_not_yet_in_dkms()).
  */

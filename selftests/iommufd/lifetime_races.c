@@ -495,8 +495,8 @@ TEST_F_TIMEOUT(race, hwpt_alloc_into_read_only_memory_is_efault, 20)
 
 /*
  * Issue 8 item 15, with the mock IOMMU: a capability GET_HW_INFO reports
- * is one HWPT_ALLOC grants.  (Dirty tracking is not offered yet, so it
- * must not be reported.)
+ * is one HWPT_ALLOC grants: dirty tracking, reported for a plain mock
+ * device, must be granted to it (dirty.c tests the NO_DIRTY device).
  */
 TEST_F(race, hw_info_reports_dirty_tracking_only_where_hwpt_alloc_grants_it)
 {

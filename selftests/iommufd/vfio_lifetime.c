@@ -253,10 +253,9 @@ TEST_F_TIMEOUT(edu, a_hwpt_of_a_vfio_device_keeps_iommufd_vfio_loaded, 60)
 /* --- issue 8 item 15: capabilities reported are capabilities granted ------ */
 
 /*
- * Dirty tracking is not offered by HWPT_ALLOC yet, so GET_HW_INFO must not
- * report it.  The emulated VT-d and AMD-Vi of QEMU have no dirty bits, so
- * the host driver does not claim it either and this holds before the fix
- * too; the fix makes it hold on hardware that has them.
+ * GET_HW_INFO reports dirty tracking only where HWPT_ALLOC grants it.  The
+ * emulated VT-d and AMD-Vi of QEMU have no dirty bits: the host driver
+ * claims none and refuses the dirty HWPT (dirty.c shows its answer).
  */
 TEST_F(edu, hw_info_reports_dirty_tracking_only_where_hwpt_alloc_grants_it)
 {

@@ -74,14 +74,15 @@ pk_install() {
 	# No network in the guest: every dependency is preinstalled.  The
 	# DKMS builds take minutes under TCG: apt's output goes to the
 	# console as well, where the host sees how far they are.
-	# The test bed's compiler cache (pkgtest.sh), the second disk: gcc
-	# through ccache's links for apt's run, nothing else.
+	# The test bed's compiler cache (pkgtest.sh), the second disk, for
+	# apt's run only.  Debian's kernel headers take it from the variable
+	# DEBIAN_KERNEL_USE_CCACHE (their .kernelvariables put ccache in CC).
 	cc_env=""
-	if [ -b /dev/vdb ] && [ -d /usr/lib/ccache ] &&
+	if [ -b /dev/vdb ] && command -v ccache >/dev/null &&
 	   mkdir -p /var/cache/pkgtest-ccache &&
 	   mount /dev/vdb /var/cache/pkgtest-ccache; then
-		cc_env="PATH=/usr/lib/ccache:$PATH CCACHE_DIR=/var/cache/pkgtest-ccache CCACHE_MAXSIZE=3G"
-		ccache -z >/dev/null 2>&1 || true
+		cc_env="DEBIAN_KERNEL_USE_CCACHE=1 CCACHE_DIR=/var/cache/pkgtest-ccache CCACHE_MAXSIZE=3G"
+		env $cc_env ccache -z >/dev/null 2>&1 || true
 	else
 		echo "no compiler cache: the DKMS builds compile everything" | note
 	fi

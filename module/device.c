@@ -141,7 +141,18 @@ int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id)
 		if (rc)
 			goto out_unlock;
 	}
+	/*
+	 * A device that leaves a domain must not race its unmaps: 6.1's VT-d
+	 * driver walks the domain's IOMMUs without a lock as it flushes, and
+	 * a flush that finds the device's IOMMU gone dereferences NULL
+	 * (iommu_flush_iotlb_psi).  So the domains_rwsem of the IOAS being
+	 * left is held for writing across the backend's attach and detach.
+	 */
+	if (old)
+		down_write(&old->ioas->iopt.domains_rwsem);
 	rc = idev->ops->attach(idev, new->domain);
+	if (old)
+		up_write(&old->ioas->iopt.domains_rwsem);
 	if (rc) {
 		if (moves)
 			iopt_remove_reserved_iova(&new->ioas->iopt, idev);
@@ -174,7 +185,10 @@ void iommufd_device_detach(struct iommufd_device *idev)
 	mutex_lock(&idev->lock);
 	old = idev->hwpt;
 	if (old) {
+		/* No unmap of the domain may run as it loses the device. */
+		down_write(&old->ioas->iopt.domains_rwsem);
 		idev->ops->detach(idev);
+		up_write(&old->ioas->iopt.domains_rwsem);
 		idev->hwpt = NULL;
 	}
 	mutex_unlock(&idev->lock);

@@ -637,16 +637,22 @@ static int link_call(struct fi_state *st)
 	return vfio_link(st);
 }
 
-/* The device is an object of the iommufd, and works: attach, DMA. */
-static void link_verify(struct fi_state *st)
+/* The linked device st->dev_id works: attach, DMA. */
+static void linked_device_works(struct fi_state *st)
 {
-	st->dev_id = vfio_dev_id(st);
 	ASSERT_EQ(0, edu_open_device(&st->edu));
 	st->ioas_id = ioas_alloc(st->fd);
 	ioas_map_buf(st->fd, st->ioas_id, st->a, IOVA_A);
 	ASSERT_EQ(0, dev_attach(st, st->ioas_id));
 	edu_load(st, st->a);
 	ASSERT_TRUE(edu_write_lands(st, st->a));
+}
+
+/* The device is an object of the iommufd, and works. */
+static void link_verify(struct fi_state *st)
+{
+	st->dev_id = vfio_dev_id(st);
+	linked_device_works(st);
 }
 
 static void link_cleanup(struct fi_state *st)
@@ -699,12 +705,7 @@ static void link2_verify(struct fi_state *st)
 	ASSERT_EQ(2, list.num_devices);
 	st->dev_id = strcmp(dev[0].name, st->edu.bdf) ? dev[1].dev_id :
 							 dev[0].dev_id;
-	ASSERT_EQ(0, edu_open_device(&st->edu));
-	st->ioas_id = ioas_alloc(st->fd);
-	ioas_map_buf(st->fd, st->ioas_id, st->a, IOVA_A);
-	ASSERT_EQ(0, dev_attach(st, st->ioas_id));
-	edu_load(st, st->a);
-	ASSERT_TRUE(edu_write_lands(st, st->a));
+	linked_device_works(st);
 }
 
 static void link2_cleanup(struct fi_state *st)

@@ -76,6 +76,8 @@
 #define IH_DEFAULT_TIMEOUT_S	30
 /* How long a killed case may take to die before we give up on reaping it. */
 #define IH_KILL_GRACE_S		10
+/* Cases slower than this say so, for fitting the runs into their budget. */
+#define IH_SLOW_CASE_S		2
 
 #define IH_UNUSED		__attribute__((unused))
 
@@ -718,6 +720,7 @@ static IH_UNUSED enum ih_result ih_run_case(const struct ih_case *tcase,
 {
 	unsigned int timeout_s = tcase->test->timeout_s * timeout_scale;
 	pid_t harness_pid = getpid();
+	double started = ih_now();
 	enum ih_result result;
 	struct ih_shared *shared;
 	int status = 0;
@@ -777,6 +780,10 @@ static IH_UNUSED enum ih_result ih_run_case(const struct ih_case *tcase,
 	kill(-pid, SIGKILL);
 	ih_running_pgid = 0;
 
+	/* Where a suite's time goes, for fitting the runs into their budget. */
+	if (ih_now() - started >= IH_SLOW_CASE_S)
+		ih_diag("%s: took %.1f s", tcase->name, ih_now() - started);
+
 	snprintf(skip_reason, skip_reason_len, "%s", shared->skip_reason);
 	munmap(shared, sizeof(*shared));
 	return result;
@@ -792,7 +799,7 @@ static IH_UNUSED void ih_usage(const char *argv0)
 		"usage: %s [-l] [-t TEXT]... [-T N]\n"
 		"  -l       list the test case names and exit\n"
 		"  -t TEXT  run only cases whose name contains TEXT (repeatable)\n"
-		"  -T N     multiply every timeout by N\n",
+		"  -T N     multiply every timeout by N (default: $TEST_TIMEOUT_SCALE or 1)\n",
 		argv0);
 }
 
@@ -848,7 +855,9 @@ static IH_UNUSED size_t ih_build_cases(struct ih_case *cases, char **filters,
 static IH_UNUSED int ih_main(int argc, char **argv)
 {
 	unsigned int passed = 0, failed = 0, skipped = 0;
-	unsigned int timeout_scale = 1;
+	/* The runner scales every timeout on slow (debug) kernels. */
+	const char *scale_env = getenv("TEST_TIMEOUT_SCALE");
+	unsigned int timeout_scale = scale_env ? atoi(scale_env) : 1;
 	struct ih_case *cases;
 	bool list = false;
 	int nfilters = 0;
@@ -857,6 +866,8 @@ static IH_UNUSED int ih_main(int argc, char **argv)
 	size_t ncases;
 	int opt;
 
+	if (timeout_scale < 1 || timeout_scale > 1000)
+		timeout_scale = 1;
 	filters = calloc(argc, sizeof(*filters));
 	if (!filters)
 		return 2;

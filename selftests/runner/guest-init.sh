@@ -87,6 +87,10 @@ report_re='WARNING:|BUG:|Oops|Call Trace|general protection|INFO: |KASAN|KFENCE|
 # The debug kernel (debug-kernel.sh) has kmemleak and lockdep.
 debug=0
 [ -e /sys/kernel/debug/kmemleak ] && debug=1
+# The suites' per-test timeouts (ours and upstream's, see
+# selftests/upstream/timeout-scale.h) are made for production kernels;
+# under KASAN and lockdep a test runs ten to fifty times slower.
+[ $debug = 0 ] || export TEST_TIMEOUT_SCALE=10
 
 # A report from the kernel's own boot, before we loaded anything, is not
 # ours: say so and let run-guest.sh boot once more.  On that second boot

@@ -49,6 +49,7 @@ build() {
 	local name=$1 gaps=$2 args args_61
 
 	gcc -std=gnu11 -D_GNU_SOURCE -O2 -static -pthread -Wall -Wno-unused \
+		-include "$here/timeout-scale.h" \
 		-I"$top/uapi" -I"$work/tools/testing/selftests" \
 		-o "$out/.upstream_$name.bin" \
 		"$work/tools/testing/selftests/iommu/$name.c"

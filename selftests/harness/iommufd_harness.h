@@ -538,6 +538,18 @@ void ih_skip(const char *file, int line, const char *fmt, ...)
 #define TEST_LOG(fmt, ...)						\
 	ih_diag("%s:%d: " fmt, IH_FILE, __LINE__, ##__VA_ARGS__)
 
+/*
+ * A kernel the runner told us is slow (the debug kernel: TEST_TIMEOUT_SCALE
+ * above 1).  Only cases whose point is scale, not a code path of their
+ * own, may leave it out, and they say so in their SKIP.
+ */
+static IH_UNUSED bool ih_slow_kernel(void)
+{
+	const char *scale = getenv("TEST_TIMEOUT_SCALE");
+
+	return scale && atoi(scale) > 1;
+}
+
 /* ------------------------------------------------------------------------
  * Running one case: the child side.
  */

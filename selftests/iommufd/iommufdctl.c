@@ -28,8 +28,10 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/iommufd.h>
+#include <linux/kcmp.h>
 #include <linux/iommufd_test.h>
 
 #include "iommufd_harness.h"
@@ -50,6 +52,33 @@
 	do {								\
 		if (access(CTL, X_OK))					\
 			SKIP(CTL " is not in this guest");		\
+	} while (0)
+
+/*
+ * iommufdctl tells the open files behind other processes' descriptors
+ * apart with kcmp(KCMP_FILE); a kernel built without it (CONFIG_KCMP, as
+ * the debug kernel is today) leaves it counting each descriptor as a
+ * file, which it says.  Comparing a descriptor with itself tells which.
+ */
+static bool kcmp_works(void)
+{
+	int fd = open("/dev/null", O_RDONLY);
+	long rc;
+
+	if (fd < 0)
+		return false;
+	rc = syscall(SYS_kcmp, getpid(), getpid(), KCMP_FILE, fd, fd);
+	close(fd);
+	return rc == 0;
+}
+
+/* The cases that count one file behind two processes' descriptors. */
+#define REQUIRE_KCMP()							\
+	do {								\
+		if (!kcmp_works())					\
+			SKIP("no kcmp(KCMP_FILE) in this kernel: "	\
+			     "files_may_be_counted_twice_without_kcmp "	\
+			     "checks what iommufdctl says then");	\
 	} while (0)
 
 static char ctl_out[1 << 20];
@@ -199,6 +228,7 @@ static void status_matches_the_kernel(bool process_mode)
 	char c = 0;
 
 	REQUIRE_CTL();
+	REQUIRE_KCMP();
 	h.fd = iommufd_open();
 	REQUIRE_SELFTEST(h.fd);
 	if (process_mode)
@@ -324,6 +354,56 @@ TEST(status_json_matches_fdinfo_vmpin_vmlck_and_debugfs_in_process_mode)
 	status_matches_the_kernel(true);
 }
 
+/*
+ * One file behind a descriptor in each of two processes: counted once
+ * when kcmp works, else once per descriptor with files_distinct false and
+ * the text form's warning, never silently wrong.
+ */
+TEST(files_may_be_counted_twice_without_kcmp)
+{
+	bool distinct = kcmp_works();
+	struct jnode *doc, *mine, *theirs;
+	int fd, done[2], status;
+	pid_t child;
+	char c = 0;
+
+	REQUIRE_CTL();
+	fd = iommufd_open();
+	ioas_alloc(fd);
+	ASSERT_EQ(0, pipe(done));
+	fflush(stdout);
+	child = fork();
+	ASSERT_NE(-1, child);
+	if (!child) {
+		close(done[1]);
+		_exit(read(done[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(done[0]);
+
+	doc = ctl_status();
+	ASSERT_NE(NULL, doc);
+	mine = find_context(doc, getpid(), fd);
+	theirs = find_context(doc, child, fd);
+	ASSERT_NE(NULL, mine);
+	ASSERT_NE(NULL, theirs);
+	EXPECT_EQ(distinct, jint(doc, "files_distinct", -1));
+	EXPECT_EQ(distinct ? 1 : 2, jint(doc, "files", -1));
+	if (distinct)
+		EXPECT_EQ(jint(mine, "file", -1), jint(theirs, "file", -2));
+	else
+		EXPECT_NE(jint(mine, "file", -1), jint(theirs, "file", -2));
+	EXPECT_EQ(1, jint(mine, "ioas", -1));
+	EXPECT_EQ(1, jint(theirs, "ioas", -1));
+	EXPECT_EQ(0, run_ctl("status", false));
+	EXPECT_EQ(!distinct, strstr(ctl_out, "kcmp failed") != NULL);
+
+	ASSERT_EQ(1, write(done[1], &c, 1));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	close(done[1]);
+	close(fd);
+}
+
 /* --- one file, two payers ------------------------------------------------ */
 
 #define CHILD_NPAGES	(NPAGES / 4)
@@ -445,6 +525,7 @@ static void two_payers_of_one_file(bool process_mode)
 	char c = 0;
 
 	REQUIRE_CTL();
+	REQUIRE_KCMP();
 	sp.fd = iommufd_open();
 	REQUIRE_SELFTEST(sp.fd);
 	if (process_mode)

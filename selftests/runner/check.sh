@@ -36,10 +36,13 @@ logdir=${LOGDIR:-$build/logs}
 kernels=${KERNELS:-"$(kernel_61) $(kernel_612)"}
 iommus=${IOMMUS:-"intel amd"}
 debug_boot=${DEBUG_BOOT:-1}
-# The debug boot runs the suites aimed at races, error paths and fault
-# injection, which a KASAN/lockdep kernel judges best.  The whole set
-# there has not yet been measured against the time budget.
-debug_suites=${DEBUG_SUITES:-dispatcher,selftest_gate,ledger,lifetime_races,change_process,pages_defects,pfn_runs,dirty,vfio_lifetime,vfio_rejoin,dkms_ioctls,fail_nth_ours,upstream_iommufd_fail_nth,vfio_edu_dma,pages_edu,fuzz}
+# The debug boot runs every suite but the few below, -khdr builds (ABI
+# headers, not kernel behaviour) and the 2 MiB mock page variants.
+debug_suites=${DEBUG_SUITES:-dispatcher,selftest_gate,ledger,lifetime_races,change_process,pages_defects,pfn_runs,dirty,hwpt,vfio_compat,vfio_lifetime,vfio_rejoin,dkms_ioctls,iommufdctl,fail_nth_ours,upstream_iommufd_fail_nth,vfio_edu_dma,pages_edu,vmm_qemu,fuzz}
+# A second, shorter debug boot in the other lane: the suites that need
+# its machine (no interrupt remapping, a Movable zone) and ioas, which
+# would make the first one the longest step by far.
+debug_noir_suites=msi_isolation,movable_pins,ioas
 [ "$debug_suites" != all ] || debug_suites=""
 # The longest suites whose every test uses the self-test mock and no real
 # device: the emulated IOMMU does not take part in them, so one IOMMU
@@ -319,6 +322,8 @@ debug_lane() {
 		IOMMUFDCTL=$build/iommufdctl/iommufdctl \
 		"$here/mkinitramfs.sh" "$DEBUG_KVER" \
 		"$build/initramfs-debug.cpio" "$drootfiles" "$dko" vfio-pci
+	# The other lane's debug boot may start now.
+	echo "$logdir/debug-kernel.env" >"$logdir/debug-initramfs.ready"
 	log=$logdir/debug-intel
 	echo "# booting the debug kernel $DEBUG_KVER with the intel IOMMU"
 	start=$(date +%s)
@@ -326,11 +331,45 @@ debug_lane() {
 	# two cores under KASAN and TCG, 500 s of one; the time cap leaves
 	# room for a busy host, and the fuzzer fails a run that it cuts short.
 	KIMAGE=$DEBUG_KIMAGE GUEST_TIMEOUT=${DEBUG_GUEST_TIMEOUT:-3000} \
-		GUEST_APPEND="fuzz.calls=1000000 fuzz.time=900" \
+		GUEST_APPEND="fuzz.calls=1000000 fuzz.time=900 runner.large_pages=0" \
 		"$here/run-guest.sh" "$DEBUG_KVER" intel \
 		"$build/initramfs-debug.cpio" "$log" check \
 		"${SUITES:-$debug_suites}" || guest_failed "$log/console.log"
 	echo "# debug kernel boot: $(($(date +%s) - start)) s"
+}
+
+# The second debug boot, once the debug lane has its initramfs: intel
+# without interrupt remapping and with a Movable zone, as the production
+# kernels' intel-noir boot.
+debug_noir=0
+if [ "$debug_boot" = 1 ] && [ -n "$debug_suites" ]; then
+	debug_noir_run=$debug_noir_suites
+	if [ -n "${SUITES:-}" ]; then
+		debug_noir_run=$(echo "$debug_noir_suites" | tr , '\n' |
+			grep -Fx -f <(echo "$SUITES" | tr , '\n') | paste -sd, || true)
+	fi
+	if [ -n "$debug_noir_run" ]; then
+		debug_noir=1
+		step 6.12-debug/intel-noir "$logdir/debug-intel-noir" optional
+	fi
+fi
+rm -f "$logdir/debug-initramfs.ready"
+debug_noir_lane() {
+	local env log start
+	echo "# waiting for the debug lane's initramfs"
+	while [ ! -s "$logdir/debug-initramfs.ready" ]; do sleep 5; done
+	env=$(cat "$logdir/debug-initramfs.ready")
+	[ "$env" != failed ] || return 0
+	. "$env"
+	log=$logdir/debug-intel-noir
+	echo "# booting the debug kernel $DEBUG_KVER with the intel IOMMU, no interrupt remapping, movablecore=1G"
+	start=$(date +%s)
+	KIMAGE=$DEBUG_KIMAGE GUEST_TIMEOUT=${DEBUG_GUEST_TIMEOUT:-3000} \
+		GUEST_APPEND="movablecore=1G runner.large_pages=0" \
+		"$here/run-guest.sh" "$DEBUG_KVER" intel-noir \
+		"$build/initramfs-debug.cpio" "$log" check "$debug_noir_run" ||
+		guest_failed "$log/console.log"
+	echo "# debug kernel boot without interrupt remapping: $(($(date +%s) - start)) s"
 }
 
 # Lane 1: the debug kernel (its build, when not cached, has been running
@@ -357,10 +396,14 @@ lane() {	# NAME COMMAND...: a lane's output as TAP comments
 lane1_steps() {
 	[ $host_first != lane1 ] || host_lane
 	[ "$debug_boot" != 1 ] || debug_lane
+	# Whatever stopped the debug lane early, the other one stops waiting.
+	[ -e "$logdir/debug-initramfs.ready" ] ||
+		echo failed >"$logdir/debug-initramfs.ready"
 }
 lane2_steps() {
 	[ $host_first != lane2 ] || host_lane
 	guest_lane
+	[ "$debug_noir" != 1 ] || debug_noir_lane
 }
 started=$(date +%s)
 lane debug lane1_steps &

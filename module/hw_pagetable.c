@@ -31,6 +31,8 @@ void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
 		iopt_table_remove_domain(&ioas->iopt, hwpt->domain);
 		iommufd_object_unref_user(&ioas->obj);
 	}
+	if (hwpt->fault)
+		iommufd_fault_put(hwpt->fault);
 	if (!hwpt->ops)
 		return;
 	if (hwpt->domain)
@@ -79,7 +81,9 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	}
 	hwpt->ops = idev->ops;
 
-	domain = hwpt->ops->domain_alloc_paging(idev, flags);
+	/* Where faults go is ours to arrange, not the backend's. */
+	domain = hwpt->ops->domain_alloc_paging(idev,
+						flags & ~IOMMU_HWPT_FAULT_ID_VALID);
 	if (IS_ERR(domain)) {
 		rc = PTR_ERR(domain);
 		goto out_destroy;
@@ -194,9 +198,12 @@ static int hwpt_alloc_refusal(struct iommufd_object *parent,
 	}
 	/*
 	 * Dirty tracking is the backend's to grant (dirty.c); nest parents
-	 * and driver data are not offered yet.
+	 * and driver data are not offered yet.  A fault queue is accepted on
+	 * a paging HWPT, as upstream does since 6.13 (6.12 took it only on
+	 * nested ones).
 	 */
-	if ((cmd->flags & ~IOMMU_HWPT_ALLOC_DIRTY_TRACKING) ||
+	if ((cmd->flags & ~(IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+			    IOMMU_HWPT_FAULT_ID_VALID)) ||
 	    cmd->data_type != IOMMU_HWPT_DATA_NONE)
 		return -EOPNOTSUPP;
 	return 0;
@@ -237,6 +244,19 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	if (IS_ERR(hwpt)) {
 		rc = PTR_ERR(hwpt);
 		goto out_put;
+	}
+
+	/* As upstream, the queue is looked up once the HWPT could be made. */
+	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
+		struct iommufd_fault *fault;
+
+		fault = iommufd_fault_get(ucmd->ictx, cmd->fault_id);
+		if (IS_ERR(fault)) {
+			rc = PTR_ERR(fault);
+			iommufd_object_abort_and_destroy(ucmd->ictx, &hwpt->obj);
+			goto out_put;
+		}
+		hwpt->fault = fault;
 	}
 
 	/*

@@ -309,14 +309,13 @@ static int fault_fop_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* No llseek: the file has no position, lseek() is ESPIPE. */
 static const struct file_operations iommufd_fault_fops = {
 	.owner = THIS_MODULE,
-	.open = nonseekable_open,
 	.read = fault_fop_read,
 	.write = fault_fop_write,
 	.poll = fault_fop_poll,
 	.release = fault_fop_release,
-	.llseek = noop_llseek,
 };
 
 /* No HWPT holds it and its file is gone: nothing can still be queued. */

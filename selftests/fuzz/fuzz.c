@@ -100,6 +100,7 @@ static const char *const kind_names[K_NR_KINDS] = {
 	[K_CHANGE_PROCESS] = "IOAS_CHANGE_PROCESS",
 	[K_SET_DIRTY] = "HWPT_SET_DIRTY_TRACKING",
 	[K_GET_DIRTY] = "HWPT_GET_DIRTY_BITMAP",
+	[K_FAULT_ALLOC] = "FAULT_QUEUE_ALLOC",
 	[K_UPSTREAM_OTHER] = "upstream-unserved", [K_RANDOM_NR] = "random-nr",
 	[K_TEST_OP0 + 0] = "TEST_op0",
 	[K_TEST_OP0 + IOMMU_TEST_OP_ADD_RESERVED] = "TEST_ADD_RESERVED",
@@ -115,7 +116,7 @@ static const char *const kind_names[K_NR_KINDS] = {
 	[K_TEST_OP0 + IOMMU_TEST_OP_ACCESS_REPLACE_IOAS] = "TEST_ACCESS_REPLACE_IOAS",
 	[K_TEST_OP0 + IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS] = "TEST_MOCK_DOMAIN_FLAGS",
 	[K_TEST_OP0 + IOMMU_TEST_OP_DIRTY] = "TEST_DIRTY", [K_TEST_OP0 + 14] = "TEST_op14",
-	[K_TEST_OP0 + 15] = "TEST_op15", [K_TEST_OP0 + 16] = "TEST_op16",
+	[K_TEST_OP0 + 15] = "TEST_TRIGGER_IOPF", [K_TEST_OP0 + 16] = "TEST_op16",
 	[K_TEST_OP0 + 17] = "TEST_op17", [K_TEST_OP0 + 18] = "TEST_op18",
 	[K_TEST_OP0 + 19] = "TEST_op19", [K_TEST_OP0 + 20] = "TEST_op20",
 	[K_TEST_OP0 + 21] = "TEST_op21", [K_TEST_OP0 + 22] = "TEST_op22",
@@ -135,6 +136,7 @@ static const char *const kind_names[K_NR_KINDS] = {
 	[K_SYS_CLOSE] = "close()", [K_SYS_MM] = "mmap/madvise/mremap",
 	[K_SYS_MEMFD] = "memfd truncate/seal/write", [K_SYS_FORK] = "fork()",
 	[K_SYS_PASS] = "SCM_RIGHTS", [K_SYS_DMA] = "edu DMA",
+	[K_SYS_FAULT_IO] = "fault fd read/write/poll",
 };
 
 const char *kind_name(int kind)

@@ -45,6 +45,7 @@ enum fuzz_kind {
 	K_CHANGE_PROCESS,
 	K_SET_DIRTY,		/* IOMMU_HWPT_SET_DIRTY_TRACKING */
 	K_GET_DIRTY,		/* IOMMU_HWPT_GET_DIRTY_BITMAP */
+	K_FAULT_ALLOC,		/* IOMMU_FAULT_QUEUE_ALLOC */
 	K_UPSTREAM_OTHER,	/* upstream numbers the module does not serve */
 	K_RANDOM_NR,		/* any number of our ioctl types */
 	K_TEST_OP0,		/* IOMMU_TEST_CMD, op 0 .. 23 */
@@ -75,6 +76,7 @@ enum fuzz_kind {
 	K_SYS_FORK,
 	K_SYS_PASS,
 	K_SYS_DMA,
+	K_SYS_FAULT_IO,		/* read/write/poll of a fault queue fd */
 	K_NR_KINDS,
 };
 

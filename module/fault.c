@@ -333,31 +333,31 @@ void iommufd_fault_destroy(struct iommufd_object *obj)
 
 int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 {
-	struct iommu_fault_alloc *cmd = ucmd->cmd;
-	struct iommufd_fault *fault;
+	struct iommu_fault_alloc *args = ucmd->cmd;
+	struct iommufd_fault *queue;
 	struct file *file;
 	int fd, rc;
 
-	if (cmd->flags)
+	/* No flags are defined. */
+	if (args->flags)
 		return -EOPNOTSUPP;
-
-	fault = iommufd_object_alloc(ucmd->ictx, fault, IOMMUFD_OBJ_FAULT);
-	if (IS_ERR(fault))
-		return PTR_ERR(fault);
-	fault->ictx = ucmd->ictx;
-	mutex_init(&fault->mutex);
-	INIT_LIST_HEAD(&fault->unread);
-	xa_init_flags(&fault->awaiting, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
-	init_waitqueue_head(&fault->wait);
+	queue = iommufd_object_alloc(ucmd->ictx, queue, IOMMUFD_OBJ_FAULT);
+	if (IS_ERR(queue))
+		return PTR_ERR(queue);
+	mutex_init(&queue->mutex);
+	INIT_LIST_HEAD(&queue->unread);
+	xa_init_flags(&queue->awaiting, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	init_waitqueue_head(&queue->wait);
+	queue->ictx = ucmd->ictx;
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
 		rc = fd;
 		goto out_destroy;
 	}
-	cmd->out_fault_id = fault->obj.id;
-	cmd->out_fault_fd = fd;
-	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	args->out_fault_id = queue->obj.id;
+	args->out_fault_fd = fd;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*args));
 	if (rc)
 		goto out_put_fd;
 	/*
@@ -365,22 +365,22 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 	 * what it holds, and that runs later than this function returns.
 	 */
 	file = anon_inode_getfile("[iommufd-pgfault]", &iommufd_fault_fops,
-				  fault, O_RDWR);
+				  queue, O_RDWR);
 	if (IS_ERR(file)) {
 		rc = PTR_ERR(file);
 		goto out_put_fd;
 	}
 	/* The file holds the queue and the context until it is released. */
-	iommufd_object_ref_user(&fault->obj);
+	iommufd_object_ref_user(&queue->obj);
 	get_file(ucmd->ictx->file);
-	iommufd_object_finalize(ucmd->ictx, &fault->obj);
+	iommufd_object_finalize(ucmd->ictx, &queue->obj);
 	fd_install(fd, file);
 	return 0;
 
 out_put_fd:
 	put_unused_fd(fd);
 out_destroy:
-	iommufd_object_abort_and_destroy(ucmd->ictx, &fault->obj);
+	iommufd_object_abort_and_destroy(ucmd->ictx, &queue->obj);
 	return rc;
 }
 

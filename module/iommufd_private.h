@@ -450,21 +450,21 @@ iommufd_get_hwpt_paging(struct iommufd_ctx *ictx, u32 id)
  * struct iommufd_fault - a fault queue (IOMMU_FAULT_QUEUE_ALLOC)
  * @obj: registry header; each HWPT delivering to it holds a user, and so
  *       does its file until released
- * @ictx: the context; its file is held by the queue's file
  * @mutex: protects the rest; taken after a device's lock (fault.c)
  * @unread: struct iommufd_fault_group reported and not read, oldest first
  * @awaiting: cookie -> struct iommufd_fault_group read and not answered
- * @wait: woken when a group is reported (poll)
  * @closed: the file is released: every fault is answered at once
+ * @wait: woken when a group is reported (poll)
+ * @ictx: the context; its file is held by the queue's file
  */
 struct iommufd_fault {
 	struct iommufd_object obj;
-	struct iommufd_ctx *ictx;
 	struct mutex mutex;
 	struct list_head unread;
 	struct xarray awaiting;
-	wait_queue_head_t wait;
 	bool closed;
+	wait_queue_head_t wait;
+	struct iommufd_ctx *ictx;
 };
 
 int iommufd_fault_alloc(struct iommufd_ucmd *ucmd);

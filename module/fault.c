@@ -31,6 +31,7 @@
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/poll.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/iommufd.h>
@@ -278,8 +279,10 @@ static ssize_t fault_fop_write(struct file *file, const char __user *buf,
 	return done ? done : rc;
 }
 
-/* Always writable (answers are never refused for room); readable with a
- * group waiting. */
+/*
+ * Always writable (answers are never refused for room); readable with a
+ * group waiting.
+ */
 static __poll_t fault_fop_poll(struct file *file, poll_table *wait)
 {
 	struct iommufd_fault *fault = file->private_data;
@@ -309,6 +312,27 @@ static int fault_fop_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * What an administrator sees of a stalled device: the groups its queue
+ * holds, not yet read and read but not answered.
+ */
+static void fault_fop_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct iommufd_fault *fault = file->private_data;
+	struct iommufd_fault_group *group;
+	unsigned long unread = 0, awaiting = 0, cookie;
+
+	mutex_lock(&fault->mutex);
+	list_for_each_entry(group, &fault->unread, node)
+		unread++;
+	xa_for_each(&fault->awaiting, cookie, group)
+		awaiting++;
+	mutex_unlock(&fault->mutex);
+	seq_printf(m, "iommufd-fault-id:\t%u\n", fault->obj.id);
+	seq_printf(m, "iommufd-fault-unread:\t%lu\n", unread);
+	seq_printf(m, "iommufd-fault-awaiting:\t%lu\n", awaiting);
+}
+
 /* No llseek: the file has no position, lseek() is ESPIPE. */
 static const struct file_operations iommufd_fault_fops = {
 	.owner = THIS_MODULE,
@@ -316,6 +340,7 @@ static const struct file_operations iommufd_fault_fops = {
 	.write = fault_fop_write,
 	.poll = fault_fop_poll,
 	.release = fault_fop_release,
+	.show_fdinfo = fault_fop_show_fdinfo,
 };
 
 /* No HWPT holds it and its file is gone: nothing can still be queued. */

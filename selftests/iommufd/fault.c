@@ -195,6 +195,23 @@ static long fdinfo_faults(int fd)
 	return n;
 }
 
+/* What the fdinfo of a fault queue's fd says under @key. */
+static long queue_fdinfo(int fault_fd, const char *key)
+{
+	char path[64], line[128], fmt[64];
+	long n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fault_fd);
+	snprintf(fmt, sizeof(fmt), "%s: %%ld", key);
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f))
+		sscanf(line, fmt, &n);
+	fclose(f);
+	return n;
+}
+
 /* --- a mock device on a paging HWPT that has a fault queue ---------------- */
 
 FIXTURE(fault)
@@ -269,6 +286,9 @@ TEST_F(fault, alloc_gives_an_anonymous_cloexec_read_write_fd)
 	ASSERT_GT(n, 0);
 	link[n] = 0;
 	EXPECT_EQ(0, strcmp(link, "anon_inode:[iommufd-pgfault]"));
+	EXPECT_EQ(self->fault_id,
+		  queue_fdinfo(self->fault_fd, "iommufd-fault-id"));
+	EXPECT_EQ(0, queue_fdinfo(self->fault_fd, "iommufd-fault-unread"));
 	/* Not seekable, as upstream's. */
 	EXPECT_ERRNO(ESPIPE, lseek(self->fault_fd, 0, SEEK_SET));
 	EXPECT_EQ(1, fdinfo_faults(self->fd));
@@ -648,6 +668,8 @@ static uint32_t make_unread_and_awaiting(struct ih__data_fault *self)
 	rec = read_one(self->fault_fd);
 	ASSERT_EQ(0, trigger(self->fd, self->dev.idev_id, 0, 1, 0x1000));
 	EXPECT_EQ(2, unanswered_since(self->start));
+	EXPECT_EQ(1, queue_fdinfo(self->fault_fd, "iommufd-fault-unread"));
+	EXPECT_EQ(1, queue_fdinfo(self->fault_fd, "iommufd-fault-awaiting"));
 	return rec.cookie;
 }
 
@@ -678,6 +700,8 @@ TEST_F(fault, detaching_the_device_answers_its_pending_faults)
 	EXPECT_ERRNO(EINVAL, answer(self->fault_fd, cookie,
 				    IOMMUFD_PAGE_RESP_SUCCESS));
 	EXPECT_EQ(0, success_since(self->start));
+	EXPECT_EQ(0, queue_fdinfo(self->fault_fd, "iommufd-fault-unread"));
+	EXPECT_EQ(0, queue_fdinfo(self->fault_fd, "iommufd-fault-awaiting"));
 }
 
 /*

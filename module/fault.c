@@ -122,10 +122,13 @@ int iommufd_fault_report(struct iommufd_device *idev,
 	mutex_lock(&idev->lock);
 	fault = idev->hwpt ? idev->hwpt->fault : NULL;
 	/*
-	 * A request with a PASID belongs to what that PASID is attached to;
-	 * nothing is attached to a PASID here, so nobody takes it.
+	 * A request with a PASID belongs to what that PASID is attached to.
+	 * Nothing is attached to a PASID here, so only a device whose PASID
+	 * table the guest owns has it taken: by the nested HWPT it is on.
 	 */
-	if (records[nr - 1].flags & IOMMU_PGFAULT_FLAGS_PASID_VALID)
+	if (fault && (records[nr - 1].flags & IOMMU_PGFAULT_FLAGS_PASID_VALID) &&
+	    !(idev->ops->user_pasid_table &&
+	      idev->hwpt->obj.type == IOMMUFD_OBJ_HWPT_NESTED))
 		fault = NULL;
 	if (fault) {
 		mutex_lock(&fault->mutex);

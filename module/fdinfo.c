@@ -24,6 +24,7 @@ static const struct {
 	{ IOMMUFD_OBJ_DEVICE, "device" },
 	{ IOMMUFD_OBJ_ACCESS, "access" },
 	{ IOMMUFD_OBJ_SELFTEST, "selftest" },
+	{ IOMMUFD_OBJ_HWPT_NESTED, "hwpt-nested" },
 	{ IOMMUFD_OBJ_FAULT, "fault" },
 };
 

@@ -78,6 +78,29 @@ static int hwpt_alloc(int fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
 	return rc;
 }
 
+/* A nested HWPT of the mock on nest parent @parent_id. */
+static int hwpt_alloc_nested(int fd, uint32_t dev_id, uint32_t parent_id,
+			     uint32_t flags, uint32_t fault_id,
+			     uint32_t *out_hwpt_id)
+{
+	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.pt_id = parent_id,
+		.data_type = IOMMU_HWPT_DATA_SELFTEST,
+		.data_len = sizeof(data),
+		.data_uptr = (uintptr_t)&data,
+		.fault_id = fault_id,
+	};
+	int rc = ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+
+	if (!rc && out_hwpt_id)
+		*out_hwpt_id = cmd.out_hwpt_id;
+	return rc;
+}
+
 struct mock_dev {
 	uint32_t stdev_id;
 	uint32_t idev_id;
@@ -655,6 +678,84 @@ TEST_F(fault, request_with_a_pasid_nothing_serves_is_answered_at_once)
 	ASSERT_EQ(0, trigger(self->fd, self->dev.idev_id, 5, 1, 0x1000));
 	EXPECT_EQ(1, invalid_since(self->start));
 	EXPECT_EQ(0, read(self->fault_fd, &rec, sizeof(rec)));
+}
+
+/* --- nested HWPTs --------------------------------------------------------- */
+
+/*
+ * Upstream's flow (its alloc_hwpt_nested): a nested HWPT with a fault
+ * queue on a nest parent; the mock keeps its PASID table in the stage-1,
+ * so a request with a PASID reaches the nested HWPT the device is on.
+ */
+TEST_F(fault, nested_hwpt_delivers_faults_with_and_without_pasid)
+{
+	struct iommu_hwpt_pgfault rec;
+	uint32_t parent, nested;
+
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev_id, self->ioas_id,
+				IOMMU_HWPT_ALLOC_NEST_PARENT, 0, &parent));
+	EXPECT_ERRNO(ENOENT, hwpt_alloc_nested(self->fd, self->dev.idev_id,
+					       parent,
+					       IOMMU_HWPT_FAULT_ID_VALID,
+					       NO_SUCH_ID, &nested));
+	EXPECT_ERRNO(EOPNOTSUPP,
+		     hwpt_alloc_nested(self->fd, self->dev.idev_id, parent,
+				       IOMMU_HWPT_FAULT_ID_VALID | (1u << 31),
+				       self->fault_id, &nested));
+	ASSERT_EQ(0, hwpt_alloc_nested(self->fd, self->dev.idev_id, parent,
+				       IOMMU_HWPT_FAULT_ID_VALID,
+				       self->fault_id, &nested));
+	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id, nested));
+	EXPECT_ERRNO(EBUSY, destroy(self->fd, nested));
+
+	ASSERT_EQ(0, trigger(self->fd, self->dev.idev_id, 1, 2, 0xdeadbeaf));
+	rec = read_one(self->fault_fd);
+	EXPECT_EQ(IOMMU_PGFAULT_FLAGS_LAST_PAGE |
+		  IOMMU_PGFAULT_FLAGS_PASID_VALID, rec.flags);
+	EXPECT_EQ(1, rec.pasid);
+	EXPECT_EQ(2, rec.grpid);
+	EXPECT_EQ(0xdeadbeaf, rec.addr);
+	ASSERT_EQ((ssize_t)ANS, answer(self->fault_fd, rec.cookie,
+				       IOMMUFD_PAGE_RESP_SUCCESS));
+	ASSERT_EQ(0, trigger(self->fd, self->dev.idev_id, 0, 3, 0x3000));
+	rec = read_one(self->fault_fd);
+	EXPECT_EQ(IOMMU_PGFAULT_FLAGS_LAST_PAGE, rec.flags);
+	EXPECT_EQ(3, rec.grpid);
+	/* Left unanswered: moving to the parent answers it. */
+	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id, parent));
+	EXPECT_EQ(1, success_since(self->start));
+	EXPECT_EQ(1, invalid_since(self->start));
+	/* The nest parent has no queue: nobody takes a request there. */
+	ASSERT_EQ(0, trigger(self->fd, self->dev.idev_id, 1, 4, 0x4000));
+	EXPECT_EQ(2, invalid_since(self->start));
+	EXPECT_EQ(0, destroy(self->fd, nested));
+	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id,
+				  self->hwpt_id));
+	EXPECT_EQ(0, destroy(self->fd, parent));
+}
+
+/* The nested HWPT holds the queue as a paging one does. */
+TEST_F(fault, queue_is_busy_while_a_nested_hwpt_uses_it)
+{
+	uint32_t parent, nested;
+
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev_id, self->ioas_id,
+				IOMMU_HWPT_ALLOC_NEST_PARENT |
+				IOMMU_HWPT_FAULT_ID_VALID,
+				self->fault_id, &parent));
+	ASSERT_EQ(0, hwpt_alloc_nested(self->fd, self->dev.idev_id, parent,
+				       IOMMU_HWPT_FAULT_ID_VALID,
+				       self->fault_id, &nested));
+	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id,
+				  self->ioas_id));
+	EXPECT_EQ(0, destroy(self->fd, self->hwpt_id));
+	ASSERT_EQ(0, close(self->fault_fd));
+	self->fault_fd = -1;
+	EXPECT_ERRNO(EBUSY, destroy(self->fd, self->fault_id));
+	EXPECT_EQ(0, destroy(self->fd, nested));
+	EXPECT_ERRNO(EBUSY, destroy(self->fd, self->fault_id));
+	EXPECT_EQ(0, destroy(self->fd, parent));
+	EXPECT_EQ(0, destroy(self->fd, self->fault_id));
 }
 
 /* --- what becomes of pending faults ---------------------------------------- */

@@ -35,8 +35,6 @@ void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
 		iopt_table_remove_domain(&ioas->iopt, hwpt->common.domain);
 		iommufd_object_unref_user(&ioas->obj);
 	}
-	if (hwpt->common.fault)
-		iommufd_fault_put(hwpt->common.fault);
 	if (!ops)
 		return;
 	if (hwpt->common.domain)
@@ -87,9 +85,7 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	}
 	hwpt->common.ops = idev->ops;
 
-	/* Where faults go is ours to arrange, not the backend's. */
-	domain = idev->ops->domain_alloc_paging(idev,
-						flags & ~IOMMU_HWPT_FAULT_ID_VALID);
+	domain = idev->ops->domain_alloc_paging(idev, flags);
 	if (IS_ERR(domain)) {
 		rc = PTR_ERR(domain);
 		goto out_destroy;
@@ -205,14 +201,15 @@ void iommufd_hwpt_put_device(struct iommufd_ctx *ictx,
 int iommufd_hwpt_check_alloc_flags(enum iommufd_object_type kind, u32 flags)
 {
 	/*
-	 * A fault queue, on either kind: upstream takes it on paging HWPTs
-	 * too since 6.13 (6.12 only on nested ones).
+	 * A fault queue only on a nested HWPT, as in 6.12: the stage-1 is
+	 * what a guest's SVA faults on (later upstreams take it on paging
+	 * HWPTs too).
 	 */
 	u32 takes = IOMMU_HWPT_FAULT_ID_VALID;
 
 	if (kind == IOMMUFD_OBJ_HWPT_PAGING)
-		takes |= IOMMU_HWPT_ALLOC_NEST_PARENT |
-			 IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+		takes = IOMMU_HWPT_ALLOC_NEST_PARENT |
+			IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 	if (flags & ~takes)
 		return -EOPNOTSUPP;
 	return 0;

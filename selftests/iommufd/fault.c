@@ -12,8 +12,9 @@
  * file position), a read too small for the first group waiting is EINVAL,
  * an unknown cookie or response code EINVAL; poll is always writable and
  * readable while a group waits; a queue used by a HWPT, or whose file is
- * open, is EBUSY to IOMMU_DESTROY.  A fault queue on a paging HWPT is
- * accepted as upstream does since 6.13 (6.12 took it on nested HWPTs only).
+ * open, is EBUSY to IOMMU_DESTROY.  Only nested HWPTs take a fault queue,
+ * as in 6.12 (EOPNOTSUPP for a paging one); the mock keeps its PASID table
+ * in the stage-1, so requests with a PASID reach the nested HWPT too.
  *
  * What the mock device was answered is counted by the module, in
  * /sys/kernel/debug/iommufd/selftest_iopf (module/selftest_iopf.c): every
@@ -235,7 +236,7 @@ static long queue_fdinfo(int fault_fd, const char *key)
 	return n;
 }
 
-/* --- a mock device on a paging HWPT that has a fault queue ---------------- */
+/* --- a mock device on a nested HWPT that has a fault queue ---------------- */
 
 FIXTURE(fault)
 {
@@ -244,7 +245,8 @@ FIXTURE(fault)
 	struct mock_dev dev;	/* attached to hwpt_id */
 	uint32_t fault_id;
 	int fault_fd;		/* -1 once a case closed it */
-	uint32_t hwpt_id;	/* paging, on ioas_id, delivering to fault_id */
+	uint32_t parent_id;	/* a nest parent on ioas_id */
+	uint32_t hwpt_id;	/* nested on parent_id, delivering to fault_id */
 	struct iopf_counts start;
 };
 
@@ -260,8 +262,12 @@ FIXTURE_SETUP(fault)
 	ASSERT_EQ(0, mock_device(self->fd, self->ioas_id, &self->dev));
 	ASSERT_EQ(0, fault_alloc(self->fd, &self->fault_id, &self->fault_fd));
 	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev_id, self->ioas_id,
-				IOMMU_HWPT_FAULT_ID_VALID, self->fault_id,
-				&self->hwpt_id));
+				IOMMU_HWPT_ALLOC_NEST_PARENT, 0,
+				&self->parent_id));
+	ASSERT_EQ(0, hwpt_alloc_nested(self->fd, self->dev.idev_id,
+				       self->parent_id,
+				       IOMMU_HWPT_FAULT_ID_VALID,
+				       self->fault_id, &self->hwpt_id));
 	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id,
 				  self->hwpt_id));
 }
@@ -376,32 +382,56 @@ TEST_F(fault, hwpt_alloc_answers_enoent_for_ids_that_are_no_fault_queue)
 {
 	uint32_t hwpt_id;
 
-	EXPECT_ERRNO(ENOENT, hwpt_alloc(self->fd, self->dev.idev_id,
-					self->ioas_id,
-					IOMMU_HWPT_FAULT_ID_VALID, NO_SUCH_ID,
-					&hwpt_id));
-	EXPECT_ERRNO(ENOENT, hwpt_alloc(self->fd, self->dev.idev_id,
-					self->ioas_id,
-					IOMMU_HWPT_FAULT_ID_VALID, 0,
-					&hwpt_id));
+	EXPECT_ERRNO(ENOENT, hwpt_alloc_nested(self->fd, self->dev.idev_id,
+					       self->parent_id,
+					       IOMMU_HWPT_FAULT_ID_VALID,
+					       NO_SUCH_ID, &hwpt_id));
+	EXPECT_ERRNO(ENOENT, hwpt_alloc_nested(self->fd, self->dev.idev_id,
+					       self->parent_id,
+					       IOMMU_HWPT_FAULT_ID_VALID, 0,
+					       &hwpt_id));
 	/* Objects of other types. */
-	EXPECT_ERRNO(ENOENT, hwpt_alloc(self->fd, self->dev.idev_id,
-					self->ioas_id,
-					IOMMU_HWPT_FAULT_ID_VALID,
-					self->ioas_id, &hwpt_id));
-	EXPECT_ERRNO(ENOENT, hwpt_alloc(self->fd, self->dev.idev_id,
-					self->ioas_id,
-					IOMMU_HWPT_FAULT_ID_VALID,
-					self->hwpt_id, &hwpt_id));
+	EXPECT_ERRNO(ENOENT, hwpt_alloc_nested(self->fd, self->dev.idev_id,
+					       self->parent_id,
+					       IOMMU_HWPT_FAULT_ID_VALID,
+					       self->ioas_id, &hwpt_id));
+	EXPECT_ERRNO(ENOENT, hwpt_alloc_nested(self->fd, self->dev.idev_id,
+					       self->parent_id,
+					       IOMMU_HWPT_FAULT_ID_VALID,
+					       self->hwpt_id, &hwpt_id));
 	/* Unknown flags first, as upstream: the queue is looked up last. */
+	EXPECT_ERRNO(EOPNOTSUPP,
+		     hwpt_alloc_nested(self->fd, self->dev.idev_id,
+				       self->parent_id,
+				       IOMMU_HWPT_FAULT_ID_VALID | (1u << 31),
+				       NO_SUCH_ID, &hwpt_id));
+	/* Without the flag the field is not read. */
+	ASSERT_EQ(0, hwpt_alloc_nested(self->fd, self->dev.idev_id,
+				       self->parent_id, 0, NO_SUCH_ID,
+				       &hwpt_id));
+	EXPECT_EQ(0, destroy(self->fd, hwpt_id));
+}
+
+/* 6.12's rule: a paging HWPT, nest parent or not, takes no fault queue. */
+TEST_F(fault, paging_hwpts_take_no_fault_queue)
+{
+	uint32_t hwpt_id;
+
 	EXPECT_ERRNO(EOPNOTSUPP, hwpt_alloc(self->fd, self->dev.idev_id,
 					    self->ioas_id,
-					    IOMMU_HWPT_FAULT_ID_VALID | (1u << 31),
-					    NO_SUCH_ID, &hwpt_id));
-	/* Without the flag the field is not read. */
-	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev_id, self->ioas_id, 0,
-				NO_SUCH_ID, &hwpt_id));
-	EXPECT_EQ(0, destroy(self->fd, hwpt_id));
+					    IOMMU_HWPT_FAULT_ID_VALID,
+					    self->fault_id, &hwpt_id));
+	EXPECT_ERRNO(EOPNOTSUPP, hwpt_alloc(self->fd, self->dev.idev_id,
+					    self->ioas_id,
+					    IOMMU_HWPT_ALLOC_NEST_PARENT |
+					    IOMMU_HWPT_FAULT_ID_VALID,
+					    self->fault_id, &hwpt_id));
+	/* Upstream's own case: with no queue named at all. */
+	EXPECT_ERRNO(EOPNOTSUPP, hwpt_alloc(self->fd, self->dev.idev_id,
+					    self->ioas_id,
+					    IOMMU_HWPT_ALLOC_NEST_PARENT |
+					    IOMMU_HWPT_FAULT_ID_VALID,
+					    0, &hwpt_id));
 }
 
 TEST_F(fault, queue_is_busy_while_its_file_is_open_or_a_hwpt_uses_it)
@@ -409,9 +439,10 @@ TEST_F(fault, queue_is_busy_while_its_file_is_open_or_a_hwpt_uses_it)
 	uint32_t hwpt2;
 
 	EXPECT_ERRNO(EBUSY, destroy(self->fd, self->fault_id));
-	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev_id, self->ioas_id,
-				IOMMU_HWPT_FAULT_ID_VALID, self->fault_id,
-				&hwpt2));
+	ASSERT_EQ(0, hwpt_alloc_nested(self->fd, self->dev.idev_id,
+				       self->parent_id,
+				       IOMMU_HWPT_FAULT_ID_VALID,
+				       self->fault_id, &hwpt2));
 	ASSERT_EQ(0, close(self->fault_fd));
 	self->fault_fd = -1;
 	/* Two HWPTs use it. */
@@ -670,13 +701,16 @@ TEST_F(fault, request_on_a_hwpt_without_queue_is_answered_at_once)
 	EXPECT_EQ(0, read(self->fault_fd, &rec, sizeof(rec)));
 }
 
-/* Nothing is attached to a PASID of the device: nobody takes the request. */
-TEST_F(fault, request_with_a_pasid_nothing_serves_is_answered_at_once)
+/* On the nest parent the requests, with a PASID or not, reach no queue. */
+TEST_F(fault, request_on_the_nest_parent_is_answered_at_once)
 {
 	struct iommu_hwpt_pgfault rec;
 
+	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id,
+				  self->parent_id));
 	ASSERT_EQ(0, trigger(self->fd, self->dev.idev_id, 5, 1, 0x1000));
-	EXPECT_EQ(1, invalid_since(self->start));
+	ASSERT_EQ(0, trigger(self->fd, self->dev.idev_id, 0, 2, 0x2000));
+	EXPECT_EQ(2, invalid_since(self->start));
 	EXPECT_EQ(0, read(self->fault_fd, &rec, sizeof(rec)));
 }
 
@@ -732,30 +766,6 @@ TEST_F(fault, nested_hwpt_delivers_faults_with_and_without_pasid)
 	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id,
 				  self->hwpt_id));
 	EXPECT_EQ(0, destroy(self->fd, parent));
-}
-
-/* The nested HWPT holds the queue as a paging one does. */
-TEST_F(fault, queue_is_busy_while_a_nested_hwpt_uses_it)
-{
-	uint32_t parent, nested;
-
-	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev_id, self->ioas_id,
-				IOMMU_HWPT_ALLOC_NEST_PARENT |
-				IOMMU_HWPT_FAULT_ID_VALID,
-				self->fault_id, &parent));
-	ASSERT_EQ(0, hwpt_alloc_nested(self->fd, self->dev.idev_id, parent,
-				       IOMMU_HWPT_FAULT_ID_VALID,
-				       self->fault_id, &nested));
-	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id,
-				  self->ioas_id));
-	EXPECT_EQ(0, destroy(self->fd, self->hwpt_id));
-	ASSERT_EQ(0, close(self->fault_fd));
-	self->fault_fd = -1;
-	EXPECT_ERRNO(EBUSY, destroy(self->fd, self->fault_id));
-	EXPECT_EQ(0, destroy(self->fd, nested));
-	EXPECT_ERRNO(EBUSY, destroy(self->fd, self->fault_id));
-	EXPECT_EQ(0, destroy(self->fd, parent));
-	EXPECT_EQ(0, destroy(self->fd, self->fault_id));
 }
 
 /* --- what becomes of pending faults ---------------------------------------- */
@@ -814,9 +824,10 @@ TEST_F(fault, replacing_the_hwpt_answers_what_came_under_the_old_one)
 	struct iommu_hwpt_pgfault rec;
 	uint32_t hwpt2;
 
-	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev_id, self->ioas_id,
-				IOMMU_HWPT_FAULT_ID_VALID, self->fault_id,
-				&hwpt2));
+	ASSERT_EQ(0, hwpt_alloc_nested(self->fd, self->dev.idev_id,
+				       self->parent_id,
+				       IOMMU_HWPT_FAULT_ID_VALID,
+				       self->fault_id, &hwpt2));
 	make_unread_and_awaiting(self);
 	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id, hwpt2));
 	EXPECT_EQ(2, invalid_since(self->start));
@@ -939,9 +950,10 @@ TEST_F_TIMEOUT(fault, requests_race_reads_answers_close_and_detach, 120)
 		uint32_t fid, hwpt;
 
 		ASSERT_EQ(0, fault_alloc(self->fd, &fid, &ffd));
-		ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev_id,
-					self->ioas_id,
-					IOMMU_HWPT_FAULT_ID_VALID, fid, &hwpt));
+		ASSERT_EQ(0, hwpt_alloc_nested(self->fd, self->dev.idev_id,
+					       self->parent_id,
+					       IOMMU_HWPT_FAULT_ID_VALID, fid,
+					       &hwpt));
 		ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id, hwpt));
 		ASSERT_EQ(0, mock_device(self->fd, hwpt, &dev2));
 		r.fault_fd = ffd;

@@ -45,6 +45,7 @@ enum fuzz_kind {
 	K_CHANGE_PROCESS,
 	K_SET_DIRTY,		/* IOMMU_HWPT_SET_DIRTY_TRACKING */
 	K_GET_DIRTY,		/* IOMMU_HWPT_GET_DIRTY_BITMAP */
+	K_HWPT_INVALIDATE,	/* IOMMU_HWPT_INVALIDATE */
 	K_FAULT_ALLOC,		/* IOMMU_FAULT_QUEUE_ALLOC */
 	K_UPSTREAM_OTHER,	/* upstream numbers the module does not serve */
 	K_RANDOM_NR,		/* any number of our ioctl types */

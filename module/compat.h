@@ -113,6 +113,82 @@ iommufd_compat_domain_alloc_flags(struct device *dev, u32 flags)
 }
 
 /*
+ * A nested domain on @parent (a domain of the same driver made with
+ * IOMMU_HWPT_ALLOC_NEST_PARENT) from the driver of @dev, which alone
+ * reads the user's @type data at @uptr (@len bytes): VT-d answers
+ * EOPNOTSUPP without the nesting capability, AMD-Vi on 6.12 always.
+ * Kernels without domain_alloc_user (6.1) cannot nest.
+ */
+static inline struct iommu_domain *
+iommufd_compat_domain_alloc_nested(struct device *dev,
+				   struct iommu_domain *parent, u32 flags,
+				   u32 type, void __user *uptr, u32 len)
+{
+#ifdef HAVE_IOMMU_OPS_DOMAIN_ALLOC_USER
+	const struct iommu_ops *ops = dev->iommu->iommu_dev->ops;
+	const struct iommu_user_data data = {
+		.type = type,
+		.uptr = uptr,
+		.len = len,
+	};
+	struct iommu_domain *domain;
+
+	if (!ops->domain_alloc_user)
+		return ERR_PTR(-EOPNOTSUPP);
+	/* A stage-2 of another IOMMU driver (upstream: EINVAL). */
+	if (parent->owner != ops)
+		return ERR_PTR(-EINVAL);
+	domain = ops->domain_alloc_user(dev, flags, parent, &data);
+	if (!domain)
+		return ERR_PTR(-ENOMEM);
+	if (IS_ERR(domain))
+		return domain;
+	domain->owner = ops;
+	/* What the core relies on, as upstream's iommufd checks it. */
+	if (WARN_ON_ONCE(domain->type != IOMMU_DOMAIN_NESTED ||
+			 !domain->ops->cache_invalidate_user)) {
+		iommu_domain_free(domain);
+		return ERR_PTR(-EINVAL);
+	}
+	return domain;
+#else
+	return ERR_PTR(-EOPNOTSUPP);
+#endif
+}
+
+/*
+ * Hand @entry_num requests of @entry_len bytes at @uptr, in format @type,
+ * to the driver of nested @domain; *@entry_num becomes how many it carried
+ * out.  Only kernels whose drivers make nested domains have the op.
+ */
+static inline int
+iommufd_compat_cache_invalidate_user(struct iommu_domain *domain, u32 type,
+				     void __user *uptr, u32 entry_len,
+				     u32 *entry_num)
+{
+#ifdef HAVE_IOMMU_DOMAIN_OPS_CACHE_INVALIDATE_USER
+	struct iommu_user_data_array array = {
+		.type = type,
+		.uptr = uptr,
+		.entry_len = entry_len,
+		.entry_num = *entry_num,
+	};
+	int rc;
+
+	if (!domain->ops->cache_invalidate_user) {
+		*entry_num = 0;
+		return -EOPNOTSUPP;
+	}
+	rc = domain->ops->cache_invalidate_user(domain, &array);
+	*entry_num = array.entry_num;
+	return rc;
+#else
+	*entry_num = 0;
+	return -EOPNOTSUPP;
+#endif
+}
+
+/*
  * Can the IOMMU of @dev track dirty IOVA, and can this kernel hand us
  * what it tracks?  Both a driver that says so and the dirty ops (dirty.c)
  * are needed.

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Devices: a device's DMA goes to an IOAS (through an automatic HWPT) or to
- * a paging HWPT, is moved from one to another, or is blocked.  The backend
+ * Devices: a device's DMA goes to an IOAS (through an automatic HWPT), to
+ * a paging HWPT, or to a nested HWPT, is moved from one to another, or is
+ * blocked.  The backend
  * (struct iommufd_device_ops) programs the hardware; this file keeps the
  * objects, the device counts and the reserved IOVA consistent with it.
  *
@@ -35,20 +36,19 @@ struct iommufd_device *iommufd_device_create(struct iommufd_ctx *ictx,
 }
 
 /*
- * @pt_id names a HWPT: the device may use it unless it belongs to another
- * backend or is an automatic HWPT on its way out.
+ * @pt_id names a HWPT of either kind: the device may use it unless it
+ * belongs to another backend or is an automatic HWPT on its way out.
  */
-static struct iommufd_hwpt_paging *
+static struct iommufd_hwpt *
 device_use_hwpt(struct iommufd_device *idev, struct iommufd_object *obj)
 {
-	struct iommufd_hwpt_paging *hwpt =
-		container_of(obj, struct iommufd_hwpt_paging, obj);
+	struct iommufd_hwpt *hwpt = container_of(obj, struct iommufd_hwpt, obj);
 	bool usable;
 
 	if (hwpt->ops != idev->ops)
 		return ERR_PTR(-EINVAL);
 	mutex_lock(&hwpt->ioas->mutex);
-	usable = iommufd_hwpt_paging_get_device(hwpt);
+	usable = iommufd_hwpt_get_device(hwpt);
 	mutex_unlock(&hwpt->ioas->mutex);
 	/* Its last device left between our lookup and now: it is gone. */
 	return usable ? hwpt : ERR_PTR(-ENOENT);
@@ -58,38 +58,39 @@ device_use_hwpt(struct iommufd_device *idev, struct iommufd_object *obj)
  * @pt_id names an IOAS: an automatic HWPT of the device's backend already
  * there, or a new one.
  */
-static struct iommufd_hwpt_paging *
+static struct iommufd_hwpt *
 device_use_ioas(struct iommufd_device *idev, struct iommufd_ioas *ioas)
 {
 	struct iommufd_hwpt_paging *hwpt;
 
 	mutex_lock(&ioas->mutex);
 	list_for_each_entry(hwpt, &ioas->hwpt_list, hwpt_item) {
-		if (hwpt->auto_domain && hwpt->ops == idev->ops &&
-		    iommufd_hwpt_paging_get_device(hwpt))
+		if (hwpt->auto_domain && hwpt->common.ops == idev->ops &&
+		    iommufd_hwpt_get_device(&hwpt->common))
 			goto out_unlock;
 	}
 	hwpt = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev, 0, true);
 	/* Born with this device's use: nothing can retire it under us. */
 	if (!IS_ERR(hwpt))
-		iommufd_object_finalize(idev->ictx, &hwpt->obj);
+		iommufd_object_finalize(idev->ictx, &hwpt->common.obj);
 out_unlock:
 	mutex_unlock(&ioas->mutex);
-	return hwpt;
+	return IS_ERR(hwpt) ? ERR_CAST(hwpt) : &hwpt->common;
 }
 
 /* The HWPT an attach to @pt_id means, with a device use taken on it. */
-static struct iommufd_hwpt_paging *
+static struct iommufd_hwpt *
 device_target_hwpt(struct iommufd_device *idev, u32 pt_id)
 {
-	struct iommufd_hwpt_paging *hwpt;
 	struct iommufd_object *obj;
+	struct iommufd_hwpt *hwpt;
 
 	obj = iommufd_get_object(idev->ictx, pt_id, IOMMUFD_OBJ_ANY);
 	if (IS_ERR(obj))
 		return ERR_CAST(obj);
 	switch (obj->type) {
 	case IOMMUFD_OBJ_HWPT_PAGING:
+	case IOMMUFD_OBJ_HWPT_NESTED:
 		hwpt = device_use_hwpt(idev, obj);
 		break;
 	case IOMMUFD_OBJ_IOAS:
@@ -108,15 +109,18 @@ device_target_hwpt(struct iommufd_device *idev, u32 pt_id)
 /**
  * iommufd_device_attach() - attach the device, or move it, to an IOAS/HWPT
  * @idev: the device
- * @pt_id: in: an IOAS (an automatic HWPT is used) or a paging HWPT;
- *         out: the HWPT the device now uses
+ * @pt_id: in: an IOAS (an automatic HWPT is used), a paging HWPT or a
+ *         nested HWPT; out: the HWPT the device now uses
  *
  * A move never leaves the device blocked: on failure the previous
- * attachment is still in force.
+ * attachment is still in force.  The device's reserved IOVA is reserved
+ * in the IOAS behind the HWPT, for a nested HWPT its parent's: its MSI
+ * doorbell stays reachable through the stage-2 whatever the guest's
+ * stage-1 says.
  */
 int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id)
 {
-	struct iommufd_hwpt_paging *new, *old, *drop;
+	struct iommufd_hwpt *new, *old, *drop;
 	bool moves = false, left_ioas = false;
 	int rc = 0;
 
@@ -133,6 +137,10 @@ int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id)
 	drop = new;
 	if (old == new)
 		goto out_answer;
+	/* A vIOMMU's nested HWPT may need the device's vDEVICE first. */
+	rc = iommufd_viommu_attach_check(new, idev);
+	if (rc)
+		goto out_unlock;
 
 	/* The device's reserved IOVA is reserved in the IOAS it is on. */
 	moves = !old || old->ioas != new->ioas;
@@ -173,14 +181,14 @@ out_unlock:
 	if (left_ioas)
 		iopt_remove_reserved_iova(&old->ioas->iopt, idev);
 	if (drop)
-		iommufd_hwpt_paging_put_device(idev->ictx, drop);
+		iommufd_hwpt_put_device(idev->ictx, drop);
 	return rc;
 }
 IOMMUFD_EXPORT(iommufd_device_attach);
 
 void iommufd_device_detach(struct iommufd_device *idev)
 {
-	struct iommufd_hwpt_paging *old;
+	struct iommufd_hwpt *old;
 
 	mutex_lock(&idev->lock);
 	old = idev->hwpt;
@@ -195,7 +203,7 @@ void iommufd_device_detach(struct iommufd_device *idev)
 	if (!old)
 		return;
 	iopt_remove_reserved_iova(&old->ioas->iopt, idev);
-	iommufd_hwpt_paging_put_device(idev->ictx, old);
+	iommufd_hwpt_put_device(idev->ictx, old);
 }
 IOMMUFD_EXPORT(iommufd_device_detach);
 
@@ -205,6 +213,7 @@ void iommufd_device_destroy(struct iommufd_object *obj)
 	struct iommufd_device *idev;
 
 	idev = container_of(obj, struct iommufd_device, obj);
+	iommufd_vdevice_device_gone(idev);
 	iommufd_device_detach(idev);
 	mutex_destroy(&idev->lock);
 }

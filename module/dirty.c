@@ -190,15 +190,16 @@ static int dirty_walk_areas(struct iommufd_hwpt_paging *hwpt,
 			    unsigned long first, unsigned long last, bool keep,
 			    struct iommufd_dirty_bitmap *dirty)
 {
-	struct io_pagetable *iopt = &hwpt->ioas->iopt;
+	const struct iommufd_device_ops *ops = hwpt->common.ops;
+	struct io_pagetable *iopt = &hwpt->common.ioas->iopt;
 	struct iopt_contig_iter iter;
 	struct iopt_area *area;
 	int rc;
 
 	for_each_contig_area(&iter, area, iopt, first, last) {
-		rc = hwpt->ops->read_and_clear_dirty(hwpt->domain, iter.cur,
-						     iter.end - iter.cur + 1,
-						     keep, dirty);
+		rc = ops->read_and_clear_dirty(hwpt->common.domain, iter.cur,
+					       iter.end - iter.cur + 1, keep,
+					       dirty);
 		if (rc)
 			return rc;
 	}
@@ -208,7 +209,8 @@ static int dirty_walk_areas(struct iommufd_hwpt_paging *hwpt,
 /* Clear the dirty state of every mapping, gaps or not. */
 static int dirty_clear_all(struct iommufd_hwpt_paging *hwpt)
 {
-	struct io_pagetable *iopt = &hwpt->ioas->iopt;
+	const struct iommufd_device_ops *ops = hwpt->common.ops;
+	struct io_pagetable *iopt = &hwpt->common.ioas->iopt;
 	struct iopt_area *area;
 	int rc;
 
@@ -217,10 +219,10 @@ static int dirty_clear_all(struct iommufd_hwpt_paging *hwpt)
 	for_each_iopt_area(area, iopt, 0, ULONG_MAX) {
 		if (!area->ready)
 			continue;
-		rc = hwpt->ops->read_and_clear_dirty(hwpt->domain,
-						     iopt_area_iova(area),
-						     iopt_area_length(area),
-						     false, NULL);
+		rc = ops->read_and_clear_dirty(hwpt->common.domain,
+					       iopt_area_iova(area),
+					       iopt_area_length(area), false,
+					       NULL);
 		if (rc)
 			return rc;
 	}
@@ -304,7 +306,7 @@ int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
 	hwpt = iommufd_get_hwpt_paging(ucmd->ictx, cmd->hwpt_id);
 	if (IS_ERR(hwpt))
 		return PTR_ERR(hwpt);
-	iopt = &hwpt->ioas->iopt;
+	iopt = &hwpt->common.ioas->iopt;
 	rc = -ENOMEM;
 	dirty = kzalloc(sizeof(*dirty), GFP_KERNEL_ACCOUNT);
 	if (!dirty)
@@ -342,7 +344,7 @@ out_unlock:
 	up_read(&iopt->iova_rwsem);
 	kfree(dirty);
 out_put_hwpt:
-	iommufd_put_object(ucmd->ictx, &hwpt->obj);
+	iommufd_put_object(ucmd->ictx, &hwpt->common.obj);
 	return rc;
 }
 
@@ -365,7 +367,7 @@ int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd)
 	if (!hwpt->dirty_tracking)
 		goto out_put_hwpt;
 
-	iopt = &hwpt->ioas->iopt;
+	iopt = &hwpt->common.ioas->iopt;
 	down_write(&iopt->iova_rwsem);
 	/*
 	 * Enabling starts from a clean table, even when already on, as
@@ -373,12 +375,13 @@ int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd)
 	 */
 	rc = enable ? dirty_clear_all(hwpt) : 0;
 	if (!rc)
-		rc = hwpt->ops->set_dirty_tracking(hwpt->domain, enable);
+		rc = hwpt->common.ops->set_dirty_tracking(hwpt->common.domain,
+							  enable);
 	if (!rc)
 		hwpt->dirty_enabled = enable;
 	up_write(&iopt->iova_rwsem);
 out_put_hwpt:
-	iommufd_put_object(ucmd->ictx, &hwpt->obj);
+	iommufd_put_object(ucmd->ictx, &hwpt->common.obj);
 	return rc;
 }
 

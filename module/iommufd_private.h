@@ -63,6 +63,7 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_DEVICE,
 	IOMMUFD_OBJ_ACCESS,
 	IOMMUFD_OBJ_SELFTEST,
+	IOMMUFD_OBJ_HWPT_NESTED,
 	IOMMUFD_OBJ_VIOMMU,
 	IOMMUFD_OBJ_VDEVICE,
 	IOMMUFD_OBJ_VEVENTQ,
@@ -149,13 +150,17 @@ _iommufd_object_alloc(struct iommufd_ctx *ictx, size_t size,
  * frees the whole object.
  */
 #define iommufd_object_alloc(ictx, ptr, type)				\
+	iommufd_object_alloc_at(ictx, ptr, type, obj)
+
+/* The same, for a structure whose header is @hdr_field (a.b.obj). */
+#define iommufd_object_alloc_at(ictx, ptr, type, hdr_field)		\
 	({								\
 		struct iommufd_object *__hdr;				\
 									\
-		BUILD_BUG_ON(offsetof(typeof(*(ptr)), obj));		\
+		BUILD_BUG_ON(offsetof(typeof(*(ptr)), hdr_field));	\
 		__hdr = _iommufd_object_alloc(ictx, sizeof(*(ptr)), type); \
 		IS_ERR(__hdr) ? ERR_CAST(__hdr) :			\
-				container_of(__hdr, typeof(*(ptr)), obj); \
+			container_of(__hdr, typeof(*(ptr)), hdr_field);	\
 	})
 
 void iommufd_object_finalize(struct iommufd_ctx *ictx,
@@ -252,7 +257,14 @@ int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 			unsigned long *iova, struct file *file, loff_t start,
 			unsigned long length, int iommu_prot, unsigned int flags);
 
-/* device.c and hw_pagetable.c: devices and the domains they attach to */
+/*
+ * device.c, hw_pagetable.c, hwpt_nested.c: devices and the HWPTs (hardware
+ * page tables) they attach to.  A HWPT is one domain of a backend, of one
+ * of two kinds: a paging HWPT mirrors an IOAS (the kernel manages its
+ * page table); a nested HWPT is a stage-1 page table user space manages
+ * (a guest's), translated again by the paging HWPT it is nested on, its
+ * parent (the stage-2), which must have been made a nest parent.
+ */
 struct iommufd_device;
 struct iommufd_vdevice;
 struct iommufd_viommu_ops;
@@ -275,9 +287,55 @@ struct iommufd_hw_report {
 };
 
 /**
+ * struct iommufd_user_data - driver-specific data of an allocation, still
+ *                            in user memory
+ * @type: enum iommu_hwpt_data_type (or IOMMU_HWPT_DATA_SELFTEST)
+ * @uptr: where user space put it
+ * @len: its length in bytes as user space gave it (never 0)
+ *
+ * Only the backend knows the structure of each type; it reads it with
+ * iommufd_user_data_copy().
+ */
+struct iommufd_user_data {
+	u32 type;
+	void __user *uptr;
+	u32 len;
+};
+
+/**
+ * struct iommufd_user_array - the driver-specific requests of one
+ *                             IOMMU_HWPT_INVALIDATE, still in user memory
+ * @type: enum iommu_hwpt_invalidate_data_type (or the self-test's)
+ * @uptr: the first entry
+ * @entry_len: bytes from one entry to the next, as user space laid them out
+ * @entry_num: in: the number of entries; out (set by the backend): how
+ *             many leading entries were carried out, also on failure
+ */
+struct iommufd_user_array {
+	u32 type;
+	void __user *uptr;
+	u32 entry_len;
+	u32 entry_num;
+};
+
+int iommufd_user_data_copy(void *dst, size_t size, size_t min_size,
+			   const struct iommufd_user_data *data, u32 type);
+int iommufd_user_array_copy(void *dst, size_t size, size_t min_size,
+			    const struct iommufd_user_array *array, u32 type,
+			    u32 index);
+
+/**
  * struct iommufd_device_ops - what a device backend provides
  * @domain_alloc_paging: a new, empty paging domain fit for the device
- * @domain_free: release a domain from @domain_alloc_paging
+ * @domain_alloc_nested: a new nested domain for the device on @parent (a
+ *                       domain of this backend made with
+ *                       IOMMU_HWPT_ALLOC_NEST_PARENT), as the driver reads
+ *                       @data; its answer, EOPNOTSUPP included, is what
+ *                       user space gets
+ * @domain_free: release a domain from either allocation
+ * @cache_invalidate_user: carry out the invalidation requests of @array on
+ *                         a nested domain, setting array->entry_num to
+ *                         the number carried out
  * @attach: make the device translate through @domain; on failure the
  *          previous attachment must still be in force (replace semantics)
  * @detach: block the device's DMA
@@ -304,7 +362,12 @@ struct iommufd_hw_report {
 struct iommufd_device_ops {
 	struct iommu_domain *(*domain_alloc_paging)(struct iommufd_device *idev,
 						    u32 flags);
+	struct iommu_domain *(*domain_alloc_nested)(
+		struct iommufd_device *idev, struct iommu_domain *parent,
+		u32 flags, const struct iommufd_user_data *data);
 	void (*domain_free)(struct iommu_domain *domain);
+	int (*cache_invalidate_user)(struct iommu_domain *domain,
+				     struct iommufd_user_array *array);
 	int (*attach)(struct iommufd_device *idev, struct iommu_domain *domain);
 	void (*detach)(struct iommufd_device *idev);
 	int (*reserve_regions)(struct iommufd_device *idev,
@@ -322,41 +385,87 @@ struct iommufd_device_ops {
 };
 
 /**
+ * struct iommufd_hwpt - what every kind of HWPT has: what a device attaches to
+ * @obj: registry header; its type is the kind, IOMMUFD_OBJ_HWPT_PAGING
+ *       (struct iommufd_hwpt_paging) or IOMMUFD_OBJ_HWPT_NESTED
+ *       (struct iommufd_hwpt_nested)
+ * @ops: the backend that made @domain; only that backend's devices may
+ *       attach
+ * @domain: the domain
+ * @ioas: the IOAS whose mappings DMA through @domain finally reaches: a
+ *        paging HWPT's own, a nested HWPT's parent's.  A device's reserved
+ *        IOVA (its MSI window) is reserved here, so a device behind a
+ *        nested HWPT keeps its MSI doorbell in the stage-2.
+ * @ndevices: devices attached, under ioas->mutex; each also holds a user
+ */
+struct iommufd_hwpt {
+	struct iommufd_object obj;
+	const struct iommufd_device_ops *ops;
+	struct iommu_domain *domain;
+	struct iommufd_ioas *ioas;
+	unsigned int ndevices;
+};
+
+/**
  * struct iommufd_hwpt_paging - a paging domain mirroring an IOAS
- * @obj: registry header
+ * @common: the HWPT; its @ioas is the IOAS mirrored (it holds a user of
+ *          it), and its backend's module is held
  * @hwpt_item: in ioas->hwpt_list, from allocation until destruction, or
  *             for an automatic one until its last device left
- * @ioas: the IOAS it mirrors (it holds a user of it)
- * @ops: the backend that made @domain (its module is held); only that
- *       backend's devices may attach
- * @domain: the domain
- * @ndevices: devices attached, under ioas->mutex; each also holds a user
  * @auto_domain: made by attaching a device to the IOAS itself; its devices
  *               are its owners, and the last one to leave destroys it
+ * @nest_parent: made with IOMMU_HWPT_ALLOC_NEST_PARENT: nested HWPTs (and
+ *               vIOMMUs) may use it as their stage-2
  * @enforce_cc: the domain blocks no-snoop DMA (VFIO_DMA_CC_IOMMU)
  * @dirty_tracking: made with IOMMU_HWPT_ALLOC_DIRTY_TRACKING
  * @dirty_enabled: recording DMA writes now; under the write side of
  *                 ioas->iopt.iova_rwsem, read under either side
  */
 struct iommufd_hwpt_paging {
-	struct iommufd_object obj;
+	struct iommufd_hwpt common;
 	struct list_head hwpt_item;
-	struct iommufd_ioas *ioas;
-	const struct iommufd_device_ops *ops;
-	struct iommu_domain *domain;
-	unsigned int ndevices;
 	bool auto_domain;
+	bool nest_parent;
 	bool enforce_cc;
 	bool dirty_tracking;
 	bool dirty_enabled;
 };
 
 /**
+ * struct iommufd_hwpt_nested - a user-managed stage-1 domain
+ * @common: the HWPT; its @ioas is the parent's
+ * @parent: the nest parent translating its output (it holds a user of it)
+ * @viommu: the vIOMMU it was made through (a user of it), or NULL
+ */
+struct iommufd_hwpt_nested {
+	struct iommufd_hwpt common;
+	struct iommufd_hwpt_paging *parent;
+	struct iommufd_viommu *viommu;
+};
+
+/* The paging HWPT @hwpt is, or NULL for another kind. */
+static inline struct iommufd_hwpt_paging *
+iommufd_hwpt_to_paging(struct iommufd_hwpt *hwpt)
+{
+	if (hwpt->obj.type != IOMMUFD_OBJ_HWPT_PAGING)
+		return NULL;
+	return container_of(hwpt, struct iommufd_hwpt_paging, common);
+}
+
+/* May nested HWPTs or vIOMMUs be built on @hwpt? */
+static inline bool
+iommufd_hwpt_paging_is_nest_parent(const struct iommufd_hwpt_paging *hwpt)
+{
+	return hwpt->nest_parent;
+}
+
+/**
  * struct iommufd_device - a device whose DMA this context translates
  * @obj: registry header (its id is the dev_id of the ABI); its backend
  *       owns it from iommufd_device_bind() to iommufd_device_unbind()
  * @lock: serializes attach and detach, protects @hwpt
- * @hwpt: where its DMA goes now, NULL when blocked
+ * @hwpt: where its DMA goes now (a paging or a nested HWPT), NULL when
+ *        blocked
  * @ictx: the context
  * @ops: its backend
  * @priv: the backend's state
@@ -365,7 +474,7 @@ struct iommufd_hwpt_paging {
 struct iommufd_device {
 	struct iommufd_object obj;
 	struct mutex lock;
-	struct iommufd_hwpt_paging *hwpt;
+	struct iommufd_hwpt *hwpt;
 	struct iommufd_ctx *ictx;
 	const struct iommufd_device_ops *ops;
 	void *priv;
@@ -402,10 +511,20 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 			  struct iommufd_device *idev, u32 flags,
 			  bool auto_domain);
 void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
-bool iommufd_hwpt_paging_get_device(struct iommufd_hwpt_paging *hwpt);
-void iommufd_hwpt_paging_put_device(struct iommufd_ctx *ictx,
-				    struct iommufd_hwpt_paging *hwpt);
+bool iommufd_hwpt_get_device(struct iommufd_hwpt *hwpt);
+void iommufd_hwpt_put_device(struct iommufd_ctx *ictx,
+			     struct iommufd_hwpt *hwpt);
+int iommufd_hwpt_check_alloc_flags(enum iommufd_object_type kind, u32 flags);
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
+
+/* hwpt_nested.c: nested HWPTs and their cache invalidation */
+struct iommufd_hwpt_nested *
+iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
+			  struct iommufd_hwpt_paging *parent,
+			  struct iommufd_device *idev, u32 flags,
+			  const struct iommufd_user_data *data);
+void iommufd_hwpt_nested_destroy(struct iommufd_object *obj);
+int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd);
 
 /* dirty.c: dirty tracking on paging HWPTs */
 int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd);
@@ -427,7 +546,7 @@ iommufd_get_hwpt_paging(struct iommufd_ctx *ictx, u32 id)
 
 	if (IS_ERR(obj))
 		return ERR_CAST(obj);
-	return container_of(obj, struct iommufd_hwpt_paging, obj);
+	return container_of(obj, struct iommufd_hwpt_paging, common.obj);
 }
 
 /* vfio_compat.c: the VFIO type1 ioctls on an IOAS */

@@ -230,6 +230,8 @@ static const struct iommufd_ioctl_row upstream_rows[] = {
 		     struct iommu_hwpt_set_dirty_tracking, __reserved),
 	UPSTREAM_ROW(IOMMU_HWPT_GET_DIRTY_BITMAP, iommufd_hwpt_get_dirty_bitmap,
 		     struct iommu_hwpt_get_dirty_bitmap, data),
+	UPSTREAM_ROW(IOMMU_HWPT_INVALIDATE, iommufd_hwpt_invalidate,
+		     struct iommu_hwpt_invalidate, __reserved),
 	UPSTREAM_ROW(IOMMU_IOAS_MAP_FILE, iommufd_ioas_map_file,
 		     struct iommu_ioas_map_file, iova),
 	UPSTREAM_ROW(IOMMU_IOAS_CHANGE_PROCESS, iommufd_ioas_change_process,

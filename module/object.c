@@ -36,6 +36,7 @@ typedef void (*iommufd_destroy_fn)(struct iommufd_object *obj);
 static const iommufd_destroy_fn iommufd_destroy_fns[IOMMUFD_OBJ_MAX] = {
 	[IOMMUFD_OBJ_DEVICE] = iommufd_device_destroy,
 	[IOMMUFD_OBJ_HWPT_PAGING] = iommufd_hwpt_paging_destroy,
+	[IOMMUFD_OBJ_HWPT_NESTED] = iommufd_hwpt_nested_destroy,
 	[IOMMUFD_OBJ_IOAS] = iommufd_ioas_destroy,
 	[IOMMUFD_OBJ_ACCESS] = iommufd_access_destroy_object,
 	[IOMMUFD_OBJ_SELFTEST] = iommufd_selftest_destroy,

@@ -30,6 +30,7 @@
 #include <uapi/linux/iommufd_test.h>
 
 #include "iommufd_private.h"
+#include "selftest.h"
 
 /*
  * Entries hold the physical address in MOCK_PAGE_SIZE units.  A domain
@@ -62,10 +63,6 @@ module_param(mock_large_pages, bool, 0644);
 MODULE_PARM_DESC(mock_large_pages,
 		 "self-test: new mock domains map and unmap 2 MiB pages as real IOMMU drivers do");
 
-struct mock_dev {
-	u32 flags;
-};
-
 enum selftest_obj_type {
 	SELFTEST_MOCK_DEVICE,
 };
@@ -83,6 +80,12 @@ static const struct iommu_domain_ops mock_domain_ops;
 static struct mock_domain *to_mock_domain(struct iommu_domain *domain)
 {
 	return container_of(domain, struct mock_domain, domain);
+}
+
+/* One of the mock's paging domains (the parent a nested one needs)? */
+bool mock_domain_is_paging(struct iommu_domain *domain)
+{
+	return domain->ops == &mock_domain_ops;
 }
 
 static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
@@ -344,7 +347,12 @@ static struct iommu_domain *mock_domain_alloc_paging(struct iommufd_device *idev
 	bool dirty = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 	struct mock_domain *mock;
 
-	if (flags & ~IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+	/*
+	 * Any mock paging domain can be a stage-2: nothing about it changes
+	 * when it is made a nest parent.
+	 */
+	if (flags & ~(IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+		      IOMMU_HWPT_ALLOC_NEST_PARENT))
 		return ERR_PTR(-EOPNOTSUPP);
 	/* As upstream's mock: MOCK_FLAGS_DEVICE_NO_DIRTY is an IOMMU without. */
 	if (dirty && (mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
@@ -386,9 +394,10 @@ static int mock_attach(struct iommufd_device *idev, struct iommu_domain *domain)
 	/*
 	 * A mock device has no hardware to program, but one whose IOMMU
 	 * cannot track dirty pages cannot use a domain that does (EINVAL,
-	 * as upstream's mock answers).
+	 * as upstream's mock answers).  A nested domain is always usable.
 	 */
-	if (to_mock_domain(domain)->dirty_capable &&
+	if (mock_domain_is_paging(domain) &&
+	    to_mock_domain(domain)->dirty_capable &&
 	    (mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
 		return -EINVAL;
 	return 0;
@@ -431,15 +440,32 @@ static bool mock_can_enforce_coherency(struct iommufd_device *idev)
 	return false;
 }
 
+/* Paging or nested: each kind frees itself. */
+static void mock_any_domain_free(struct iommu_domain *domain)
+{
+	domain->ops->free(domain);
+}
+
+static const struct iommufd_device_ops mock_device_ops;
+
+/* One of the mock's devices (its priv is a struct mock_dev)? */
+bool mock_device_is(struct iommufd_device *idev)
+{
+	return idev->ops == &mock_device_ops;
+}
+
 static const struct iommufd_device_ops mock_device_ops = {
 	.owner = THIS_MODULE,
 	.domain_alloc_paging = mock_domain_alloc_paging,
-	.domain_free = mock_domain_free,
+	.domain_alloc_nested = mock_domain_alloc_nested,
+	.domain_free = mock_any_domain_free,
+	.cache_invalidate_user = mock_cache_invalidate_user,
 	.attach = mock_attach,
 	.detach = mock_detach,
 	.reserve_regions = mock_reserve_regions,
 	.hw_info = mock_hw_info,
 	.can_enforce_coherency = mock_can_enforce_coherency,
+	.viommu_ops = mock_viommu_ops_for,
 #ifdef HAVE_IOMMU_DIRTY_OPS
 	.set_dirty_tracking = iommufd_domain_set_dirty_tracking,
 	.read_and_clear_dirty = iommufd_domain_read_and_clear_dirty,
@@ -821,6 +847,7 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 	struct selftest_obj *sobj;
 	u32 dev_flags = 0;
 	u32 pt_id = cmd->id;
+	unsigned int i;
 	int rc;
 
 	/* The flags come only with the _FLAGS op, which shares the union. */
@@ -837,6 +864,8 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 	if (!sobj->mdev)
 		goto out_destroy;
 	sobj->mdev->flags = dev_flags;
+	for (i = 0; i < MOCK_DEV_CACHE_NUM; i++)
+		sobj->mdev->cache[i] = IOMMU_TEST_DEV_CACHE_DEFAULT;
 	sobj->type = SELFTEST_MOCK_DEVICE;
 
 	/*
@@ -907,8 +936,8 @@ static struct iommufd_hwpt_paging *get_mock_hwpt(struct iommufd_ucmd *ucmd,
 	struct iommufd_hwpt_paging *hwpt = iommufd_get_hwpt_paging(ucmd->ictx,
 								   id);
 
-	if (!IS_ERR(hwpt) && hwpt->domain->ops != &mock_domain_ops) {
-		iommufd_put_object(ucmd->ictx, &hwpt->obj);
+	if (!IS_ERR(hwpt) && !mock_domain_is_paging(hwpt->common.domain)) {
+		iommufd_put_object(ucmd->ictx, &hwpt->common.obj);
 		hwpt = ERR_PTR(-EINVAL);
 	}
 	return hwpt;
@@ -933,7 +962,7 @@ static int test_md_check_map(struct iommufd_ucmd *ucmd,
 	hwpt = get_mock_hwpt(ucmd, cmd->id);
 	if (IS_ERR(hwpt))
 		return PTR_ERR(hwpt);
-	mock = to_mock_domain(hwpt->domain);
+	mock = to_mock_domain(hwpt->common.domain);
 
 	while (length && !rc) {
 		phys_addr_t expect;
@@ -949,13 +978,13 @@ static int test_md_check_map(struct iommufd_ucmd *ucmd,
 		expect = page_to_phys(page) + offset_in_page(uptr);
 		put_page(page);
 		if (!xa_load(&mock->pfns, iova / MOCK_PAGE_SIZE) ||
-		    iommu_iova_to_phys(hwpt->domain, iova) != expect)
+		    iommu_iova_to_phys(hwpt->common.domain, iova) != expect)
 			rc = -EINVAL;
 		length -= MOCK_PAGE_SIZE;
 		iova += MOCK_PAGE_SIZE;
 		uptr += MOCK_PAGE_SIZE;
 	}
-	iommufd_put_object(ucmd->ictx, &hwpt->obj);
+	iommufd_put_object(ucmd->ictx, &hwpt->common.obj);
 	return rc;
 }
 
@@ -1023,7 +1052,7 @@ static int test_dirty(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd)
 	hwpt = get_mock_hwpt(ucmd, cmd->id);
 	if (IS_ERR(hwpt))
 		return PTR_ERR(hwpt);
-	mock = to_mock_domain(hwpt->domain);
+	mock = to_mock_domain(hwpt->common.domain);
 	rc = -EINVAL;
 	if (!mock->tracking)
 		goto out_put_hwpt;
@@ -1052,7 +1081,7 @@ static int test_dirty(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd)
 		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	}
 out_put_hwpt:
-	iommufd_put_object(ucmd->ictx, &hwpt->obj);
+	iommufd_put_object(ucmd->ictx, &hwpt->common.obj);
 	return rc;
 }
 
@@ -1075,7 +1104,7 @@ typedef int (*selftest_op_fn)(struct iommufd_ucmd *ucmd,
 
 /*
  * IOMMU_TEST_CMD, one row per op of uapi/linux/iommufd_test.h that we
- * offer.  The rest (nesting caches, faults, vEVENTs, PASID, DMA-buf)
+ * offer.  The rest (device caches, faults, vEVENTs, PASID, DMA-buf)
  * answer EOPNOTSUPP, as do unknown ops.
  */
 static const selftest_op_fn selftest_ops[] = {
@@ -1092,6 +1121,9 @@ static const selftest_op_fn selftest_ops[] = {
 	[IOMMU_TEST_OP_ACCESS_REPLACE_IOAS] = test_access_replace_ioas,
 	[IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT] = test_set_temp_memory_limit,
 	[IOMMU_TEST_OP_DIRTY] = test_dirty,
+	[IOMMU_TEST_OP_MD_CHECK_IOTLB] = test_md_check_iotlb,
+	[IOMMU_TEST_OP_DEV_CHECK_CACHE] = iommufd_test_dev_check_cache,
+	[IOMMU_TEST_OP_TRIGGER_VEVENT] = iommufd_test_trigger_vevent,
 };
 
 int iommufd_test(struct iommufd_ucmd *ucmd)

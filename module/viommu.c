@@ -49,14 +49,13 @@ int iommufd_user_data_respond(const struct iommufd_user_data *data,
 /* --- pages of a vIOMMU for mmap() ---------------------------------------- */
 
 /*
- * Each region gets an id, and a window of the mmap() offset space of its
- * own: page offset id << IOMMUFD_MMAP_WINDOW_SHIFT.  An offset inside a
- * window but not at its start, like one past a region's end, never names
- * another region; a region is at most one window long.
+ * Each region gets a 32-bit id, and a window of the mmap() offset space
+ * of its own: page offset id << IOMMUFD_MMAP_WINDOW_SHIFT (the highest
+ * offset, 2^60, still fits an off_t).  An offset inside a window but not
+ * at its start, like one past a region's end, never names another
+ * region; a region is at most one window long.
  */
 #define IOMMUFD_MMAP_WINDOW_SHIFT 16
-#define IOMMUFD_MMAP_ID_LAST \
-	((LONG_MAX >> PAGE_SHIFT) >> IOMMUFD_MMAP_WINDOW_SHIFT)
 
 /**
  * struct iommufd_mmap_region - physical pages user space may map
@@ -102,7 +101,7 @@ int iommufd_mmap_region_add(struct iommufd_ctx *ictx,
 	region->pfn = PHYS_PFN(base);
 	region->mmio = mmio;
 	rc = xa_alloc(&ictx->mmap_regions, &id, region,
-		      XA_LIMIT(0, IOMMUFD_MMAP_ID_LAST), GFP_KERNEL_ACCOUNT);
+		      xa_limit_32b, GFP_KERNEL_ACCOUNT);
 	if (rc) {
 		kfree(region);
 		return rc;

@@ -27,9 +27,33 @@ vfio_backend_domain_alloc_paging(struct iommufd_device *idev, u32 flags)
 	return iommufd_compat_paging_domain_alloc(to_vdev(idev)->dev);
 }
 
+/*
+ * A stage-1 on a nest parent: entirely the host driver's decision, its
+ * answer is the user's (6.1 has no way to ask: EOPNOTSUPP).
+ */
+static struct iommu_domain *
+vfio_backend_domain_alloc_nested(struct iommufd_device *idev,
+				 struct iommu_domain *parent, u32 flags,
+				 const struct iommufd_user_data *data)
+{
+	return iommufd_compat_domain_alloc_nested(to_vdev(idev)->dev, parent,
+						  flags, data->type,
+						  data->uptr, data->len);
+}
+
+/* Paging or nested, the driver's own free. */
 static void vfio_backend_domain_free(struct iommu_domain *domain)
 {
 	iommu_domain_free(domain);
+}
+
+static int vfio_backend_cache_invalidate_user(struct iommu_domain *domain,
+					      struct iommufd_user_array *array)
+{
+	return iommufd_compat_cache_invalidate_user(domain, array->type,
+						    array->uptr,
+						    array->entry_len,
+						    &array->entry_num);
 }
 
 /* Point the group at @domain; with 6.12's replace, DMA is never blocked. */
@@ -175,7 +199,9 @@ static bool vfio_backend_can_enforce_coherency(struct iommufd_device *idev)
 const struct iommufd_device_ops vfio_backend_device_ops = {
 	.owner = THIS_MODULE,
 	.domain_alloc_paging = vfio_backend_domain_alloc_paging,
+	.domain_alloc_nested = vfio_backend_domain_alloc_nested,
 	.domain_free = vfio_backend_domain_free,
+	.cache_invalidate_user = vfio_backend_cache_invalidate_user,
 	.attach = vfio_backend_attach,
 	.detach = vfio_backend_detach,
 	.reserve_regions = vfio_backend_reserve_regions,

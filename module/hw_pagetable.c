@@ -252,9 +252,9 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
 	const struct iommufd_user_data data = {
-		.type = cmd->data_type,
 		.uptr = u64_to_user_ptr(cmd->data_uptr),
 		.len = cmd->data_len,
+		.type = cmd->data_type,
 	};
 	struct iommufd_object *dev_obj, *parent;
 	struct iommufd_device *idev;

@@ -68,20 +68,6 @@ int iommufd_user_array_copy(void *dst, size_t size, size_t min_size,
 	return iommufd_user_data_copy(dst, size, min_size, &entry, type);
 }
 
-void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
-{
-	struct iommufd_hwpt_nested *hwpt =
-		container_of(obj, struct iommufd_hwpt_nested, common.obj);
-
-	/* Before the parent may go: the backend may look at it. */
-	if (hwpt->common.domain)
-		hwpt->common.ops->domain_free(hwpt->common.domain);
-	if (hwpt->parent)
-		iommufd_object_unref_user(&hwpt->parent->common.obj);
-	if (hwpt->viommu)
-		iommufd_object_unref_user(&hwpt->viommu->obj);
-}
-
 /**
  * iommufd_hwpt_nested_alloc() - a nested HWPT on a nest parent
  * @ictx: the context
@@ -153,8 +139,9 @@ static int hwpt_invalidate_nested(struct iommufd_ucmd *ucmd, u32 hwpt_id,
 	int rc = -EOPNOTSUPP;
 
 	/*
-	 * Upstream 6.12: only a nested HWPT takes invalidations, any other
-	 * id is ENOENT (a paging HWPT's caches follow its IOAS).
+	 * A nested HWPT takes invalidations of its stage-1, a vIOMMU of its
+	 * own caches; any other id is ENOENT, as upstream 6.12 answers (a
+	 * paging HWPT's caches follow its IOAS).
 	 */
 	obj = iommufd_get_object(ucmd->ictx, hwpt_id, IOMMUFD_OBJ_ANY);
 	if (IS_ERR(obj))
@@ -182,35 +169,58 @@ static int hwpt_invalidate_nested(struct iommufd_ucmd *ucmd, u32 hwpt_id,
 	return rc;
 }
 
+/* The shape of the request array, judged before anything is looked up. */
+static int hwpt_invalidate_check(const struct iommu_hwpt_invalidate *cmd)
+{
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	/*
+	 * An empty array may come without one (and no length): it still
+	 * reaches the backend, which judges the type; that is how user
+	 * space probes for a format.
+	 */
+	if (cmd->entry_num &&
+	    (!cmd->data_uptr || !cmd->entry_len || cmd->entry_len > PAGE_SIZE ||
+	     cmd->entry_num > HWPT_INVALIDATE_MAX_ENTRIES))
+		return -EINVAL;
+	return 0;
+}
+
 int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_hwpt_invalidate *cmd = ucmd->cmd;
 	struct iommufd_user_array array = {
-		.type = cmd->data_type,
 		.uptr = u64_to_user_ptr(cmd->data_uptr),
-		.entry_len = cmd->entry_len,
 		.entry_num = cmd->entry_num,
+		.entry_len = cmd->entry_len,
+		.type = cmd->data_type,
 	};
+	int rc, respond_rc;
 	u32 done = 0;
-	int rc;
 
-	/*
-	 * An empty array still reaches the backend, which judges the type:
-	 * that is how user space probes for a format.
-	 */
-	if (cmd->__reserved)
-		rc = -EOPNOTSUPP;
-	else if (cmd->entry_num &&
-		 (!cmd->data_uptr || !cmd->entry_len ||
-		  cmd->entry_len > PAGE_SIZE ||
-		  cmd->entry_num > HWPT_INVALIDATE_MAX_ENTRIES))
-		rc = -EINVAL;
-	else
+	rc = hwpt_invalidate_check(cmd);
+	if (!rc)
 		rc = hwpt_invalidate_nested(ucmd, cmd->hwpt_id, &array, &done);
 
 	/* How many were carried out goes back, also when one failed. */
 	cmd->entry_num = done;
-	if (iommufd_ucmd_respond(ucmd, sizeof(*cmd)))
-		return -EFAULT;
-	return rc;
+	respond_rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	return respond_rc ?: rc;
+}
+
+void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_hwpt *hwpt = container_of(obj, struct iommufd_hwpt, obj);
+	struct iommufd_hwpt_paging *parent;
+	struct iommufd_viommu *viommu;
+
+	parent = container_of(hwpt, struct iommufd_hwpt_nested, common)->parent;
+	/* Before the parent may go: the backend may look at it. */
+	if (hwpt->domain)
+		hwpt->ops->domain_free(hwpt->domain);
+	if (parent)
+		iommufd_object_unref_user(&parent->common.obj);
+	viommu = container_of(hwpt, struct iommufd_hwpt_nested, common)->viommu;
+	if (viommu)
+		iommufd_object_unref_user(&viommu->obj);
 }

@@ -1030,9 +1030,66 @@ static void op_dirty(struct worker *w, struct ctx *c)
 	}
 }
 
+/*
+ * IOMMU_HWPT_INVALIDATE: arrays of the mock's requests (good ones, bad
+ * flags, bad indexes) with entry_len and entry_num around their limits,
+ * on any kind of id.  The kernel only reads the array, so it may lie
+ * anywhere: the scratch buffer, up against its guard page, or nowhere.
+ */
+static void op_invalidate(struct worker *w, struct ctx *c)
+{
+	static const uint32_t lens[] = {
+		0, 1, 4, 7, 8, 8, 8, 9, 16, FUZZ_PAGE, FUZZ_PAGE + 1,
+	};
+	struct iommu_hwpt_invalidate_selftest *req = (void *)w->scratch;
+	int want = rnd(&w->rng, 4) ? ID_HWPT : (int)rnd(&w->rng, ID_NKINDS);
+	struct iommu_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = pick_id(w, c, want),
+		.data_type = rnd(&w->rng, 8) ?
+				     IOMMU_HWPT_INVALIDATE_DATA_SELFTEST :
+			     rnd(&w->rng, 2) ?
+				     IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID :
+				     (uint32_t)rng_next(&w->rng),
+		.entry_len = lens[rnd(&w->rng, sizeof(lens) / sizeof(lens[0]))],
+		.entry_num = (uint32_t)rnd(&w->rng, 5),
+		.__reserved = rnd(&w->rng, 50) ? 0 : 1,
+	};
+	uint64_t bytes;
+	void *reply;
+
+	if (!rnd(&w->rng, 30))
+		cmd.entry_num = rnd(&w->rng, 2) ? (1u << 19) + 1 :
+						  (uint32_t)rng_next(&w->rng);
+	for (unsigned int i = 0; i < 8; i++) {
+		req[i].flags = rnd(&w->rng, 6) ? (uint32_t)rnd(&w->rng, 2) :
+						 (uint32_t)rng_next(&w->rng);
+		req[i].iotlb_id = (uint32_t)rnd(&w->rng,
+						MOCK_NESTED_DOMAIN_IOTLB_NUM + 2);
+	}
+	bytes = (uint64_t)cmd.entry_len * cmd.entry_num;
+	switch (rnd(&w->rng, 6)) {
+	case 0:
+		cmd.data_uptr = 0;
+		break;
+	case 1:
+		cmd.data_uptr = KERNEL_PTR;
+		break;
+	case 2:
+		/* Runs into the guard page after the scratch buffer. */
+		cmd.data_uptr = (uintptr_t)w->scratch + SCRATCH_LEN -
+				(bytes < SCRATCH_LEN ? bytes / 2 : 0);
+		break;
+	default:
+		cmd.data_uptr = (uintptr_t)w->scratch;
+	}
+	run(w, c, K_HWPT_INVALIDATE, IOMMU_HWPT_INVALIDATE, &cmd, sizeof(cmd),
+	    OFFSETOFEND(struct iommu_hwpt_invalidate, __reserved), &reply);
+}
+
 static void op_other_nr(struct worker *w, struct ctx *c)
 {
-	static const uint8_t unserved[] = { 0x8d, 0x8e, 0x95, 0x96, 0x9f };
+	static const uint8_t unserved[] = { 0x8e, 0x95, 0x96, 0x9f };
 	uint8_t *buf = w->scratch;
 	unsigned long nr;
 	int kind;
@@ -1384,6 +1441,23 @@ static void op_viommu(struct worker *w, struct ctx *c)
 			.hwpt_id = pick_id(w, c, ID_HWPT),
 		};
 
+		/* Most HWPTs are no nest parent: make one now and then. */
+		if (!rnd(&w->rng, 3)) {
+			struct iommu_hwpt_alloc parent = {
+				.size = sizeof(parent),
+				.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+				.dev_id = cmd.dev_id,
+				.pt_id = pick_id(w, c, ID_IOAS),
+			};
+
+			if (!run(w, c, K_HWPT_ALLOC, IOMMU_HWPT_ALLOC, &parent,
+				 sizeof(parent),
+				 OFFSETOFEND(struct iommu_hwpt_alloc, __reserved),
+				 &reply) && reply) {
+				cmd.hwpt_id = ((struct iommu_hwpt_alloc *)reply)->out_hwpt_id;
+				note_id(c, ID_HWPT, cmd.hwpt_id);
+			}
+		}
 		memset(data, 0, sizeof(*data));
 		data->in_data = (uint32_t)rng_next(&w->rng);
 		if (rnd(&w->rng, 2)) {
@@ -1646,7 +1720,7 @@ enum op_id {
 	O_CHECK_REFS, O_CREATE_ACCESS, O_ACCESS_PAGES, O_DESTROY_ACCESS_PAGES,
 	O_ACCESS_RW, O_ACCESS_REPLACE, O_TEST_OTHER, O_DKMS_ATTACH,
 	O_DKMS_DETACH, O_TYPE1, O_CHAOS_MM, O_CHAOS_MEMF, O_CHAOS_FD,
-	O_CHAOS_FORK, O_CHAOS_PASS, O_VFIO, O_VIOMMU, O_NR
+	O_CHAOS_FORK, O_CHAOS_PASS, O_VFIO, O_INVALIDATE, O_VIOMMU, O_NR
 };
 
 /* Relative weights, in tenths. */
@@ -1663,7 +1737,7 @@ static const unsigned int op_weight[O_NR] = {
 	[O_ACCESS_REPLACE] = 20, [O_TEST_OTHER] = 10, [O_DKMS_ATTACH] = 20,
 	[O_DKMS_DETACH] = 10, [O_TYPE1] = 30, [O_CHAOS_MM] = 30,
 	[O_CHAOS_MEMF] = 20, [O_CHAOS_FD] = 8, [O_CHAOS_FORK] = 2,
-	[O_CHAOS_PASS] = 5, [O_VFIO] = 60, [O_VIOMMU] = 40,
+	[O_CHAOS_PASS] = 5, [O_VFIO] = 60, [O_INVALIDATE] = 20, [O_VIOMMU] = 40,
 };
 
 /*
@@ -1685,7 +1759,7 @@ static const unsigned int op_weight_cheap[O_NR] = {
 	[O_DESTROY_ACCESS_PAGES] = 20, [O_ACCESS_RW] = 50,
 	[O_ACCESS_REPLACE] = 20, [O_TEST_OTHER] = 15, [O_DKMS_ATTACH] = 20,
 	[O_DKMS_DETACH] = 10, [O_TYPE1] = 30, [O_CHAOS_MM] = 10,
-	[O_CHAOS_MEMF] = 10, [O_VFIO] = 20, [O_VIOMMU] = 30,
+	[O_CHAOS_MEMF] = 10, [O_VFIO] = 20, [O_INVALIDATE] = 20, [O_VIOMMU] = 30,
 };
 
 /*
@@ -1707,7 +1781,7 @@ static const unsigned int op_weight_light[O_NR] = {
 	[O_CHECK_REFS] = 20, [O_CREATE_ACCESS] = 5, [O_ACCESS_PAGES] = 50,
 	[O_DESTROY_ACCESS_PAGES] = 30, [O_ACCESS_RW] = 50,
 	[O_ACCESS_REPLACE] = 10, [O_TEST_OTHER] = 30, [O_DKMS_ATTACH] = 5,
-	[O_DKMS_DETACH] = 10, [O_TYPE1] = 40, [O_VIOMMU] = 20,
+	[O_DKMS_DETACH] = 10, [O_TYPE1] = 40, [O_INVALIDATE] = 30, [O_VIOMMU] = 20,
 };
 
 static int pick_op(struct worker *w, const unsigned int *weight)
@@ -1766,6 +1840,7 @@ void one_op(struct worker *w)
 	case O_HW_INFO: op_hw_info(w, c); break;
 	case O_CHANGE_PROCESS: op_change_process(w, c); break;
 	case O_DIRTY: op_dirty(w, c); break;
+	case O_INVALIDATE: op_invalidate(w, c); break;
 	case O_OTHER_NR: op_other_nr(w, c); break;
 	case O_MOCK_DOMAIN: op_mock_domain(w, c, false); break;
 	case O_MOCK_DOMAIN_FLAGS: op_mock_domain(w, c, true); break;

@@ -47,6 +47,13 @@ device_use_hwpt(struct iommufd_device *idev, struct iommufd_object *obj)
 
 	if (hwpt->ops != idev->ops)
 		return ERR_PTR(-EINVAL);
+	/*
+	 * Faults on it must reach its queue and be answered: a device whose
+	 * backend cannot is refused as a driver refuses IOPF to a device
+	 * without PRI.
+	 */
+	if (hwpt->fault && !idev->ops->page_response)
+		return ERR_PTR(-ENODEV);
 	mutex_lock(&hwpt->ioas->mutex);
 	usable = iommufd_hwpt_get_device(hwpt);
 	mutex_unlock(&hwpt->ioas->mutex);
@@ -167,6 +174,9 @@ int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id)
 		goto out_unlock;
 	}
 	idev->hwpt = new;
+	/* Under the lock: nothing of the old attachment may be left over. */
+	if (old && old->fault)
+		iommufd_fault_device_leaves(old->fault, idev);
 	drop = old;
 	left_ioas = old && moves;
 out_answer:
@@ -198,6 +208,8 @@ void iommufd_device_detach(struct iommufd_device *idev)
 		idev->ops->detach(idev);
 		up_write(&old->ioas->iopt.domains_rwsem);
 		idev->hwpt = NULL;
+		if (old->fault)
+			iommufd_fault_device_leaves(old->fault, idev);
 	}
 	mutex_unlock(&idev->lock);
 	if (!old)

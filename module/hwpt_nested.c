@@ -111,8 +111,10 @@ iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 	hwpt->common.ops = parent->common.ops;
 	hwpt->common.ioas = parent->common.ioas;
 
+	/* Where faults go is ours to arrange, not the backend's. */
 	domain = idev->ops->domain_alloc_nested(idev, parent->common.domain,
-						flags, data);
+						flags & ~IOMMU_HWPT_FAULT_ID_VALID,
+						data);
 	if (IS_ERR(domain)) {
 		iommufd_object_abort_and_destroy(ictx, &hwpt->common.obj);
 		return ERR_CAST(domain);
@@ -218,6 +220,8 @@ void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 	/* Before the parent may go: the backend may look at it. */
 	if (hwpt->domain)
 		hwpt->ops->domain_free(hwpt->domain);
+	if (hwpt->fault)
+		iommufd_fault_put(hwpt->fault);
 	if (parent)
 		iommufd_object_unref_user(&parent->common.obj);
 	viommu = container_of(hwpt, struct iommufd_hwpt_nested, common)->viommu;

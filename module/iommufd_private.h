@@ -64,6 +64,7 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_ACCESS,
 	IOMMUFD_OBJ_SELFTEST,
 	IOMMUFD_OBJ_HWPT_NESTED,
+	IOMMUFD_OBJ_FAULT,
 	IOMMUFD_OBJ_VIOMMU,
 	IOMMUFD_OBJ_VDEVICE,
 	IOMMUFD_OBJ_VEVENTQ,
@@ -269,6 +270,23 @@ struct iommufd_device;
 struct iommufd_vdevice;
 struct iommufd_viommu_ops;
 struct iommufd_dirty_bitmap;
+struct iommufd_fault;
+
+/**
+ * struct iommufd_fault_record - one I/O page fault a device reported
+ * @flags: enum iommu_hwpt_pgfault_flags
+ * @pasid: the request's PASID, if IOMMU_PGFAULT_FLAGS_PASID_VALID
+ * @grpid: its page request group
+ * @perm: enum iommu_hwpt_pgfault_perm
+ * @addr: the faulting IOVA
+ */
+struct iommufd_fault_record {
+	u32 flags;
+	u32 pasid;
+	u32 grpid;
+	u32 perm;
+	u64 addr;
+};
 
 /**
  * struct iommufd_hw_report - what IOMMU_GET_HW_INFO tells about a device
@@ -350,6 +368,15 @@ int iommufd_user_array_copy(void *dst, size_t size, size_t min_size,
  *                        [iova, iova + size) was written since its last
  *                        clear, and clear it unless @keep; a NULL @dirty
  *                        only clears (dirty.c)
+ * @page_response: tell the device how its page request group ended
+ *                 (@last is the group's last fault, @code an enum
+ *                 iommufd_page_response_code); NULL for a backend whose
+ *                 devices report no I/O page faults, which then cannot
+ *                 attach to a HWPT with a fault queue
+ * @user_pasid_table: the device's PASID table is part of the stage-1 user
+ *                    space manages (SMMUv3's CD table, the mock's): a
+ *                    fault with a PASID goes to the nested HWPT the device
+ *                    is attached to, as the kernel's IOPF core routes it
  * @viommu_ops: the vIOMMU driver of the device's IOMMU for vIOMMU @type,
  *              or NULL when it has none (IOMMU_VIOMMU_ALLOC: EOPNOTSUPP)
  * @owner: the module whose code these are; every HWPT made through them
@@ -379,6 +406,10 @@ struct iommufd_device_ops {
 	int (*read_and_clear_dirty)(struct iommu_domain *domain,
 				    unsigned long iova, size_t size, bool keep,
 				    struct iommufd_dirty_bitmap *dirty);
+	void (*page_response)(struct iommufd_device *idev,
+			      const struct iommufd_fault_record *last,
+			      u32 code);
+	bool user_pasid_table;
 	const struct iommufd_viommu_ops *(*viommu_ops)(struct iommufd_device *idev,
 							u32 type);
 	struct module *owner;
@@ -397,6 +428,8 @@ struct iommufd_device_ops {
  *        IOVA (its MSI window) is reserved here, so a device behind a
  *        nested HWPT keeps its MSI doorbell in the stage-2.
  * @ndevices: devices attached, under ioas->mutex; each also holds a user
+ * @fault: where its devices' I/O page faults go (IOMMU_HWPT_FAULT_ID_VALID),
+ *         a users hold; NULL when nobody is told of them (fault.c)
  */
 struct iommufd_hwpt {
 	struct iommufd_object obj;
@@ -404,6 +437,7 @@ struct iommufd_hwpt {
 	struct iommu_domain *domain;
 	struct iommufd_ioas *ioas;
 	unsigned int ndevices;
+	struct iommufd_fault *fault;
 };
 
 /**
@@ -498,6 +532,8 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
 /* fdinfo.c and ledger.c: what an administrator can see */
 struct seq_file;
 void iommufd_show_fdinfo(struct seq_file *m, struct file *file);
+struct dentry;
+extern struct dentry *iommufd_debugfs_dir;
 void iommufd_ledger_debugfs_init(void);
 void iommufd_ledger_debugfs_exit(void);
 
@@ -549,6 +585,39 @@ iommufd_get_hwpt_paging(struct iommufd_ctx *ictx, u32 id)
 	return container_of(obj, struct iommufd_hwpt_paging, common.obj);
 }
 
+/* fault.c: fault queues, where devices' I/O page faults go */
+
+/**
+ * struct iommufd_fault - a fault queue (IOMMU_FAULT_QUEUE_ALLOC)
+ * @obj: registry header; each HWPT delivering to it holds a user, and so
+ *       does its file until released
+ * @mutex: protects the rest; taken after a device's lock (fault.c)
+ * @unread: struct iommufd_fault_group reported and not read, oldest first
+ * @awaiting: cookie -> struct iommufd_fault_group read and not answered
+ * @closed: the file is released: every fault is answered at once
+ * @wait: woken when a group is reported (poll)
+ * @ictx: the context; its file is held by the queue's file
+ */
+struct iommufd_fault {
+	struct iommufd_object obj;
+	struct mutex mutex;
+	struct list_head unread;
+	struct xarray awaiting;
+	bool closed;
+	wait_queue_head_t wait;
+	struct iommufd_ctx *ictx;
+};
+
+int iommufd_fault_alloc(struct iommufd_ucmd *ucmd);
+void iommufd_fault_destroy(struct iommufd_object *obj);
+struct iommufd_fault *iommufd_fault_get(struct iommufd_ctx *ictx, u32 id);
+void iommufd_fault_put(struct iommufd_fault *fault);
+int iommufd_fault_report(struct iommufd_device *idev,
+			 const struct iommufd_fault_record *records,
+			 unsigned int nr);
+void iommufd_fault_device_leaves(struct iommufd_fault *fault,
+				 struct iommufd_device *idev);
+
 /* vfio_compat.c: the VFIO type1 ioctls on an IOAS */
 int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
 struct iommufd_ctx *iommufd_vfio_compat_ctx_create(bool v2);
@@ -563,6 +632,13 @@ long iommufd_vfio_compat_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
 extern bool iommufd_selftest_enabled;
 int iommufd_test(struct iommufd_ucmd *ucmd);
 void iommufd_selftest_destroy(struct iommufd_object *obj);
+/* selftest_iopf.c: the mock device's page requests */
+struct iommu_test_cmd;
+int mock_iopf_trigger(struct iommufd_device *idev,
+		      const struct iommu_test_cmd *cmd);
+void mock_iopf_page_response(struct iommufd_device *idev,
+			     const struct iommufd_fault_record *last, u32 code);
+void mock_iopf_debugfs_init(void);
 
 /* access.c: in-kernel users of an IOAS (emulated devices, the self-test) */
 

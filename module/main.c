@@ -232,6 +232,8 @@ static const struct iommufd_ioctl_row upstream_rows[] = {
 		     struct iommu_hwpt_get_dirty_bitmap, data),
 	UPSTREAM_ROW(IOMMU_HWPT_INVALIDATE, iommufd_hwpt_invalidate,
 		     struct iommu_hwpt_invalidate, __reserved),
+	UPSTREAM_ROW(IOMMU_FAULT_QUEUE_ALLOC, iommufd_fault_alloc,
+		     struct iommu_fault_alloc, out_fault_fd),
 	UPSTREAM_ROW(IOMMU_IOAS_MAP_FILE, iommufd_ioas_map_file,
 		     struct iommu_ioas_map_file, iova),
 	UPSTREAM_ROW(IOMMU_IOAS_CHANGE_PROCESS, iommufd_ioas_change_process,
@@ -351,6 +353,7 @@ static int __init iommufd_module_init(void)
 	if (iommufd_selftest_enabled) {
 		/* Mock devices and test ops are for test machines only. */
 		add_taint(TAINT_TEST, LOCKDEP_STILL_OK);
+		mock_iopf_debugfs_init();
 		pr_warn("iommufd: self-test mode: IOMMU_TEST_CMD and mock IOMMU devices are exposed to every user of /dev/iommu; never use this on a production system\n");
 	}
 	return 0;

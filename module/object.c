@@ -40,6 +40,7 @@ static const iommufd_destroy_fn iommufd_destroy_fns[IOMMUFD_OBJ_MAX] = {
 	[IOMMUFD_OBJ_IOAS] = iommufd_ioas_destroy,
 	[IOMMUFD_OBJ_ACCESS] = iommufd_access_destroy_object,
 	[IOMMUFD_OBJ_SELFTEST] = iommufd_selftest_destroy,
+	[IOMMUFD_OBJ_FAULT] = iommufd_fault_destroy,
 	[IOMMUFD_OBJ_VIOMMU] = iommufd_viommu_destroy,
 	[IOMMUFD_OBJ_VDEVICE] = iommufd_vdevice_destroy,
 	[IOMMUFD_OBJ_VEVENTQ] = iommufd_veventq_destroy,

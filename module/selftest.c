@@ -465,6 +465,9 @@ static const struct iommufd_device_ops mock_device_ops = {
 	.reserve_regions = mock_reserve_regions,
 	.hw_info = mock_hw_info,
 	.can_enforce_coherency = mock_can_enforce_coherency,
+	.page_response = mock_iopf_page_response,
+	/* As upstream's mock IOMMU. */
+	.user_pasid_table = true,
 	.viommu_ops = mock_viommu_ops_for,
 #ifdef HAVE_IOMMU_DIRTY_OPS
 	.set_dirty_tracking = iommufd_domain_set_dirty_tracking,
@@ -1085,6 +1088,29 @@ out_put_hwpt:
 	return rc;
 }
 
+/*
+ * IOMMU_TEST_OP_TRIGGER_IOPF: the mock device @trigger_iopf.dev_id (an
+ * idev_id) makes a page request (selftest_iopf.c).  ENOENT for no device,
+ * EINVAL for one that is not a mock's, as upstream answers.
+ */
+static int test_trigger_iopf(struct iommufd_ucmd *ucmd,
+			     struct iommu_test_cmd *cmd)
+{
+	struct iommufd_object *obj;
+	struct iommufd_device *idev;
+	int rc = -EINVAL;
+
+	obj = iommufd_get_object(ucmd->ictx, cmd->trigger_iopf.dev_id,
+				 IOMMUFD_OBJ_DEVICE);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	idev = container_of(obj, struct iommufd_device, obj);
+	if (idev->ops == &mock_device_ops)
+		rc = mock_iopf_trigger(idev, cmd);
+	iommufd_put_object(ucmd->ictx, obj);
+	return rc;
+}
+
 static int test_set_temp_memory_limit(struct iommufd_ucmd *ucmd,
 				      struct iommu_test_cmd *cmd)
 {
@@ -1104,7 +1130,7 @@ typedef int (*selftest_op_fn)(struct iommufd_ucmd *ucmd,
 
 /*
  * IOMMU_TEST_CMD, one row per op of uapi/linux/iommufd_test.h that we
- * offer.  The rest (device caches, faults, vEVENTs, PASID, DMA-buf)
+ * offer.  The rest (device caches, vEVENTs, PASID, DMA-buf)
  * answer EOPNOTSUPP, as do unknown ops.
  */
 static const selftest_op_fn selftest_ops[] = {
@@ -1122,6 +1148,7 @@ static const selftest_op_fn selftest_ops[] = {
 	[IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT] = test_set_temp_memory_limit,
 	[IOMMU_TEST_OP_DIRTY] = test_dirty,
 	[IOMMU_TEST_OP_MD_CHECK_IOTLB] = test_md_check_iotlb,
+	[IOMMU_TEST_OP_TRIGGER_IOPF] = test_trigger_iopf,
 	[IOMMU_TEST_OP_DEV_CHECK_CACHE] = iommufd_test_dev_check_cache,
 	[IOMMU_TEST_OP_TRIGGER_VEVENT] = iommufd_test_trigger_vevent,
 };

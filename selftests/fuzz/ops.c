@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -921,6 +922,11 @@ static void op_hwpt_alloc(struct worker *w, struct ctx *c)
 		cmd.fault_id = pick_id(w, c, ID_HWPT);
 		cmd.__reserved = rnd(&w->rng, 2);
 		break;
+	case 3:
+		/* A fault queue, mostly a live one of this context. */
+		cmd.flags |= IOMMU_HWPT_FAULT_ID_VALID;
+		cmd.fault_id = pick_id(w, c, ID_FAULT);
+		break;
 	default:
 		break;
 	}
@@ -1089,7 +1095,7 @@ static void op_invalidate(struct worker *w, struct ctx *c)
 
 static void op_other_nr(struct worker *w, struct ctx *c)
 {
-	static const uint8_t unserved[] = { 0x8e, 0x95, 0x96, 0x9f };
+	static const uint8_t unserved[] = { 0x95, 0x96, 0x9f };
 	uint8_t *buf = w->scratch;
 	unsigned long nr;
 	int kind;
@@ -1595,6 +1601,108 @@ static void op_viommu(struct worker *w, struct ctx *c)
 	}
 }
 
+/* Fault queues: IOMMU_FAULT_QUEUE_ALLOC, page requests, the queue's fd --- */
+
+static void fault_queue_alloc(struct worker *w, struct ctx *c)
+{
+	struct iommu_fault_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = rnd(&w->rng, 10) ? 0 : (uint32_t)rng_next(&w->rng),
+	};
+	struct iommu_fault_alloc *out;
+	void *reply;
+	int old;
+
+	if (run(w, c, K_FAULT_ALLOC, IOMMU_FAULT_QUEUE_ALLOC, &cmd,
+		sizeof(cmd), OFFSETOFEND(struct iommu_fault_alloc, out_fault_fd),
+		&reply) || !reply)
+		return;
+	out = reply;
+	note_id(c, ID_FAULT, out->out_fault_id);
+	/* One fd kept per context: the one it replaces goes. */
+	pthread_mutex_lock(&c->lock);
+	old = c->fault_fd;
+	c->fault_fd = (int)out->out_fault_fd;
+	pthread_mutex_unlock(&c->lock);
+	if (old >= 0) {
+		set_inflight(w, K_SYS_CLOSE, old, NULL, 0);
+		close(old);
+		clear_inflight(w);
+		count_syscall();
+	}
+}
+
+static void fault_trigger(struct worker *w, struct ctx *c)
+{
+	struct iommu_test_cmd t = { .op = IOMMU_TEST_OP_TRIGGER_IOPF };
+	void *reply;
+
+	t.trigger_iopf.dev_id = pick_id(w, c, ID_IDEV);
+	t.trigger_iopf.pasid = rnd(&w->rng, 4) ? 0 : (uint32_t)rng_next(&w->rng);
+	t.trigger_iopf.grpid = (uint32_t)rnd(&w->rng, 512);
+	t.trigger_iopf.perm = (uint32_t)rnd(&w->rng, 16);
+	t.trigger_iopf.addr = rng_next(&w->rng);
+	test_run(w, c, &t, &reply);
+}
+
+/*
+ * Read what waits (whole records, odd sizes, bad buffers) and answer it:
+ * the cookies read, stale or made up ones, unknown codes.  Under the
+ * context's lock, so that the fd cannot be closed and reused meanwhile;
+ * neither call blocks.
+ */
+static void fault_io(struct worker *w, struct ctx *c)
+{
+	const size_t rec = sizeof(struct iommu_hwpt_pgfault);
+	struct iommu_hwpt_page_response *ans = (void *)(w->scratch + 8192);
+	struct iommu_hwpt_pgfault *recs = (void *)w->scratch;
+	size_t count = rec * rnd(&w->rng, 5);
+	struct pollfd pfd = { .events = POLLIN | POLLOUT };
+	void *buf = recs;
+	ssize_t n;
+	int i;
+
+	if (!rnd(&w->rng, 8))
+		count += 1 + rnd(&w->rng, rec - 1);
+	if (!rnd(&w->rng, 16))
+		buf = rnd(&w->rng, 2) ? NULL : (void *)(uintptr_t)KERNEL_PTR;
+	pthread_mutex_lock(&c->lock);
+	pfd.fd = c->fault_fd;
+	if (pfd.fd < 0)
+		goto out_unlock;
+	set_inflight(w, K_SYS_FAULT_IO, pfd.fd, NULL, 0);
+	poll(&pfd, 1, 0);
+	n = read(pfd.fd, buf, count);
+	for (i = 0; n > 0 && i < n / (ssize_t)rec; i++) {
+		ans[i].cookie = rnd(&w->rng, 8) ? recs[i].cookie :
+						  (uint32_t)rng_next(&w->rng);
+		ans[i].code = rnd(&w->rng, 8) ? (uint32_t)rnd(&w->rng, 2) :
+						(uint32_t)rng_next(&w->rng);
+	}
+	if (i || !rnd(&w->rng, 4))
+		(void)!write(pfd.fd, ans, i * sizeof(*ans) +
+					  (rnd(&w->rng, 8) ? 0 : 3));
+	clear_inflight(w);
+	count_syscall();
+out_unlock:
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void op_fault(struct worker *w, struct ctx *c)
+{
+	switch (rnd(&w->rng, 6)) {
+	case 0:
+		fault_queue_alloc(w, c);
+		break;
+	case 1: case 2:
+		fault_trigger(w, c);
+		break;
+	default:
+		fault_io(w, c);
+		break;
+	}
+}
+
 /* Our extensions on /dev/iommu: attach, replace, detach ------------------ */
 
 static void op_dkms_attach(struct worker *w, struct ctx *c)
@@ -1715,7 +1823,7 @@ static void op_type1(struct worker *w, struct ctx *c)
 enum op_id {
 	O_MAP, O_UNMAP, O_MAP_FILE, O_COPY, O_IOAS_ALLOC, O_DESTROY,
 	O_IOVA_RANGES, O_ALLOW_IOVAS, O_OPTION, O_VFIO_IOAS, O_HWPT_ALLOC,
-	O_HW_INFO, O_CHANGE_PROCESS, O_DIRTY, O_OTHER_NR, O_MOCK_DOMAIN,
+	O_HW_INFO, O_CHANGE_PROCESS, O_DIRTY, O_FAULT, O_OTHER_NR, O_MOCK_DOMAIN,
 	O_MOCK_DOMAIN_FLAGS, O_MOCK_REPLACE, O_ADD_RESERVED, O_CHECK_MAP,
 	O_CHECK_REFS, O_CREATE_ACCESS, O_ACCESS_PAGES, O_DESTROY_ACCESS_PAGES,
 	O_ACCESS_RW, O_ACCESS_REPLACE, O_TEST_OTHER, O_DKMS_ATTACH,
@@ -1729,7 +1837,7 @@ static const unsigned int op_weight[O_NR] = {
 	[O_IOAS_ALLOC] = 40, [O_DESTROY] = 50, [O_IOVA_RANGES] = 30,
 	[O_ALLOW_IOVAS] = 20, [O_OPTION] = 30, [O_VFIO_IOAS] = 20,
 	[O_HWPT_ALLOC] = 30, [O_HW_INFO] = 20, [O_CHANGE_PROCESS] = 15,
-	[O_DIRTY] = 30,
+	[O_DIRTY] = 30, [O_FAULT] = 20,
 	[O_OTHER_NR] = 10, [O_MOCK_DOMAIN] = 40, [O_MOCK_DOMAIN_FLAGS] = 15,
 	[O_MOCK_REPLACE] = 30, [O_ADD_RESERVED] = 20, [O_CHECK_MAP] = 20,
 	[O_CHECK_REFS] = 10, [O_CREATE_ACCESS] = 30, [O_ACCESS_PAGES] = 50,
@@ -1752,7 +1860,7 @@ static const unsigned int op_weight_cheap[O_NR] = {
 	[O_IOAS_ALLOC] = 30, [O_DESTROY] = 40, [O_IOVA_RANGES] = 40,
 	[O_ALLOW_IOVAS] = 30, [O_OPTION] = 40, [O_VFIO_IOAS] = 20,
 	[O_HWPT_ALLOC] = 20, [O_HW_INFO] = 30, [O_OTHER_NR] = 20,
-	[O_DIRTY] = 30,
+	[O_DIRTY] = 30, [O_FAULT] = 20,
 	[O_MOCK_DOMAIN] = 8, [O_MOCK_DOMAIN_FLAGS] = 4, [O_MOCK_REPLACE] = 10,
 	[O_ADD_RESERVED] = 20, [O_CHECK_MAP] = 20, [O_CHECK_REFS] = 10,
 	[O_CREATE_ACCESS] = 10, [O_ACCESS_PAGES] = 50,
@@ -1775,7 +1883,7 @@ static const unsigned int op_weight_light[O_NR] = {
 	[O_IOAS_ALLOC] = 15, [O_DESTROY] = 40, [O_IOVA_RANGES] = 60,
 	[O_ALLOW_IOVAS] = 30, [O_OPTION] = 60, [O_VFIO_IOAS] = 30,
 	[O_HWPT_ALLOC] = 20, [O_HW_INFO] = 50, [O_OTHER_NR] = 30,
-	[O_DIRTY] = 30,
+	[O_DIRTY] = 30, [O_FAULT] = 20,
 	[O_MOCK_DOMAIN] = 15, [O_MOCK_DOMAIN_FLAGS] = 10,
 	[O_MOCK_REPLACE] = 15, [O_ADD_RESERVED] = 20, [O_CHECK_MAP] = 30,
 	[O_CHECK_REFS] = 20, [O_CREATE_ACCESS] = 5, [O_ACCESS_PAGES] = 50,
@@ -1840,6 +1948,7 @@ void one_op(struct worker *w)
 	case O_HW_INFO: op_hw_info(w, c); break;
 	case O_CHANGE_PROCESS: op_change_process(w, c); break;
 	case O_DIRTY: op_dirty(w, c); break;
+	case O_FAULT: op_fault(w, c); break;
 	case O_INVALIDATE: op_invalidate(w, c); break;
 	case O_OTHER_NR: op_other_nr(w, c); break;
 	case O_MOCK_DOMAIN: op_mock_domain(w, c, false); break;

@@ -47,6 +47,13 @@ device_use_hwpt(struct iommufd_device *idev, struct iommufd_object *obj)
 
 	if (hwpt->ops != idev->ops)
 		return ERR_PTR(-EINVAL);
+	/*
+	 * Faults on it must reach its queue and be answered: a device whose
+	 * backend cannot is refused as a driver refuses IOPF to a device
+	 * without PRI.
+	 */
+	if (hwpt->fault && !idev->ops->page_response)
+		return ERR_PTR(-ENODEV);
 	mutex_lock(&hwpt->ioas->mutex);
 	usable = iommufd_hwpt_get_device(hwpt);
 	mutex_unlock(&hwpt->ioas->mutex);
@@ -137,6 +144,10 @@ int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id)
 	drop = new;
 	if (old == new)
 		goto out_answer;
+	/* A vIOMMU's nested HWPT may need the device's vDEVICE first. */
+	rc = iommufd_viommu_attach_check(new, idev);
+	if (rc)
+		goto out_unlock;
 
 	/* The device's reserved IOVA is reserved in the IOAS it is on. */
 	moves = !old || old->ioas != new->ioas;
@@ -163,6 +174,9 @@ int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id)
 		goto out_unlock;
 	}
 	idev->hwpt = new;
+	/* Under the lock: nothing of the old attachment may be left over. */
+	if (old && old->fault)
+		iommufd_fault_device_leaves(old->fault, idev);
 	drop = old;
 	left_ioas = old && moves;
 out_answer:
@@ -194,6 +208,8 @@ void iommufd_device_detach(struct iommufd_device *idev)
 		idev->ops->detach(idev);
 		up_write(&old->ioas->iopt.domains_rwsem);
 		idev->hwpt = NULL;
+		if (old->fault)
+			iommufd_fault_device_leaves(old->fault, idev);
 	}
 	mutex_unlock(&idev->lock);
 	if (!old)
@@ -209,6 +225,7 @@ void iommufd_device_destroy(struct iommufd_object *obj)
 	struct iommufd_device *idev;
 
 	idev = container_of(obj, struct iommufd_device, obj);
+	iommufd_vdevice_device_gone(idev);
 	iommufd_device_detach(idev);
 	mutex_destroy(&idev->lock);
 }

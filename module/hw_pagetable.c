@@ -200,7 +200,12 @@ void iommufd_hwpt_put_device(struct iommufd_ctx *ictx,
  */
 int iommufd_hwpt_check_alloc_flags(enum iommufd_object_type kind, u32 flags)
 {
-	u32 takes = 0;
+	/*
+	 * A fault queue only on a nested HWPT, as in 6.12: the stage-1 is
+	 * what a guest's SVA faults on (later upstreams take it on paging
+	 * HWPTs too).
+	 */
+	u32 takes = IOMMU_HWPT_FAULT_ID_VALID;
 
 	if (kind == IOMMUFD_OBJ_HWPT_PAGING)
 		takes = IOMMU_HWPT_ALLOC_NEST_PARENT |
@@ -295,6 +300,13 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 							 common.obj),
 					    idev, cmd->flags, &data);
 		break;
+	case IOMMUFD_OBJ_VIOMMU:
+		hwpt = iommufd_viommu_alloc_hwpt_nested(ucmd->ictx,
+							container_of(parent,
+								     struct iommufd_viommu,
+								     obj),
+							idev, cmd->flags, &data);
+		break;
 	default:
 		/* A nested HWPT cannot be a parent; nor can anything else. */
 		hwpt = ERR_PTR(-EINVAL);
@@ -303,6 +315,17 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	if (IS_ERR(hwpt)) {
 		rc = PTR_ERR(hwpt);
 		goto out_put_parent;
+	}
+
+	/* As upstream, the queue is looked up once the HWPT could be made. */
+	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
+		hwpt->fault = iommufd_fault_get(ucmd->ictx, cmd->fault_id);
+		if (IS_ERR(hwpt->fault)) {
+			rc = PTR_ERR(hwpt->fault);
+			hwpt->fault = NULL;
+			iommufd_object_abort_and_destroy(ucmd->ictx, &hwpt->obj);
+			goto out_put_parent;
+		}
 	}
 
 	/*

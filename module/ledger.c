@@ -36,7 +36,8 @@ static struct {
 	atomic_long_t pfn_chunks;
 } totals;
 
-static struct dentry *iommufd_debugfs_dir;
+/* Also the self-test's (selftest_iopf.c). */
+struct dentry *iommufd_debugfs_dir;
 
 void iopt_ledger_init(struct iopt_ledger *ledger)
 {

@@ -63,10 +63,6 @@ module_param(mock_large_pages, bool, 0644);
 MODULE_PARM_DESC(mock_large_pages,
 		 "self-test: new mock domains map and unmap 2 MiB pages as real IOMMU drivers do");
 
-struct mock_dev {
-	u32 flags;
-};
-
 enum selftest_obj_type {
 	SELFTEST_MOCK_DEVICE,
 };
@@ -450,6 +446,14 @@ static void mock_any_domain_free(struct iommu_domain *domain)
 	domain->ops->free(domain);
 }
 
+static const struct iommufd_device_ops mock_device_ops;
+
+/* One of the mock's devices (its priv is a struct mock_dev)? */
+bool mock_device_is(struct iommufd_device *idev)
+{
+	return idev->ops == &mock_device_ops;
+}
+
 static const struct iommufd_device_ops mock_device_ops = {
 	.owner = THIS_MODULE,
 	.domain_alloc_paging = mock_domain_alloc_paging,
@@ -461,6 +465,10 @@ static const struct iommufd_device_ops mock_device_ops = {
 	.reserve_regions = mock_reserve_regions,
 	.hw_info = mock_hw_info,
 	.can_enforce_coherency = mock_can_enforce_coherency,
+	.page_response = mock_iopf_page_response,
+	/* As upstream's mock IOMMU. */
+	.user_pasid_table = true,
+	.viommu_ops = mock_viommu_ops_for,
 #ifdef HAVE_IOMMU_DIRTY_OPS
 	.set_dirty_tracking = iommufd_domain_set_dirty_tracking,
 	.read_and_clear_dirty = iommufd_domain_read_and_clear_dirty,
@@ -842,6 +850,7 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 	struct selftest_obj *sobj;
 	u32 dev_flags = 0;
 	u32 pt_id = cmd->id;
+	unsigned int i;
 	int rc;
 
 	/* The flags come only with the _FLAGS op, which shares the union. */
@@ -858,6 +867,8 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 	if (!sobj->mdev)
 		goto out_destroy;
 	sobj->mdev->flags = dev_flags;
+	for (i = 0; i < MOCK_DEV_CACHE_NUM; i++)
+		sobj->mdev->cache[i] = IOMMU_TEST_DEV_CACHE_DEFAULT;
 	sobj->type = SELFTEST_MOCK_DEVICE;
 
 	/*
@@ -1077,6 +1088,29 @@ out_put_hwpt:
 	return rc;
 }
 
+/*
+ * IOMMU_TEST_OP_TRIGGER_IOPF: the mock device @trigger_iopf.dev_id (an
+ * idev_id) makes a page request (selftest_iopf.c).  ENOENT for no device,
+ * EINVAL for one that is not a mock's, as upstream answers.
+ */
+static int test_trigger_iopf(struct iommufd_ucmd *ucmd,
+			     struct iommu_test_cmd *cmd)
+{
+	struct iommufd_object *obj;
+	struct iommufd_device *idev;
+	int rc = -EINVAL;
+
+	obj = iommufd_get_object(ucmd->ictx, cmd->trigger_iopf.dev_id,
+				 IOMMUFD_OBJ_DEVICE);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	idev = container_of(obj, struct iommufd_device, obj);
+	if (idev->ops == &mock_device_ops)
+		rc = mock_iopf_trigger(idev, cmd);
+	iommufd_put_object(ucmd->ictx, obj);
+	return rc;
+}
+
 static int test_set_temp_memory_limit(struct iommufd_ucmd *ucmd,
 				      struct iommu_test_cmd *cmd)
 {
@@ -1096,7 +1130,7 @@ typedef int (*selftest_op_fn)(struct iommufd_ucmd *ucmd,
 
 /*
  * IOMMU_TEST_CMD, one row per op of uapi/linux/iommufd_test.h that we
- * offer.  The rest (device caches, faults, vEVENTs, PASID, DMA-buf)
+ * offer.  The rest (device caches, vEVENTs, PASID, DMA-buf)
  * answer EOPNOTSUPP, as do unknown ops.
  */
 static const selftest_op_fn selftest_ops[] = {
@@ -1114,6 +1148,9 @@ static const selftest_op_fn selftest_ops[] = {
 	[IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT] = test_set_temp_memory_limit,
 	[IOMMU_TEST_OP_DIRTY] = test_dirty,
 	[IOMMU_TEST_OP_MD_CHECK_IOTLB] = test_md_check_iotlb,
+	[IOMMU_TEST_OP_TRIGGER_IOPF] = test_trigger_iopf,
+	[IOMMU_TEST_OP_DEV_CHECK_CACHE] = iommufd_test_dev_check_cache,
+	[IOMMU_TEST_OP_TRIGGER_VEVENT] = iommufd_test_trigger_vevent,
 };
 
 int iommufd_test(struct iommufd_ucmd *ucmd)

@@ -17,8 +17,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -920,6 +922,11 @@ static void op_hwpt_alloc(struct worker *w, struct ctx *c)
 		cmd.fault_id = pick_id(w, c, ID_HWPT);
 		cmd.__reserved = rnd(&w->rng, 2);
 		break;
+	case 3:
+		/* A fault queue, mostly a live one of this context. */
+		cmd.flags |= IOMMU_HWPT_FAULT_ID_VALID;
+		cmd.fault_id = pick_id(w, c, ID_FAULT);
+		break;
 	default:
 		break;
 	}
@@ -1088,8 +1095,7 @@ static void op_invalidate(struct worker *w, struct ctx *c)
 
 static void op_other_nr(struct worker *w, struct ctx *c)
 {
-	static const uint8_t unserved[] = { 0x8e, 0x90, 0x91,
-					    0x93, 0x94, 0x95, 0x96, 0x9f };
+	static const uint8_t unserved[] = { 0x95, 0x96, 0x9f };
 	uint8_t *buf = w->scratch;
 	unsigned long nr;
 	int kind;
@@ -1370,6 +1376,333 @@ static void op_test_other(struct worker *w, struct ctx *c)
 	test_run(w, c, &t, &reply);
 }
 
+/*
+ * vIOMMUs and what hangs off them.  A vEVENTQ's file is read, polled and
+ * closed on the spot (closed without reading now and then, events and
+ * all); a vIOMMU's pages are mapped from /dev/iommu at the offset the
+ * allocation returned, or at another, and unmapped again.
+ */
+static void viommu_use_veventq(struct worker *w, int qfd)
+{
+	struct pollfd pfd = { .fd = qfd, .events = POLLIN };
+
+	count_syscall();
+	set_inflight(w, K_SYS_VEVENTQ, qfd, NULL, 0);
+	if (rnd(&w->rng, 3)) {
+		ssize_t got;
+
+		poll(&pfd, 1, 0);
+		got = read(qfd, w->scratch, rnd(&w->rng, 2) ? 256 :
+			   (size_t)rnd(&w->rng, 24));
+		(void)got;
+	}
+	close(qfd);
+	clear_inflight(w);
+}
+
+static void viommu_mmap_page(struct worker *w, struct ctx *c,
+			     const struct iommu_viommu_selftest *data)
+{
+	uint64_t off = data->out_mmap_offset, len = data->out_mmap_length;
+	void *p;
+
+	if (!len || len > 16 * FUZZ_PAGE)
+		return;
+	switch (rnd(&w->rng, 6)) {
+	case 0:
+		off += FUZZ_PAGE;
+		break;
+	case 1:
+		len = FUZZ_PAGE;
+		break;
+	default:
+		break;
+	}
+	count_syscall();
+	set_inflight(w, K_SYS_MMAP_VIOMMU, ctx_fd(c), NULL, 0);
+	p = mmap(NULL, len, PROT_READ | (rnd(&w->rng, 2) ? PROT_WRITE : 0),
+		 rnd(&w->rng, 8) ? MAP_SHARED : MAP_PRIVATE, ctx_fd(c),
+		 (off_t)off);
+	if (p != MAP_FAILED) {
+		(void)*(volatile uint32_t *)p;
+		munmap(p, len);
+	}
+	clear_inflight(w);
+}
+
+static void op_viommu(struct worker *w, struct ctx *c)
+{
+	uint32_t viommu_id = pick_id(w, c, ID_VIOMMU);
+	void *reply;
+
+	switch (rnd(&w->rng, 7)) {
+	case 0: {
+		struct iommu_viommu_selftest *data = (void *)w->scratch;
+		struct iommu_viommu_alloc cmd = {
+			.size = sizeof(cmd),
+			.flags = rnd(&w->rng, 20) ? 0 : (uint32_t)rng_next(&w->rng),
+			.type = rnd(&w->rng, 6) ? IOMMU_VIOMMU_TYPE_SELFTEST :
+						  (uint32_t)rnd(&w->rng, 4),
+			.dev_id = pick_id(w, c, ID_IDEV),
+			.hwpt_id = pick_id(w, c, ID_HWPT),
+		};
+
+		/* Most HWPTs are no nest parent: make one now and then. */
+		if (!rnd(&w->rng, 3)) {
+			struct iommu_hwpt_alloc parent = {
+				.size = sizeof(parent),
+				.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+				.dev_id = cmd.dev_id,
+				.pt_id = pick_id(w, c, ID_IOAS),
+			};
+
+			if (!run(w, c, K_HWPT_ALLOC, IOMMU_HWPT_ALLOC, &parent,
+				 sizeof(parent),
+				 OFFSETOFEND(struct iommu_hwpt_alloc, __reserved),
+				 &reply) && reply) {
+				cmd.hwpt_id = ((struct iommu_hwpt_alloc *)reply)->out_hwpt_id;
+				note_id(c, ID_HWPT, cmd.hwpt_id);
+			}
+		}
+		memset(data, 0, sizeof(*data));
+		data->in_data = (uint32_t)rng_next(&w->rng);
+		if (rnd(&w->rng, 2)) {
+			cmd.data_len = rnd(&w->rng, 4) ? sizeof(*data) :
+							 (uint32_t)rnd(&w->rng, 40);
+			cmd.data_uptr = rnd(&w->rng, 8) ? (uintptr_t)data :
+							  pick_user_buf(w);
+		}
+		if (!run(w, c, K_VIOMMU_ALLOC, IOMMU_VIOMMU_ALLOC, &cmd,
+			 sizeof(cmd),
+			 OFFSETOFEND(struct iommu_viommu_alloc, out_viommu_id),
+			 &reply) && reply) {
+			note_id(c, ID_VIOMMU,
+				((struct iommu_viommu_alloc *)reply)->out_viommu_id);
+			if (cmd.data_uptr == (uintptr_t)data &&
+			    cmd.data_len == sizeof(*data))
+				viommu_mmap_page(w, c, data);
+		}
+		break;
+	}
+	case 1: {
+		struct iommu_vdevice_alloc cmd = {
+			.size = sizeof(cmd),
+			.viommu_id = viommu_id,
+			.dev_id = pick_id(w, c, ID_IDEV),
+			.virt_id = rnd(&w->rng, 4) ? rnd(&w->rng, 8) :
+						     rng_next(&w->rng),
+		};
+
+		run(w, c, K_VDEVICE_ALLOC, IOMMU_VDEVICE_ALLOC, &cmd,
+		    sizeof(cmd), OFFSETOFEND(struct iommu_vdevice_alloc, virt_id),
+		    &reply);
+		break;
+	}
+	case 2: {
+		static const uint32_t depths[] = { 0, 1, 2, 8, UINT32_MAX };
+		struct iommu_veventq_alloc cmd = {
+			.size = sizeof(cmd),
+			.flags = rnd(&w->rng, 30) ? 0 : 1,
+			.viommu_id = viommu_id,
+			.type = rnd(&w->rng, 4) ? IOMMU_VEVENTQ_TYPE_SELFTEST :
+						  (uint32_t)rnd(&w->rng, 4),
+			.veventq_depth = depths[rnd(&w->rng, 5)],
+			.__reserved = rnd(&w->rng, 30) ? 0 : 1,
+		};
+
+		if (!run(w, c, K_VEVENTQ_ALLOC, IOMMU_VEVENTQ_ALLOC, &cmd,
+			 sizeof(cmd),
+			 OFFSETOFEND(struct iommu_veventq_alloc, out_veventq_fd),
+			 &reply) && reply)
+			viommu_use_veventq(w,
+				(int)((struct iommu_veventq_alloc *)reply)->out_veventq_fd);
+		break;
+	}
+	case 3: {
+		struct iommu_hw_queue_alloc cmd = {
+			.size = sizeof(cmd),
+			.viommu_id = viommu_id,
+			.type = rnd(&w->rng, 4) ? IOMMU_HW_QUEUE_TYPE_SELFTEST :
+						  (uint32_t)rnd(&w->rng, 3),
+			.index = (uint32_t)rnd(&w->rng, 4),
+		};
+
+		cmd.length = cheap_len(w, pick_len(w));
+		cmd.nesting_parent_iova = pick_iova(w, c, cmd.length);
+		run(w, c, K_HW_QUEUE_ALLOC, IOMMU_HW_QUEUE_ALLOC, &cmd,
+		    sizeof(cmd), OFFSETOFEND(struct iommu_hw_queue_alloc, length),
+		    &reply);
+		break;
+	}
+	case 4: {
+		struct iommu_viommu_invalidate_selftest *req = (void *)w->scratch;
+		struct iommu_hwpt_invalidate cmd = {
+			.size = sizeof(cmd),
+			.hwpt_id = viommu_id,
+			.data_uptr = (uintptr_t)req,
+			.data_type = rnd(&w->rng, 5) ?
+				IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST :
+				(uint32_t)rng_next(&w->rng),
+			.entry_len = rnd(&w->rng, 5) ? sizeof(*req) :
+						       (uint32_t)rnd(&w->rng, 32),
+			.entry_num = (uint32_t)rnd(&w->rng, 4),
+		};
+
+		for (unsigned int i = 0; i < 4; i++)
+			req[i] = (struct iommu_viommu_invalidate_selftest){
+				.flags = rnd(&w->rng, 6) ? 0 :
+					 (uint32_t)rnd(&w->rng, 4),
+				.vdev_id = (uint32_t)rnd(&w->rng, 8),
+				.cache_id = (uint32_t)rnd(&w->rng, 5),
+			};
+		run(w, c, K_VIOMMU_INVALIDATE, IOMMU_HWPT_INVALIDATE, &cmd,
+		    sizeof(cmd),
+		    OFFSETOFEND(struct iommu_hwpt_invalidate, __reserved), &reply);
+		break;
+	}
+	case 5: {
+		struct iommu_hwpt_selftest *data = (void *)w->scratch;
+		struct iommu_hwpt_alloc cmd = {
+			.size = sizeof(cmd),
+			.flags = rnd(&w->rng, 10) ? 0 : (uint32_t)rnd(&w->rng, 16),
+			.dev_id = pick_id(w, c, ID_IDEV),
+			.pt_id = viommu_id,
+			.data_type = IOMMU_HWPT_DATA_SELFTEST,
+			.data_len = sizeof(*data),
+			.data_uptr = (uintptr_t)data,
+		};
+
+		data->iotlb = IOMMU_TEST_IOTLB_DEFAULT;
+		data->pagetable_type = 0;
+		if (!run(w, c, K_HWPT_ALLOC, IOMMU_HWPT_ALLOC, &cmd, sizeof(cmd),
+			 OFFSETOFEND(struct iommu_hwpt_alloc, __reserved),
+			 &reply) && reply)
+			note_id(c, ID_HWPT,
+				((struct iommu_hwpt_alloc *)reply)->out_hwpt_id);
+		break;
+	}
+	default: {
+		struct iommu_test_cmd t = {
+			.size = sizeof(t),
+		};
+
+		if (rnd(&w->rng, 2)) {
+			t.op = IOMMU_TEST_OP_TRIGGER_VEVENT;
+			t.trigger_vevent.dev_id = pick_id(w, c, ID_IDEV);
+		} else {
+			t.op = IOMMU_TEST_OP_DEV_CHECK_CACHE;
+			t.id = pick_id(w, c, ID_IDEV);
+			t.check_dev_cache.id = (uint32_t)rnd(&w->rng, 5);
+			t.check_dev_cache.cache = rnd(&w->rng, 2) ?
+				IOMMU_TEST_DEV_CACHE_DEFAULT : 0;
+		}
+		test_run(w, c, &t, &reply);
+	}
+	}
+}
+
+/* Fault queues: IOMMU_FAULT_QUEUE_ALLOC, page requests, the queue's fd --- */
+
+static void fault_queue_alloc(struct worker *w, struct ctx *c)
+{
+	struct iommu_fault_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = rnd(&w->rng, 10) ? 0 : (uint32_t)rng_next(&w->rng),
+	};
+	struct iommu_fault_alloc *out;
+	void *reply;
+	int old;
+
+	if (run(w, c, K_FAULT_ALLOC, IOMMU_FAULT_QUEUE_ALLOC, &cmd,
+		sizeof(cmd), OFFSETOFEND(struct iommu_fault_alloc, out_fault_fd),
+		&reply) || !reply)
+		return;
+	out = reply;
+	note_id(c, ID_FAULT, out->out_fault_id);
+	/* One fd kept per context: the one it replaces goes. */
+	pthread_mutex_lock(&c->lock);
+	old = c->fault_fd;
+	c->fault_fd = (int)out->out_fault_fd;
+	pthread_mutex_unlock(&c->lock);
+	if (old >= 0) {
+		set_inflight(w, K_SYS_CLOSE, old, NULL, 0);
+		close(old);
+		clear_inflight(w);
+		count_syscall();
+	}
+}
+
+static void fault_trigger(struct worker *w, struct ctx *c)
+{
+	struct iommu_test_cmd t = { .op = IOMMU_TEST_OP_TRIGGER_IOPF };
+	void *reply;
+
+	t.trigger_iopf.dev_id = pick_id(w, c, ID_IDEV);
+	t.trigger_iopf.pasid = rnd(&w->rng, 4) ? 0 : (uint32_t)rng_next(&w->rng);
+	t.trigger_iopf.grpid = (uint32_t)rnd(&w->rng, 512);
+	t.trigger_iopf.perm = (uint32_t)rnd(&w->rng, 16);
+	t.trigger_iopf.addr = rng_next(&w->rng);
+	test_run(w, c, &t, &reply);
+}
+
+/*
+ * Read what waits (whole records, odd sizes, bad buffers) and answer it:
+ * the cookies read, stale or made up ones, unknown codes.  Under the
+ * context's lock, so that the fd cannot be closed and reused meanwhile;
+ * neither call blocks.
+ */
+static void fault_io(struct worker *w, struct ctx *c)
+{
+	const size_t rec = sizeof(struct iommu_hwpt_pgfault);
+	struct iommu_hwpt_page_response *ans = (void *)(w->scratch + 8192);
+	struct iommu_hwpt_pgfault *recs = (void *)w->scratch;
+	size_t count = rec * rnd(&w->rng, 5);
+	struct pollfd pfd = { .events = POLLIN | POLLOUT };
+	void *buf = recs;
+	ssize_t n;
+	int i;
+
+	if (!rnd(&w->rng, 8))
+		count += 1 + rnd(&w->rng, rec - 1);
+	if (!rnd(&w->rng, 16))
+		buf = rnd(&w->rng, 2) ? NULL : (void *)(uintptr_t)KERNEL_PTR;
+	pthread_mutex_lock(&c->lock);
+	pfd.fd = c->fault_fd;
+	if (pfd.fd < 0)
+		goto out_unlock;
+	set_inflight(w, K_SYS_FAULT_IO, pfd.fd, NULL, 0);
+	poll(&pfd, 1, 0);
+	n = read(pfd.fd, buf, count);
+	for (i = 0; n > 0 && i < n / (ssize_t)rec; i++) {
+		ans[i].cookie = rnd(&w->rng, 8) ? recs[i].cookie :
+						  (uint32_t)rng_next(&w->rng);
+		ans[i].code = rnd(&w->rng, 8) ? (uint32_t)rnd(&w->rng, 2) :
+						(uint32_t)rng_next(&w->rng);
+	}
+	if (i || !rnd(&w->rng, 4))
+		(void)!write(pfd.fd, ans, i * sizeof(*ans) +
+					  (rnd(&w->rng, 8) ? 0 : 3));
+	clear_inflight(w);
+	count_syscall();
+out_unlock:
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void op_fault(struct worker *w, struct ctx *c)
+{
+	switch (rnd(&w->rng, 6)) {
+	case 0:
+		fault_queue_alloc(w, c);
+		break;
+	case 1: case 2:
+		fault_trigger(w, c);
+		break;
+	default:
+		fault_io(w, c);
+		break;
+	}
+}
+
 /* Our extensions on /dev/iommu: attach, replace, detach ------------------ */
 
 static void op_dkms_attach(struct worker *w, struct ctx *c)
@@ -1490,12 +1823,12 @@ static void op_type1(struct worker *w, struct ctx *c)
 enum op_id {
 	O_MAP, O_UNMAP, O_MAP_FILE, O_COPY, O_IOAS_ALLOC, O_DESTROY,
 	O_IOVA_RANGES, O_ALLOW_IOVAS, O_OPTION, O_VFIO_IOAS, O_HWPT_ALLOC,
-	O_HW_INFO, O_CHANGE_PROCESS, O_DIRTY, O_OTHER_NR, O_MOCK_DOMAIN,
+	O_HW_INFO, O_CHANGE_PROCESS, O_DIRTY, O_FAULT, O_OTHER_NR, O_MOCK_DOMAIN,
 	O_MOCK_DOMAIN_FLAGS, O_MOCK_REPLACE, O_ADD_RESERVED, O_CHECK_MAP,
 	O_CHECK_REFS, O_CREATE_ACCESS, O_ACCESS_PAGES, O_DESTROY_ACCESS_PAGES,
 	O_ACCESS_RW, O_ACCESS_REPLACE, O_TEST_OTHER, O_DKMS_ATTACH,
 	O_DKMS_DETACH, O_TYPE1, O_CHAOS_MM, O_CHAOS_MEMF, O_CHAOS_FD,
-	O_CHAOS_FORK, O_CHAOS_PASS, O_VFIO, O_INVALIDATE, O_NR
+	O_CHAOS_FORK, O_CHAOS_PASS, O_VFIO, O_INVALIDATE, O_VIOMMU, O_NR
 };
 
 /* Relative weights, in tenths. */
@@ -1504,7 +1837,7 @@ static const unsigned int op_weight[O_NR] = {
 	[O_IOAS_ALLOC] = 40, [O_DESTROY] = 50, [O_IOVA_RANGES] = 30,
 	[O_ALLOW_IOVAS] = 20, [O_OPTION] = 30, [O_VFIO_IOAS] = 20,
 	[O_HWPT_ALLOC] = 30, [O_HW_INFO] = 20, [O_CHANGE_PROCESS] = 15,
-	[O_DIRTY] = 30,
+	[O_DIRTY] = 30, [O_FAULT] = 20,
 	[O_OTHER_NR] = 10, [O_MOCK_DOMAIN] = 40, [O_MOCK_DOMAIN_FLAGS] = 15,
 	[O_MOCK_REPLACE] = 30, [O_ADD_RESERVED] = 20, [O_CHECK_MAP] = 20,
 	[O_CHECK_REFS] = 10, [O_CREATE_ACCESS] = 30, [O_ACCESS_PAGES] = 50,
@@ -1512,7 +1845,7 @@ static const unsigned int op_weight[O_NR] = {
 	[O_ACCESS_REPLACE] = 20, [O_TEST_OTHER] = 10, [O_DKMS_ATTACH] = 20,
 	[O_DKMS_DETACH] = 10, [O_TYPE1] = 30, [O_CHAOS_MM] = 30,
 	[O_CHAOS_MEMF] = 20, [O_CHAOS_FD] = 8, [O_CHAOS_FORK] = 2,
-	[O_CHAOS_PASS] = 5, [O_VFIO] = 60, [O_INVALIDATE] = 20,
+	[O_CHAOS_PASS] = 5, [O_VFIO] = 60, [O_INVALIDATE] = 20, [O_VIOMMU] = 40,
 };
 
 /*
@@ -1527,14 +1860,14 @@ static const unsigned int op_weight_cheap[O_NR] = {
 	[O_IOAS_ALLOC] = 30, [O_DESTROY] = 40, [O_IOVA_RANGES] = 40,
 	[O_ALLOW_IOVAS] = 30, [O_OPTION] = 40, [O_VFIO_IOAS] = 20,
 	[O_HWPT_ALLOC] = 20, [O_HW_INFO] = 30, [O_OTHER_NR] = 20,
-	[O_DIRTY] = 30,
+	[O_DIRTY] = 30, [O_FAULT] = 20,
 	[O_MOCK_DOMAIN] = 8, [O_MOCK_DOMAIN_FLAGS] = 4, [O_MOCK_REPLACE] = 10,
 	[O_ADD_RESERVED] = 20, [O_CHECK_MAP] = 20, [O_CHECK_REFS] = 10,
 	[O_CREATE_ACCESS] = 10, [O_ACCESS_PAGES] = 50,
 	[O_DESTROY_ACCESS_PAGES] = 20, [O_ACCESS_RW] = 50,
 	[O_ACCESS_REPLACE] = 20, [O_TEST_OTHER] = 15, [O_DKMS_ATTACH] = 20,
 	[O_DKMS_DETACH] = 10, [O_TYPE1] = 30, [O_CHAOS_MM] = 10,
-	[O_CHAOS_MEMF] = 10, [O_VFIO] = 20, [O_INVALIDATE] = 20,
+	[O_CHAOS_MEMF] = 10, [O_VFIO] = 20, [O_INVALIDATE] = 20, [O_VIOMMU] = 30,
 };
 
 /*
@@ -1550,13 +1883,13 @@ static const unsigned int op_weight_light[O_NR] = {
 	[O_IOAS_ALLOC] = 15, [O_DESTROY] = 40, [O_IOVA_RANGES] = 60,
 	[O_ALLOW_IOVAS] = 30, [O_OPTION] = 60, [O_VFIO_IOAS] = 30,
 	[O_HWPT_ALLOC] = 20, [O_HW_INFO] = 50, [O_OTHER_NR] = 30,
-	[O_DIRTY] = 30,
+	[O_DIRTY] = 30, [O_FAULT] = 20,
 	[O_MOCK_DOMAIN] = 15, [O_MOCK_DOMAIN_FLAGS] = 10,
 	[O_MOCK_REPLACE] = 15, [O_ADD_RESERVED] = 20, [O_CHECK_MAP] = 30,
 	[O_CHECK_REFS] = 20, [O_CREATE_ACCESS] = 5, [O_ACCESS_PAGES] = 50,
 	[O_DESTROY_ACCESS_PAGES] = 30, [O_ACCESS_RW] = 50,
 	[O_ACCESS_REPLACE] = 10, [O_TEST_OTHER] = 30, [O_DKMS_ATTACH] = 5,
-	[O_DKMS_DETACH] = 10, [O_TYPE1] = 40, [O_INVALIDATE] = 30,
+	[O_DKMS_DETACH] = 10, [O_TYPE1] = 40, [O_INVALIDATE] = 30, [O_VIOMMU] = 20,
 };
 
 static int pick_op(struct worker *w, const unsigned int *weight)
@@ -1615,6 +1948,7 @@ void one_op(struct worker *w)
 	case O_HW_INFO: op_hw_info(w, c); break;
 	case O_CHANGE_PROCESS: op_change_process(w, c); break;
 	case O_DIRTY: op_dirty(w, c); break;
+	case O_FAULT: op_fault(w, c); break;
 	case O_INVALIDATE: op_invalidate(w, c); break;
 	case O_OTHER_NR: op_other_nr(w, c); break;
 	case O_MOCK_DOMAIN: op_mock_domain(w, c, false); break;
@@ -1643,6 +1977,7 @@ void one_op(struct worker *w)
 		if (!w->solo)
 			chaos_pass(w);
 		break;
+	case O_VIOMMU: op_viommu(w, c); break;
 	case O_VFIO:
 		if (w->r->vfio && !w->solo)
 			vfio_op(w);

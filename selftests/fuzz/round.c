@@ -558,6 +558,9 @@ static void close_round_fds(struct round *r)
 				close(c->acc[j].fd);
 				c->acc[j].fd = -1;
 			}
+		if (c->fault_fd >= 0)
+			close(c->fault_fd);
+		c->fault_fd = -1;
 		if (c->fd >= 0)
 			close(c->fd);
 		c->fd = -1;
@@ -762,6 +765,7 @@ int run_round(uint64_t seed, long nr, int mode, int opener_fd)
 		r->ctx[i].fd = -1;
 		for (int j = 0; j < NACCESS; j++)
 			r->ctx[i].acc[j].fd = -1;
+		r->ctx[i].fault_fd = -1;
 	}
 	for (int i = 0; i < NMEMF; i++)
 		r->mf[i].fd = -1;

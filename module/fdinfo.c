@@ -12,18 +12,24 @@
 #include "iommufd_private.h"
 
 /*
- * In this order for good.  A new object type's count is a new key, and so
- * goes before the payer lines, not here (the BUILD_BUG_ON below asks).
+ * In this order for good: the counts of the first object types, then the
+ * ledger's totals, then the counts of the types that came later (each new
+ * type appends its key to the second table), then the payer lines.
  */
-static const struct {
+struct fdinfo_object_key {
 	enum iommufd_object_type type;
 	const char *key;
-} fdinfo_objects[] = {
+};
+
+static const struct fdinfo_object_key fdinfo_objects[] = {
 	{ IOMMUFD_OBJ_IOAS, "ioas" },
 	{ IOMMUFD_OBJ_HWPT_PAGING, "hwpt-paging" },
 	{ IOMMUFD_OBJ_DEVICE, "device" },
 	{ IOMMUFD_OBJ_ACCESS, "access" },
 	{ IOMMUFD_OBJ_SELFTEST, "selftest" },
+};
+
+static const struct fdinfo_object_key fdinfo_objects_later[] = {
 	{ IOMMUFD_OBJ_HWPT_NESTED, "hwpt-nested" },
 	{ IOMMUFD_OBJ_FAULT, "fault" },
 	{ IOMMUFD_OBJ_VIOMMU, "viommu" },
@@ -39,6 +45,13 @@ static const char *const fdinfo_modes[] = {
 	[IOPT_ACCOUNT_TYPE1] = "type1",
 };
 
+static void show_object_count(struct seq_file *m, struct iommufd_ctx *ictx,
+			      const struct fdinfo_object_key *obj)
+{
+	seq_printf(m, "iommufd-%s:\t%d\n", obj->key,
+		   atomic_read(&ictx->published[obj->type]));
+}
+
 void iommufd_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct iommufd_ctx *ictx = file->private_data;
@@ -46,13 +59,16 @@ void iommufd_show_fdinfo(struct seq_file *m, struct file *file)
 	unsigned int i;
 
 	/* Every type but ANY has its line. */
-	BUILD_BUG_ON(ARRAY_SIZE(fdinfo_objects) != IOMMUFD_OBJ_MAX - 1);
+	BUILD_BUG_ON(ARRAY_SIZE(fdinfo_objects) +
+		     ARRAY_SIZE(fdinfo_objects_later) != IOMMUFD_OBJ_MAX - 1);
 
 	seq_printf(m, "iommufd-account-mode:\t%s\n",
 		   mode < ARRAY_SIZE(fdinfo_modes) ? fdinfo_modes[mode] :
 						     "unknown");
 	for (i = 0; i < ARRAY_SIZE(fdinfo_objects); i++)
-		seq_printf(m, "iommufd-%s:\t%d\n", fdinfo_objects[i].key,
-			   atomic_read(&ictx->published[fdinfo_objects[i].type]));
-	iopt_ledger_show(m, &ictx->ledger);
+		show_object_count(m, ictx, &fdinfo_objects[i]);
+	iopt_ledger_show_totals(m, &ictx->ledger);
+	for (i = 0; i < ARRAY_SIZE(fdinfo_objects_later); i++)
+		show_object_count(m, ictx, &fdinfo_objects_later[i]);
+	iopt_ledger_show_payers(m, &ictx->ledger);
 }

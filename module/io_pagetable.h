@@ -392,7 +392,8 @@ void iopt_account_uncharge(struct iopt_account *account,
 /* ledger.c */
 void iopt_ledger_init(struct iopt_ledger *ledger);
 void iopt_ledger_destroy(struct iopt_ledger *ledger);
-void iopt_ledger_show(struct seq_file *m, struct iopt_ledger *ledger);
+void iopt_ledger_show_totals(struct seq_file *m, struct iopt_ledger *ledger);
+void iopt_ledger_show_payers(struct seq_file *m, struct iopt_ledger *ledger);
 struct iopt_payer *iopt_payer_get(struct iopt_ledger *ledger);
 void iopt_payer_hold(struct iopt_payer *payer);
 void iopt_payer_put(struct iopt_payer *payer);

@@ -164,17 +164,21 @@ void iopt_payer_add_pfn_chunks(struct iopt_payer *payer, long nchunks)
  * user namespaces); pid 0 means the payer has exited, or lives where the
  * reader cannot name it, while its mappings stay (the fd outlived it).
  */
-void iopt_ledger_show(struct seq_file *m, struct iopt_ledger *ledger)
+void iopt_ledger_show_totals(struct seq_file *m, struct iopt_ledger *ledger)
 {
-	struct iopt_payer *payer;
-	bool any = false;
-
 	seq_printf(m, "iommufd-pinned-pages:\t%ld\n",
 		   atomic_long_read(&ledger->pinned));
 	seq_printf(m, "iommufd-charged-pages:\t%ld\n",
 		   atomic_long_read(&ledger->charged));
 	seq_printf(m, "iommufd-pfn-storage-bytes:\t%lu\n",
 		   atomic_long_read(&ledger->pfn_chunks) * PAGE_SIZE);
+}
+
+void iopt_ledger_show_payers(struct seq_file *m, struct iopt_ledger *ledger)
+{
+	struct iopt_payer *payer;
+	bool any = false;
+
 	spin_lock(&ledger->lock);
 	list_for_each_entry(payer, &ledger->payers, node) {
 		pid_t nr = pid_has_task(payer->pid, PIDTYPE_TGID) ?

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/iommufd.h>
 #include <linux/iommufd_test.h>
 
@@ -141,7 +142,7 @@ static int rc_replace(struct worker *w, struct ctx *c, uint32_t stdev,
 
 /* Map 1-16 pages of a writable region into @ioas; the IOVA in @iova. */
 static int rc_map(struct worker *w, struct ctx *c, uint32_t ioas,
-		  uint64_t *iova, uint64_t *len)
+		  uint64_t *iova, uint64_t *len, uint64_t *uva)
 {
 	struct iommu_ioas_map cmd = {
 		.size = sizeof(cmd),
@@ -174,6 +175,7 @@ static int rc_map(struct worker *w, struct ctx *c, uint32_t ioas,
 	note_area(c, ioas, cmd.iova, cmd.length);
 	*iova = cmd.iova;
 	*len = cmd.length;
+	*uva = cmd.user_va;
 	return 0;
 }
 
@@ -207,7 +209,7 @@ static void rc_dirty_build(struct worker *w, struct ctx *c)
 {
 	struct ctx_recipes *rc = &c->rcp;
 	uint32_t ioas, stdev, idev, hwpt;
-	uint64_t iova, len;
+	uint64_t iova, len, uva;
 
 	ioas = rc_ioas(w, c);
 	if (!ioas)
@@ -222,7 +224,7 @@ static void rc_dirty_build(struct worker *w, struct ctx *c)
 		return;
 	if (rc_replace(w, c, stdev, hwpt))
 		return;
-	if (rc_map(w, c, ioas, &iova, &len))
+	if (rc_map(w, c, ioas, &iova, &len, &uva))
 		return;
 	if (rc_set_dirty(w, c, hwpt, true))
 		return;
@@ -232,6 +234,7 @@ static void rc_dirty_build(struct worker *w, struct ctx *c)
 	rc->d_stdev = stdev;
 	rc->d_iova = iova;
 	rc->d_len = len;
+	rc->d_uva = uva;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -254,7 +257,7 @@ static void rc_dirty_use(struct worker *w, struct ctx *c)
 	struct iommu_hwpt_get_dirty_bitmap get = { .size = sizeof(get) };
 	struct iommu_test_cmd t = { .op = IOMMU_TEST_OP_DIRTY };
 	uint8_t *marks = w->scratch + SCRATCH_LEN / 2;
-	uint64_t iova, len, ps, off;
+	uint64_t iova, len, uva, ps, off;
 	uint32_t hwpt, ioas, stdev;
 
 	pthread_mutex_lock(&c->lock);
@@ -263,6 +266,7 @@ static void rc_dirty_use(struct worker *w, struct ctx *c)
 	stdev = rc->d_stdev;
 	iova = rc->d_iova;
 	len = rc->d_len;
+	uva = rc->d_uva;
 	pthread_mutex_unlock(&c->lock);
 	if (!hwpt)
 		return;
@@ -275,12 +279,24 @@ static void rc_dirty_use(struct worker *w, struct ctx *c)
 		break;
 	case 1: {
 		/* More memory under the tracking HWPT. */
-		uint64_t i2, l2;
+		uint64_t i2, l2, u2;
 
-		if (!rc_map(w, c, ioas, &i2, &l2) && rnd(&w->rng, 2)) {
+		if (!rc_map(w, c, ioas, &i2, &l2, &u2) && rnd(&w->rng, 2)) {
 			iova = i2;
 			len = l2;
+			uva = u2;
 		}
+		break;
+	}
+	case 2: case 3: {
+		/* The mock domain holds what was mapped (or was replaced). */
+		struct iommu_test_cmd m = { .op = IOMMU_TEST_OP_MD_CHECK_MAP };
+
+		m.id = hwpt;
+		m.check_map.iova = iova;
+		m.check_map.length = len;
+		m.check_map.uptr = uva;
+		rc_test(w, c, &m, 16);
 		break;
 	}
 	default:
@@ -467,15 +483,146 @@ static void rc_nest_use(struct worker *w, struct ctx *c)
 		rc_test(w, c, &t, 16);
 }
 
+/* Accesses ----------------------------------------------------------------- */
+
+/*
+ * An access of an IOAS with memory mapped: pins inside the mapping (their
+ * pages checked against the user address), reads and writes across it,
+ * the pin released by id or left to an unmap's notification.  The access
+ * fd takes a slot of the context, so the random ops use and close it.
+ */
+static void rc_access(struct worker *w, struct ctx *c)
+{
+	struct iommu_test_cmd t = {
+		.op = IOMMU_TEST_OP_CREATE_ACCESS,
+		.create_access.flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+	};
+	struct ctx_recipes *rc = &c->rcp;
+	uint64_t iova, len, uva, off, n;
+	struct access_ent *a;
+	uint32_t ioas, pages_id = 0;
+	int fd, old;
+
+	pthread_mutex_lock(&c->lock);
+	ioas = rc->a_ioas;
+	iova = rc->a_iova;
+	len = rc->a_len;
+	uva = rc->a_uva;
+	pthread_mutex_unlock(&c->lock);
+	if (!ioas || !rnd(&w->rng, 4)) {
+		/* The light profile only uses what is there. */
+		if (w->light) {
+			if (!ioas)
+				return;
+			goto use;
+		}
+		ioas = rc_ioas(w, c);
+		if (!ioas || rc_map(w, c, ioas, &iova, &len, &uva))
+			return;
+		pthread_mutex_lock(&c->lock);
+		rc->a_ioas = ioas;
+		rc->a_iova = iova;
+		rc->a_len = len;
+		rc->a_uva = uva;
+		pthread_mutex_unlock(&c->lock);
+	}
+use:
+	t.id = ioas;
+	if (rc_test(w, c, &t, 0))
+		return;
+	fd = (int)t.create_access.out_access_fd;
+	a = &c->acc[rnd(&w->rng, NACCESS)];
+	pthread_mutex_lock(&c->lock);
+	old = a->fd;
+	a->fd = fd;
+	a->ioas = ioas;
+	a->nitems = 0;
+	pthread_mutex_unlock(&c->lock);
+	if (old >= 0) {
+		set_inflight(w, K_SYS_CLOSE, old, NULL, 0);
+		close(old);
+		clear_inflight(w);
+		count_syscall();
+	}
+
+	/* Pin 1..all pages of the mapping, from some page of it. */
+	off = FUZZ_PAGE * rnd(&w->rng, len / FUZZ_PAGE);
+	n = FUZZ_PAGE * (1 + rnd(&w->rng, (len - off) / FUZZ_PAGE));
+	memset(&t, 0, sizeof(t));
+	t.op = IOMMU_TEST_OP_ACCESS_PAGES;
+	t.id = (uint32_t)fd;
+	t.access_pages.flags = rnd(&w->rng, 2) ? MOCK_FLAGS_ACCESS_WRITE : 0;
+	t.access_pages.iova = iova + off;
+	t.access_pages.length = n;
+	t.access_pages.uptr = rnd(&w->rng, 4) ? uva + off : 0;
+	if (!rc_test(w, c, &t, 16)) {
+		pages_id = t.access_pages.out_access_pages_id;
+		pthread_mutex_lock(&c->lock);
+		if (a->fd == fd)
+			a->items[a->nitems++ % 8] = pages_id;
+		pthread_mutex_unlock(&c->lock);
+	}
+
+	/* Copy through the access: any alignment, fast and slow paths. */
+	memset(&t, 0, sizeof(t));
+	t.op = IOMMU_TEST_OP_ACCESS_RW;
+	t.id = (uint32_t)fd;
+	t.access_rw.iova = iova + rnd(&w->rng, len);
+	t.access_rw.length = 1 + rnd(&w->rng, iova + len - t.access_rw.iova);
+	t.access_rw.uptr = (uintptr_t)w->scratch;
+	t.access_rw.flags = (uint32_t)(rnd(&w->rng, 2) * MOCK_ACCESS_RW_WRITE |
+				       rnd(&w->rng, 2) * MOCK_ACCESS_RW_SLOW_PATH);
+	rc_test(w, c, &t, 16);
+
+	switch (rnd(&w->rng, 4)) {
+	case 0: {
+		/* Unmap under the pin: the access is told and lets go. */
+		struct iommu_ioas_unmap u = {
+			.size = sizeof(u),
+			.ioas_id = ioas,
+			.iova = iova,
+			.length = len,
+		};
+
+		if (!rc_call(w, c, K_IOAS_UNMAP, IOMMU_IOAS_UNMAP, &u,
+			     sizeof(u), OFFSETOFEND(struct iommu_ioas_unmap,
+						    length), 0)) {
+			pthread_mutex_lock(&c->lock);
+			if (rc->a_ioas == ioas)
+				rc->a_ioas = 0;
+			pthread_mutex_unlock(&c->lock);
+		}
+		break;
+	}
+	case 1:
+		break;
+	default:
+		if (pages_id) {
+			memset(&t, 0, sizeof(t));
+			t.op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES;
+			t.id = (uint32_t)fd;
+			t.destroy_access_pages.access_pages_id = pages_id;
+			rc_test(w, c, &t, 16);
+		}
+	}
+}
+
 /*
  * One recipe: build a fresh set of objects or use the context's last one.
  * Building takes 6-7 calls, using 2-4, so a context that has objects
- * mostly uses them.
+ * mostly uses them.  Two in five are dirty tracking, two nesting, one an
+ * access.
  */
 void op_recipe(struct worker *w, struct ctx *c)
 {
-	bool dirty = rnd(&w->rng, 2);
+	unsigned int which = (unsigned int)rnd(&w->rng, 5);
+	bool dirty = which < 2;
 	bool have;
+
+	if (which == 4) {
+		rc_access(w, c);
+		return;
+	}
 
 	pthread_mutex_lock(&c->lock);
 	have = dirty ? c->rcp.d_hwpt : c->rcp.n_hwpt;

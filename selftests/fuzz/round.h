@@ -48,8 +48,10 @@ struct access_ent {
 /* The objects of a context's last recipes (recipe.c); 0: none. */
 struct ctx_recipes {
 	uint32_t d_ioas, d_hwpt, d_stdev;	/* dirty tracking on, mapped */
-	uint64_t d_iova, d_len;
+	uint64_t d_iova, d_len, d_uva;
 	uint32_t n_parent, n_hwpt, n_stdev, n_idev;	/* nested, attached */
+	uint32_t a_ioas;			/* mapped, for accesses */
+	uint64_t a_iova, a_len, a_uva;
 };
 
 struct ctx {

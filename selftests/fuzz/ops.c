@@ -1621,7 +1621,7 @@ static const unsigned int op_weight[O_NR] = {
 	[O_DKMS_DETACH] = 10, [O_TYPE1] = 30, [O_CHAOS_MM] = 30,
 	[O_CHAOS_MEMF] = 20, [O_CHAOS_FD] = 8, [O_CHAOS_FORK] = 2,
 	[O_CHAOS_PASS] = 5, [O_VFIO] = 60, [O_INVALIDATE] = 20,
-	[O_RECIPE] = 25,
+	[O_RECIPE] = 15,
 };
 
 /*
@@ -1644,7 +1644,7 @@ static const unsigned int op_weight_cheap[O_NR] = {
 	[O_ACCESS_REPLACE] = 20, [O_TEST_OTHER] = 15, [O_DKMS_ATTACH] = 20,
 	[O_DKMS_DETACH] = 10, [O_TYPE1] = 30, [O_CHAOS_MM] = 10,
 	[O_CHAOS_MEMF] = 10, [O_VFIO] = 20, [O_INVALIDATE] = 20,
-	[O_RECIPE] = 15,
+	[O_RECIPE] = 10,
 };
 
 /*

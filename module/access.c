@@ -36,6 +36,38 @@ struct iommufd_access *iommufd_access_create(struct iommufd_ctx *ictx,
 	return access;
 }
 
+/*
+ * An internal access belongs to another object of the context (a HW
+ * queue): it is in no registry, holds no reference on the file (it goes
+ * when its owner does, at the latest when the file is released), and has
+ * no ->unmap: its pins lock their areas, which refuse to be unmapped
+ * (EBUSY) until it unpins.
+ */
+static const struct iommufd_access_ops iommufd_access_internal_ops = {
+	.needs_pin_pages = true,
+};
+
+struct iommufd_access *iommufd_access_create_internal(struct iommufd_ctx *ictx)
+{
+	struct iommufd_access *access;
+
+	access = kzalloc(sizeof(*access), GFP_KERNEL_ACCOUNT);
+	if (!access)
+		return ERR_PTR(-ENOMEM);
+	access->obj.type = IOMMUFD_OBJ_ACCESS;
+	refcount_set(&access->obj.users, 1);
+	refcount_set(&access->obj.shortterm_users, 1);
+	access->ictx = ictx;
+	access->ops = &iommufd_access_internal_ops;
+	mutex_init(&access->ioas_lock);
+	return access;
+}
+
+static bool iommufd_access_is_internal(struct iommufd_access *access)
+{
+	return access->ops == &iommufd_access_internal_ops;
+}
+
 /* Leave the IOAS: unmaps stop telling us, and the IOAS may go. */
 static void iommufd_access_detach_locked(struct iommufd_access *access)
 {
@@ -61,6 +93,13 @@ void iommufd_access_destroy_object(struct iommufd_object *obj)
 	iommufd_access_detach_locked(access);
 	mutex_unlock(&access->ioas_lock);
 	mutex_destroy(&access->ioas_lock);
+}
+
+/* Its owner is done with it and has dropped its pins. */
+void iommufd_access_destroy_internal(struct iommufd_access *access)
+{
+	iommufd_access_destroy_object(&access->obj);
+	kfree(access);
 }
 
 /*
@@ -166,9 +205,11 @@ void iommufd_access_notify_unmap(struct io_pagetable *iopt,
 		/*
 		 * Held like an ioctl holds an object, so that destroying the
 		 * access waits for the callback.  One being destroyed already
-		 * dropped its pins: nothing to tell it.
+		 * dropped its pins: nothing to tell it; nor is there anything
+		 * to tell an internal one (see above).
 		 */
-		if (!iommufd_object_tryget(&access->obj))
+		if (iommufd_access_is_internal(access) ||
+		    !iommufd_object_tryget(&access->obj))
 			continue;
 		xa_unlock(&iopt->access_list);
 		if (access->ops->unmap)
@@ -221,7 +262,8 @@ static int access_check_area(struct iopt_area *area, bool write)
 }
 
 /* Unpin [iova, last] of @iopt, which an earlier pin covered. */
-static void access_unpin_range(struct io_pagetable *iopt, unsigned long iova,
+static void access_unpin_range(struct iommufd_access *access,
+			       struct io_pagetable *iopt, unsigned long iova,
 			       unsigned long last)
 {
 	struct iopt_contig_iter iter;
@@ -235,6 +277,8 @@ static void access_unpin_range(struct io_pagetable *iopt, unsigned long iova,
 						PAGE_SIZE);
 		mutex_lock(&area->pages->mutex);
 		area->num_accesses--;
+		if (iommufd_access_is_internal(access))
+			area->num_locks--;
 		mutex_unlock(&area->pages->mutex);
 	}
 	WARN_ON(!iopt_contig_covered(&iter));
@@ -285,6 +329,8 @@ int iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
 			break;
 		mutex_lock(&area->pages->mutex);
 		area->num_accesses++;
+		if (iommufd_access_is_internal(access))
+			area->num_locks++;
 		mutex_unlock(&area->pages->mutex);
 		out_pages += last_index - index + 1;
 	}
@@ -292,7 +338,7 @@ int iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
 		rc = -ENOENT;
 	/* Whatever was pinned before the failure goes again. */
 	if (rc && iter.cur > iova)
-		access_unpin_range(iopt, iova, iter.cur - 1);
+		access_unpin_range(access, iopt, iova, iter.cur - 1);
 	access_unlock(access, iopt);
 	return rc;
 }
@@ -308,7 +354,7 @@ void iommufd_access_unpin_pages(struct iommufd_access *access,
 	iopt = access_lock(access);
 	if (WARN_ON(!iopt))
 		return;
-	access_unpin_range(iopt, iova, last);
+	access_unpin_range(access, iopt, iova, last);
 	access_unlock(access, iopt);
 }
 

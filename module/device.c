@@ -144,6 +144,10 @@ int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id)
 	drop = new;
 	if (old == new)
 		goto out_answer;
+	/* A vIOMMU's nested HWPT may need the device's vDEVICE first. */
+	rc = iommufd_viommu_attach_check(new, idev);
+	if (rc)
+		goto out_unlock;
 
 	/* The device's reserved IOVA is reserved in the IOAS it is on. */
 	moves = !old || old->ioas != new->ioas;
@@ -221,6 +225,7 @@ void iommufd_device_destroy(struct iommufd_object *obj)
 	struct iommufd_device *idev;
 
 	idev = container_of(obj, struct iommufd_device, obj);
+	iommufd_vdevice_device_gone(idev);
 	iommufd_device_detach(idev);
 	mutex_destroy(&idev->lock);
 }

@@ -26,6 +26,10 @@ static const struct {
 	{ IOMMUFD_OBJ_SELFTEST, "selftest" },
 	{ IOMMUFD_OBJ_HWPT_NESTED, "hwpt-nested" },
 	{ IOMMUFD_OBJ_FAULT, "fault" },
+	{ IOMMUFD_OBJ_VIOMMU, "viommu" },
+	{ IOMMUFD_OBJ_VDEVICE, "vdevice" },
+	{ IOMMUFD_OBJ_VEVENTQ, "veventq" },
+	{ IOMMUFD_OBJ_HW_QUEUE, "hw-queue" },
 };
 
 static const char *const fdinfo_modes[] = {

@@ -300,6 +300,13 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 							 common.obj),
 					    idev, cmd->flags, &data);
 		break;
+	case IOMMUFD_OBJ_VIOMMU:
+		hwpt = iommufd_viommu_alloc_hwpt_nested(ucmd->ictx,
+							container_of(parent,
+								     struct iommufd_viommu,
+								     obj),
+							idev, cmd->flags, &data);
+		break;
 	default:
 		/* A nested HWPT cannot be a parent; nor can anything else. */
 		hwpt = ERR_PTR(-EINVAL);

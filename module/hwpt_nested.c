@@ -141,12 +141,27 @@ static int hwpt_invalidate_nested(struct iommufd_ucmd *ucmd, u32 hwpt_id,
 	int rc = -EOPNOTSUPP;
 
 	/*
-	 * Upstream 6.12: only a nested HWPT takes invalidations, any other
-	 * id is ENOENT (a paging HWPT's caches follow its IOAS).
+	 * A nested HWPT takes invalidations of its stage-1, a vIOMMU of its
+	 * own caches; any other id is ENOENT, as upstream 6.12 answers (a
+	 * paging HWPT's caches follow its IOAS).
 	 */
-	obj = iommufd_get_object(ucmd->ictx, hwpt_id, IOMMUFD_OBJ_HWPT_NESTED);
+	obj = iommufd_get_object(ucmd->ictx, hwpt_id, IOMMUFD_OBJ_ANY);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
+	/* A vIOMMU's own caches (viommu.c). */
+	if (obj->type == IOMMUFD_OBJ_VIOMMU) {
+		rc = iommufd_viommu_invalidate(container_of(obj,
+							    struct iommufd_viommu,
+							    obj),
+					       array);
+		*done = array->entry_num;
+		iommufd_put_object(ucmd->ictx, obj);
+		return rc;
+	}
+	if (obj->type != IOMMUFD_OBJ_HWPT_NESTED) {
+		iommufd_put_object(ucmd->ictx, obj);
+		return -ENOENT;
+	}
 	hwpt = container_of(obj, struct iommufd_hwpt, obj);
 	if (hwpt->ops->cache_invalidate_user) {
 		rc = hwpt->ops->cache_invalidate_user(hwpt->domain, array);
@@ -199,6 +214,7 @@ void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_hwpt *hwpt = container_of(obj, struct iommufd_hwpt, obj);
 	struct iommufd_hwpt_paging *parent;
+	struct iommufd_viommu *viommu;
 
 	parent = container_of(hwpt, struct iommufd_hwpt_nested, common)->parent;
 	/* Before the parent may go: the backend may look at it. */
@@ -208,4 +224,7 @@ void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 		iommufd_fault_put(hwpt->fault);
 	if (parent)
 		iommufd_object_unref_user(&parent->common.obj);
+	viommu = container_of(hwpt, struct iommufd_hwpt_nested, common)->viommu;
+	if (viommu)
+		iommufd_object_unref_user(&viommu->obj);
 }

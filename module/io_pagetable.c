@@ -538,6 +538,11 @@ again:
 			rc = -ENOENT;
 			break;
 		}
+		/* Hardware reads it by physical address (a HW queue). */
+		if (area->num_locks) {
+			rc = -EBUSY;
+			break;
+		}
 		if (area->num_accesses) {
 			/*
 			 * In-kernel users must drop their pins first; they are

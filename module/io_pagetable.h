@@ -92,6 +92,8 @@ struct io_pagetable {
  * @page_offset: byte offset of node.start within its first page
  * @iommu_prot: IOMMU_READ/IOMMU_WRITE/IOMMU_CACHE for iommu_map()
  * @num_accesses: in-kernel access pins inside this area
+ * @num_locks: of those, pins of internal accesses (a HW queue's), which
+ *             cannot be asked to let go: the area cannot be unmapped
  * @prevent_access: set while an unmap waits for accesses to let go
  * @ready: fully mapped; false while being created or removed, when only
  *         its creator or remover may touch it
@@ -108,6 +110,7 @@ struct iopt_area {
 	bool ready;
 	bool prevent_access;
 	unsigned int num_accesses;
+	unsigned int num_locks;
 };
 
 struct iopt_allowed {

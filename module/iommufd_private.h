@@ -65,6 +65,10 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_SELFTEST,
 	IOMMUFD_OBJ_HWPT_NESTED,
 	IOMMUFD_OBJ_FAULT,
+	IOMMUFD_OBJ_VIOMMU,
+	IOMMUFD_OBJ_VDEVICE,
+	IOMMUFD_OBJ_VEVENTQ,
+	IOMMUFD_OBJ_HW_QUEUE,
 	IOMMUFD_OBJ_MAX,
 };
 
@@ -99,6 +103,8 @@ struct iommufd_object {
  *             reference: read and cleared under the xa_lock of @objects,
  *             see vfio_compat.c
  * @vfio_type1_v1: a VFIO_TYPE1_IOMMU (not v2) container
+ * @mmap_regions: region id -> struct iommufd_mmap_region, the pages of
+ *                vIOMMUs that user space may map (viommu.c)
  */
 struct iommufd_ctx {
 	struct file *file;
@@ -111,6 +117,7 @@ struct iommufd_ctx {
 	struct mutex vfio_lock;
 	struct iommufd_ioas *vfio_ioas;
 	bool vfio_type1_v1;
+	struct xarray mmap_regions;
 };
 
 /**
@@ -170,6 +177,8 @@ void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj);
 int iommufd_object_retire(struct iommufd_ctx *ictx, u32 id);
 void iommufd_object_owner_retire(struct iommufd_ctx *ictx,
 				 struct iommufd_object *obj);
+bool iommufd_object_tombstone(struct iommufd_ctx *ictx, u32 id,
+			      struct iommufd_object *obj);
 void iommufd_objects_destroy_all(struct iommufd_ctx *ictx);
 int iommufd_destroy(struct iommufd_ucmd *ucmd);
 
@@ -258,6 +267,8 @@ int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
  * parent (the stage-2), which must have been made a nest parent.
  */
 struct iommufd_device;
+struct iommufd_vdevice;
+struct iommufd_viommu_ops;
 struct iommufd_dirty_bitmap;
 struct iommufd_fault;
 
@@ -366,6 +377,8 @@ int iommufd_user_array_copy(void *dst, size_t size, size_t min_size,
  *                    space manages (SMMUv3's CD table, the mock's): a
  *                    fault with a PASID goes to the nested HWPT the device
  *                    is attached to, as the kernel's IOPF core routes it
+ * @viommu_ops: the vIOMMU driver of the device's IOMMU for vIOMMU @type,
+ *              or NULL when it has none (IOMMU_VIOMMU_ALLOC: EOPNOTSUPP)
  * @owner: the module whose code these are; every HWPT made through them
  *         holds it, since a HWPT outlives the devices it was made for
  *
@@ -397,6 +410,8 @@ struct iommufd_device_ops {
 			      const struct iommufd_fault_record *last,
 			      u32 code);
 	bool user_pasid_table;
+	const struct iommufd_viommu_ops *(*viommu_ops)(struct iommufd_device *idev,
+							u32 type);
 	struct module *owner;
 };
 
@@ -454,10 +469,12 @@ struct iommufd_hwpt_paging {
  * struct iommufd_hwpt_nested - a user-managed stage-1 domain
  * @common: the HWPT; its @ioas is the parent's
  * @parent: the nest parent translating its output (it holds a user of it)
+ * @viommu: the vIOMMU it was made through (a user of it), or NULL
  */
 struct iommufd_hwpt_nested {
 	struct iommufd_hwpt common;
 	struct iommufd_hwpt_paging *parent;
+	struct iommufd_viommu *viommu;
 };
 
 /* The paging HWPT @hwpt is, or NULL for another kind. */
@@ -486,6 +503,7 @@ iommufd_hwpt_paging_is_nest_parent(const struct iommufd_hwpt_paging *hwpt)
  * @ictx: the context
  * @ops: its backend
  * @priv: the backend's state
+ * @vdev: its vDEVICE, if any (viommu.c), under @lock
  */
 struct iommufd_device {
 	struct iommufd_object obj;
@@ -494,6 +512,7 @@ struct iommufd_device {
 	struct iommufd_ctx *ictx;
 	const struct iommufd_device_ops *ops;
 	void *priv;
+	struct iommufd_vdevice *vdev;
 };
 
 struct iommufd_device *iommufd_device_create(struct iommufd_ctx *ictx,
@@ -659,6 +678,8 @@ struct iommufd_access *iommufd_access_create(struct iommufd_ctx *ictx,
 					     const struct iommufd_access_ops *ops,
 					     void *data);
 void iommufd_access_destroy(struct iommufd_access *access);
+struct iommufd_access *iommufd_access_create_internal(struct iommufd_ctx *ictx);
+void iommufd_access_destroy_internal(struct iommufd_access *access);
 void iommufd_access_destroy_object(struct iommufd_object *obj);
 int iommufd_access_attach(struct iommufd_access *access, u32 ioas_id);
 int iommufd_access_replace(struct iommufd_access *access, u32 ioas_id);
@@ -672,5 +693,170 @@ int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
 		      bool slow_path);
 void iommufd_access_notify_unmap(struct io_pagetable *iopt, unsigned long iova,
 				 unsigned long length);
+
+/* viommu.c and veventq.c: virtual IOMMUs and what is built on them */
+
+struct iommufd_viommu;
+struct iommufd_hw_queue;
+
+int iommufd_user_data_respond(const struct iommufd_user_data *data,
+			       u32 type, const void *src, size_t size,
+			       size_t min_size);
+
+/**
+ * struct iommufd_viommu_ops - what a vIOMMU driver provides
+ * @init: set up @viommu on the nest parent's @parent domain; @data is
+ *        the user's type-specific data, NULL when none was passed
+ * @destroy: undo @init; the core has torn down everything built on it
+ * @cache_invalidate: carry out the requests of @array (IOMMU_HWPT_INVALIDATE
+ *                    on the vIOMMU), setting array->entry_num to how many
+ *                    were handled
+ * @attach_needs_vdevice: a device may attach to a nested HWPT of the
+ *                        vIOMMU only once it has a vDEVICE on it
+ * @hw_queue_type: the IOMMU_HW_QUEUE_ALLOC type it offers, 0 for none
+ * @hw_queue_init: let the hardware read queue @index of @hw_queue, whose
+ *                 memory starts at physical address @base_pa
+ * @hw_queue_destroy: undo @hw_queue_init
+ *
+ * Optional ops are NULL.  The self-test's mock vIOMMU is one driver; a
+ * host driver with vIOMMU support would be another.
+ */
+struct iommufd_viommu_ops {
+	int (*init)(struct iommufd_viommu *viommu, struct iommu_domain *parent,
+		    const struct iommufd_user_data *data);
+	void (*destroy)(struct iommufd_viommu *viommu);
+	int (*cache_invalidate)(struct iommufd_viommu *viommu,
+				struct iommufd_user_array *array);
+	bool attach_needs_vdevice;
+	u32 hw_queue_type;
+	int (*hw_queue_init)(struct iommufd_hw_queue *hw_queue, u32 index,
+			     phys_addr_t base_pa);
+	void (*hw_queue_destroy)(struct iommufd_hw_queue *hw_queue);
+};
+
+/**
+ * struct iommufd_viommu - the part of a physical IOMMU given to one VM
+ * @obj: registry header
+ * @ictx: the context
+ * @hwpt: the nest parent (stage 2) everything on it shares; a user of it
+ * @dev_ops: the backend of the device it was made for; only that
+ *           backend's devices may have vDEVICEs on it
+ * @ops: its driver
+ * @priv: the driver's state
+ * @type: enum iommu_viommu_type, or the self-test's
+ * @vdevs: virtual device ID -> struct iommufd_vdevice; the xa_lock makes
+ *         a lookup safe against the vDEVICE's destruction
+ * @veventqs_rwsem: taken for reading by whoever queues an event, for
+ *                  writing to add or remove a vEVENTQ
+ * @veventqs: enum iommu_veventq_type -> struct iommufd_veventq
+ *
+ * Each vDEVICE, vEVENTQ, HW queue, nested HWPT and mmap() of its pages
+ * holds a user of it: IOMMU_DESTROY answers EBUSY until they are gone.
+ */
+struct iommufd_viommu {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	struct iommufd_hwpt_paging *hwpt;
+	const struct iommufd_device_ops *dev_ops;
+	const struct iommufd_viommu_ops *ops;
+	void *priv;
+	u32 type;
+	struct xarray vdevs;
+	struct rw_semaphore veventqs_rwsem;
+	struct xarray veventqs;
+};
+
+/**
+ * struct iommufd_vdevice - a device as the guest sees it behind a vIOMMU
+ * @obj: registry header
+ * @viommu: its vIOMMU (a user of it)
+ * @idev: the physical device; no hold: a device that is unbound takes
+ *        its vDEVICE down first (iommufd_vdevice_device_gone())
+ * @virt_id: the ID the guest knows the device by, the key in viommu->vdevs
+ */
+struct iommufd_vdevice {
+	struct iommufd_object obj;
+	struct iommufd_viommu *viommu;
+	struct iommufd_device *idev;
+	u64 virt_id;
+};
+
+/**
+ * struct iommufd_hw_queue - guest memory the IOMMU reads a queue from
+ * @obj: registry header
+ * @viommu: its vIOMMU (a user of it)
+ * @access: the internal access keeping the queue's pages pinned and
+ *          their IOVA mapped in the nest parent
+ * @base_iova: the guest physical address (nest parent IOVA) of the queue
+ * @length: bytes of queue memory
+ * @type: enum iommu_hw_queue_type, or the self-test's
+ * @index: which queue of @type on the vIOMMU
+ * @live: the driver's hw_queue_init succeeded, so its destroy must run
+ * @priv: the driver's state
+ */
+struct iommufd_hw_queue {
+	struct iommufd_object obj;
+	struct iommufd_viommu *viommu;
+	struct iommufd_access *access;
+	u64 base_iova;
+	u64 length;
+	u32 type;
+	u32 index;
+	bool live;
+	void *priv;
+};
+
+int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd);
+void iommufd_viommu_destroy(struct iommufd_object *obj);
+int iommufd_vdevice_alloc_ioctl(struct iommufd_ucmd *ucmd);
+void iommufd_vdevice_destroy(struct iommufd_object *obj);
+void iommufd_vdevice_device_gone(struct iommufd_device *idev);
+int iommufd_hw_queue_alloc_ioctl(struct iommufd_ucmd *ucmd);
+void iommufd_hw_queue_destroy(struct iommufd_object *obj);
+int iommufd_viommu_invalidate(struct iommufd_viommu *viommu,
+			      struct iommufd_user_array *array);
+struct iommufd_hwpt *
+iommufd_viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
+				 struct iommufd_viommu *viommu,
+				 struct iommufd_device *idev, u32 flags,
+				 const struct iommufd_user_data *data);
+struct iommufd_viommu *iommufd_device_viommu(struct iommufd_device *idev);
+int iommufd_viommu_attach_check(struct iommufd_hwpt *hwpt,
+				struct iommufd_device *idev);
+bool iommufd_viommu_has_virt_id(struct iommufd_viommu *viommu,
+				struct iommufd_device *idev, u64 *virt_id);
+struct iommufd_device *iommufd_viommu_find_device(struct iommufd_viommu *viommu,
+						  u64 virt_id);
+
+static inline struct iommufd_viommu *
+iommufd_get_viommu(struct iommufd_ctx *ictx, u32 id)
+{
+	struct iommufd_object *obj = iommufd_get_object(ictx, id,
+							 IOMMUFD_OBJ_VIOMMU);
+
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	return container_of(obj, struct iommufd_viommu, obj);
+}
+
+/* The pages of a vIOMMU user space may mmap() from /dev/iommu. */
+int iommufd_mmap_region_add(struct iommufd_ctx *ictx,
+			    struct iommufd_object *owner, phys_addr_t base,
+			    size_t length, bool mmio, u64 *offset);
+void iommufd_mmap_region_remove(struct iommufd_ctx *ictx, u64 offset);
+int iommufd_fops_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* veventq.c: vEVENTQs, the files events of a vIOMMU are read from */
+int iommufd_veventq_alloc_ioctl(struct iommufd_ucmd *ucmd);
+void iommufd_veventq_destroy(struct iommufd_object *obj);
+int iommufd_viommu_report_event(struct iommufd_viommu *viommu, u32 type,
+				const void *data, size_t len);
+
+/* selftest_viommu.c: the mock vIOMMU's test ops */
+struct iommu_test_cmd;
+int iommufd_test_dev_check_cache(struct iommufd_ucmd *ucmd,
+				 struct iommu_test_cmd *cmd);
+int iommufd_test_trigger_vevent(struct iommufd_ucmd *ucmd,
+				struct iommu_test_cmd *cmd);
 
 #endif /* IOMMUFD_PRIVATE_H */

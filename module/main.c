@@ -47,12 +47,17 @@ static struct iommufd_ctx *iommufd_ctx_new(struct file *filp)
 	iopt_ledger_init(&ctx->ledger);
 	mutex_init(&ctx->all_ioas_lock);
 	mutex_init(&ctx->vfio_lock);
+	/* mmap() offsets of vIOMMU pages (viommu.c); the first is 0. */
+	xa_init_flags(&ctx->mmap_regions, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
 	return ctx;
 }
 
 static void iommufd_ctx_free(struct iommufd_ctx *ctx)
 {
 	iopt_ledger_destroy(&ctx->ledger);
+	/* Every region went with the object that offered it. */
+	WARN_ON(!xa_empty(&ctx->mmap_regions));
+	xa_destroy(&ctx->mmap_regions);
 	mutex_destroy(&ctx->vfio_lock);
 	mutex_destroy(&ctx->all_ioas_lock);
 	kfree(ctx);
@@ -233,6 +238,14 @@ static const struct iommufd_ioctl_row upstream_rows[] = {
 		     struct iommu_ioas_map_file, iova),
 	UPSTREAM_ROW(IOMMU_IOAS_CHANGE_PROCESS, iommufd_ioas_change_process,
 		     struct iommu_ioas_change_process, __reserved),
+	UPSTREAM_ROW(IOMMU_VIOMMU_ALLOC, iommufd_viommu_alloc_ioctl,
+		     struct iommu_viommu_alloc, out_viommu_id),
+	UPSTREAM_ROW(IOMMU_VDEVICE_ALLOC, iommufd_vdevice_alloc_ioctl,
+		     struct iommu_vdevice_alloc, virt_id),
+	UPSTREAM_ROW(IOMMU_VEVENTQ_ALLOC, iommufd_veventq_alloc_ioctl,
+		     struct iommu_veventq_alloc, out_veventq_fd),
+	UPSTREAM_ROW(IOMMU_HW_QUEUE_ALLOC, iommufd_hw_queue_alloc_ioctl,
+		     struct iommu_hw_queue_alloc, length),
 	[IOMMUFD_CMD_IOAS_NOIOMMU_GET_PA - IOMMUFD_CMD_BASE] = {},
 	/* Past the real commands, as in upstream's CONFIG_IOMMUFD_TEST. */
 	UPSTREAM_ROW(IOMMU_TEST_CMD, iommufd_test, struct iommu_test_cmd, last),
@@ -316,6 +329,8 @@ static const struct file_operations iommufd_fops = {
 	.open = iommufd_open,
 	.release = iommufd_release,
 	.show_fdinfo = iommufd_show_fdinfo,
+	/* vIOMMU pages, at offsets an allocation ioctl returned (viommu.c) */
+	.mmap = iommufd_fops_mmap,
 };
 
 /* --- the device node ----------------------------------------------------------- */

@@ -41,6 +41,10 @@ static const iommufd_destroy_fn iommufd_destroy_fns[IOMMUFD_OBJ_MAX] = {
 	[IOMMUFD_OBJ_ACCESS] = iommufd_access_destroy_object,
 	[IOMMUFD_OBJ_SELFTEST] = iommufd_selftest_destroy,
 	[IOMMUFD_OBJ_FAULT] = iommufd_fault_destroy,
+	[IOMMUFD_OBJ_VIOMMU] = iommufd_viommu_destroy,
+	[IOMMUFD_OBJ_VDEVICE] = iommufd_vdevice_destroy,
+	[IOMMUFD_OBJ_VEVENTQ] = iommufd_veventq_destroy,
+	[IOMMUFD_OBJ_HW_QUEUE] = iommufd_hw_queue_destroy,
 };
 
 struct iommufd_object *
@@ -235,6 +239,43 @@ void iommufd_object_owner_retire(struct iommufd_ctx *ictx,
 	iommufd_object_free(ictx, obj);
 }
 
+/**
+ * iommufd_object_tombstone() - destroy an object for the kernel, keep its id
+ * @ictx: the context
+ * @id: the object's id, read by the caller while @obj could not go away
+ * @obj: the object, which the caller holds no reference on
+ *
+ * For an object whose reason to exist went away under it (the vDEVICE of
+ * a device being destroyed).  If it is still published it is unpublished,
+ * the ioctls using it are waited for, and it is destroyed; its id stays
+ * reserved until the context is released, so that user space, which may
+ * still hold the id, can never meet a newer object under it.  @obj is only
+ * touched once the registry showed it published, so it may have been
+ * freed by then.  Returns false when it was not published any more:
+ * whoever retired it first destroys it.
+ */
+bool iommufd_object_tombstone(struct iommufd_ctx *ictx, u32 id,
+			      struct iommufd_object *obj)
+{
+	XA_STATE(xas, &ictx->objects, id);
+
+	xa_lock(&ictx->objects);
+	if (xas_load(&xas) != obj) {
+		xa_unlock(&ictx->objects);
+		return false;
+	}
+	iommufd_object_unpublish(ictx, &xas, obj);
+	xa_unlock(&ictx->objects);
+
+	iommufd_object_wait_ioctls(ictx, obj);
+	/* Lookups drop users with shortterm_users: the registry's is left. */
+	WARN_ON(!refcount_dec_if_one(&obj->users));
+	iommufd_destroy_fns[obj->type](obj);
+	/* The reservation stays behind: release of the file drops it. */
+	kfree(obj);
+	return true;
+}
+
 int iommufd_destroy(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_destroy *cmd = ucmd->cmd;
@@ -272,8 +313,11 @@ void iommufd_objects_destroy_all(struct iommufd_ctx *ictx)
 		}
 	} while (retired);
 
-	WARN(!xa_empty(&ictx->objects),
-	     "iommufd: objects still referenced at release\n");
+	/* Only the reservations of tombstoned objects may be left. */
+	xa_for_each(&ictx->objects, index, obj) {
+		WARN(1, "iommufd: objects still referenced at release\n");
+		break;
+	}
 	xa_destroy(&ictx->objects);
 }
 

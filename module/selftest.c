@@ -63,10 +63,6 @@ module_param(mock_large_pages, bool, 0644);
 MODULE_PARM_DESC(mock_large_pages,
 		 "self-test: new mock domains map and unmap 2 MiB pages as real IOMMU drivers do");
 
-struct mock_dev {
-	u32 flags;
-};
-
 enum selftest_obj_type {
 	SELFTEST_MOCK_DEVICE,
 };
@@ -450,6 +446,14 @@ static void mock_any_domain_free(struct iommu_domain *domain)
 	domain->ops->free(domain);
 }
 
+static const struct iommufd_device_ops mock_device_ops;
+
+/* One of the mock's devices (its priv is a struct mock_dev)? */
+bool mock_device_is(struct iommufd_device *idev)
+{
+	return idev->ops == &mock_device_ops;
+}
+
 static const struct iommufd_device_ops mock_device_ops = {
 	.owner = THIS_MODULE,
 	.domain_alloc_paging = mock_domain_alloc_paging,
@@ -464,6 +468,7 @@ static const struct iommufd_device_ops mock_device_ops = {
 	.page_response = mock_iopf_page_response,
 	/* As upstream's mock IOMMU. */
 	.user_pasid_table = true,
+	.viommu_ops = mock_viommu_ops_for,
 #ifdef HAVE_IOMMU_DIRTY_OPS
 	.set_dirty_tracking = iommufd_domain_set_dirty_tracking,
 	.read_and_clear_dirty = iommufd_domain_read_and_clear_dirty,
@@ -845,6 +850,7 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 	struct selftest_obj *sobj;
 	u32 dev_flags = 0;
 	u32 pt_id = cmd->id;
+	unsigned int i;
 	int rc;
 
 	/* The flags come only with the _FLAGS op, which shares the union. */
@@ -861,6 +867,8 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 	if (!sobj->mdev)
 		goto out_destroy;
 	sobj->mdev->flags = dev_flags;
+	for (i = 0; i < MOCK_DEV_CACHE_NUM; i++)
+		sobj->mdev->cache[i] = IOMMU_TEST_DEV_CACHE_DEFAULT;
 	sobj->type = SELFTEST_MOCK_DEVICE;
 
 	/*
@@ -1141,6 +1149,8 @@ static const selftest_op_fn selftest_ops[] = {
 	[IOMMU_TEST_OP_DIRTY] = test_dirty,
 	[IOMMU_TEST_OP_MD_CHECK_IOTLB] = test_md_check_iotlb,
 	[IOMMU_TEST_OP_TRIGGER_IOPF] = test_trigger_iopf,
+	[IOMMU_TEST_OP_DEV_CHECK_CACHE] = iommufd_test_dev_check_cache,
+	[IOMMU_TEST_OP_TRIGGER_VEVENT] = iommufd_test_trigger_vevent,
 };
 
 int iommufd_test(struct iommufd_ucmd *ucmd)

@@ -7,9 +7,26 @@
 #ifndef IOMMUFD_SELFTEST_H
 #define IOMMUFD_SELFTEST_H
 
+#include <uapi/linux/iommufd_test.h>
+
 #include "iommufd_private.h"
 
 struct iommu_test_cmd;
+
+/**
+ * struct mock_dev - a mock device, the priv of its struct iommufd_device
+ * @flags: MOCK_FLAGS_DEVICE_*
+ * @cache: its device cache (selftest_viommu.c), cleared by invalidations
+ *         of a vIOMMU it has a vDEVICE on; *_ONCE
+ */
+struct mock_dev {
+	u32 flags;
+	u32 cache[MOCK_DEV_CACHE_NUM];
+};
+
+bool mock_device_is(struct iommufd_device *idev);
+const struct iommufd_viommu_ops *mock_viommu_ops_for(struct iommufd_device *idev,
+						     u32 type);
 
 bool mock_domain_is_paging(struct iommu_domain *domain);
 

@@ -102,6 +102,10 @@ static const char *const kind_names[K_NR_KINDS] = {
 	[K_GET_DIRTY] = "HWPT_GET_DIRTY_BITMAP",
 	[K_HWPT_INVALIDATE] = "HWPT_INVALIDATE",
 	[K_FAULT_ALLOC] = "FAULT_QUEUE_ALLOC",
+	[K_VIOMMU_ALLOC] = "VIOMMU_ALLOC", [K_VDEVICE_ALLOC] = "VDEVICE_ALLOC",
+	[K_VEVENTQ_ALLOC] = "VEVENTQ_ALLOC",
+	[K_HW_QUEUE_ALLOC] = "HW_QUEUE_ALLOC",
+	[K_VIOMMU_INVALIDATE] = "HWPT_INVALIDATE(vIOMMU)",
 	[K_UPSTREAM_OTHER] = "upstream-unserved", [K_RANDOM_NR] = "random-nr",
 	[K_TEST_OP0 + 0] = "TEST_op0",
 	[K_TEST_OP0 + IOMMU_TEST_OP_ADD_RESERVED] = "TEST_ADD_RESERVED",
@@ -118,8 +122,10 @@ static const char *const kind_names[K_NR_KINDS] = {
 	[K_TEST_OP0 + IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS] = "TEST_MOCK_DOMAIN_FLAGS",
 	[K_TEST_OP0 + IOMMU_TEST_OP_DIRTY] = "TEST_DIRTY",
 	[K_TEST_OP0 + IOMMU_TEST_OP_MD_CHECK_IOTLB] = "TEST_MD_CHECK_IOTLB",
-	[K_TEST_OP0 + 15] = "TEST_TRIGGER_IOPF", [K_TEST_OP0 + 16] = "TEST_op16",
-	[K_TEST_OP0 + 17] = "TEST_op17", [K_TEST_OP0 + 18] = "TEST_op18",
+	[K_TEST_OP0 + IOMMU_TEST_OP_TRIGGER_IOPF] = "TEST_TRIGGER_IOPF",
+	[K_TEST_OP0 + IOMMU_TEST_OP_DEV_CHECK_CACHE] = "TEST_DEV_CHECK_CACHE",
+	[K_TEST_OP0 + IOMMU_TEST_OP_TRIGGER_VEVENT] = "TEST_TRIGGER_VEVENT",
+	[K_TEST_OP0 + 18] = "TEST_op18",
 	[K_TEST_OP0 + 19] = "TEST_op19", [K_TEST_OP0 + 20] = "TEST_op20",
 	[K_TEST_OP0 + 21] = "TEST_op21", [K_TEST_OP0 + 22] = "TEST_op22",
 	[K_TEST_OP0 + 23] = "TEST_op23", [K_TEST_BADOP] = "TEST_badop",
@@ -139,6 +145,8 @@ static const char *const kind_names[K_NR_KINDS] = {
 	[K_SYS_MEMFD] = "memfd truncate/seal/write", [K_SYS_FORK] = "fork()",
 	[K_SYS_PASS] = "SCM_RIGHTS", [K_SYS_DMA] = "edu DMA",
 	[K_SYS_FAULT_IO] = "fault fd read/write/poll",
+	[K_SYS_VEVENTQ] = "vEVENTQ read/poll/close",
+	[K_SYS_MMAP_VIOMMU] = "vIOMMU mmap/munmap",
 };
 
 const char *kind_name(int kind)

@@ -47,6 +47,11 @@ enum fuzz_kind {
 	K_GET_DIRTY,		/* IOMMU_HWPT_GET_DIRTY_BITMAP */
 	K_HWPT_INVALIDATE,	/* IOMMU_HWPT_INVALIDATE */
 	K_FAULT_ALLOC,		/* IOMMU_FAULT_QUEUE_ALLOC */
+	K_VIOMMU_ALLOC,
+	K_VDEVICE_ALLOC,
+	K_VEVENTQ_ALLOC,
+	K_HW_QUEUE_ALLOC,
+	K_VIOMMU_INVALIDATE,	/* IOMMU_HWPT_INVALIDATE with a vIOMMU's id */
 	K_UPSTREAM_OTHER,	/* upstream numbers the module does not serve */
 	K_RANDOM_NR,		/* any number of our ioctl types */
 	K_TEST_OP0,		/* IOMMU_TEST_CMD, op 0 .. 23 */
@@ -78,6 +83,8 @@ enum fuzz_kind {
 	K_SYS_PASS,
 	K_SYS_DMA,
 	K_SYS_FAULT_IO,		/* read/write/poll of a fault queue fd */
+	K_SYS_VEVENTQ,		/* read/poll/close of a vEVENTQ file */
+	K_SYS_MMAP_VIOMMU,	/* mmap/munmap of a vIOMMU's pages */
 	K_NR_KINDS,
 };
 

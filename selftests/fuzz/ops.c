@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -1094,8 +1095,7 @@ static void op_invalidate(struct worker *w, struct ctx *c)
 
 static void op_other_nr(struct worker *w, struct ctx *c)
 {
-	static const uint8_t unserved[] = { 0x90, 0x91,
-					    0x93, 0x94, 0x95, 0x96, 0x9f };
+	static const uint8_t unserved[] = { 0x95, 0x96, 0x9f };
 	uint8_t *buf = w->scratch;
 	unsigned long nr;
 	int kind;
@@ -1376,6 +1376,231 @@ static void op_test_other(struct worker *w, struct ctx *c)
 	test_run(w, c, &t, &reply);
 }
 
+/*
+ * vIOMMUs and what hangs off them.  A vEVENTQ's file is read, polled and
+ * closed on the spot (closed without reading now and then, events and
+ * all); a vIOMMU's pages are mapped from /dev/iommu at the offset the
+ * allocation returned, or at another, and unmapped again.
+ */
+static void viommu_use_veventq(struct worker *w, int qfd)
+{
+	struct pollfd pfd = { .fd = qfd, .events = POLLIN };
+
+	count_syscall();
+	set_inflight(w, K_SYS_VEVENTQ, qfd, NULL, 0);
+	if (rnd(&w->rng, 3)) {
+		ssize_t got;
+
+		poll(&pfd, 1, 0);
+		got = read(qfd, w->scratch, rnd(&w->rng, 2) ? 256 :
+			   (size_t)rnd(&w->rng, 24));
+		(void)got;
+	}
+	close(qfd);
+	clear_inflight(w);
+}
+
+static void viommu_mmap_page(struct worker *w, struct ctx *c,
+			     const struct iommu_viommu_selftest *data)
+{
+	uint64_t off = data->out_mmap_offset, len = data->out_mmap_length;
+	void *p;
+
+	if (!len || len > 16 * FUZZ_PAGE)
+		return;
+	switch (rnd(&w->rng, 6)) {
+	case 0:
+		off += FUZZ_PAGE;
+		break;
+	case 1:
+		len = FUZZ_PAGE;
+		break;
+	default:
+		break;
+	}
+	count_syscall();
+	set_inflight(w, K_SYS_MMAP_VIOMMU, ctx_fd(c), NULL, 0);
+	p = mmap(NULL, len, PROT_READ | (rnd(&w->rng, 2) ? PROT_WRITE : 0),
+		 rnd(&w->rng, 8) ? MAP_SHARED : MAP_PRIVATE, ctx_fd(c),
+		 (off_t)off);
+	if (p != MAP_FAILED) {
+		(void)*(volatile uint32_t *)p;
+		munmap(p, len);
+	}
+	clear_inflight(w);
+}
+
+static void op_viommu(struct worker *w, struct ctx *c)
+{
+	uint32_t viommu_id = pick_id(w, c, ID_VIOMMU);
+	void *reply;
+
+	switch (rnd(&w->rng, 7)) {
+	case 0: {
+		struct iommu_viommu_selftest *data = (void *)w->scratch;
+		struct iommu_viommu_alloc cmd = {
+			.size = sizeof(cmd),
+			.flags = rnd(&w->rng, 20) ? 0 : (uint32_t)rng_next(&w->rng),
+			.type = rnd(&w->rng, 6) ? IOMMU_VIOMMU_TYPE_SELFTEST :
+						  (uint32_t)rnd(&w->rng, 4),
+			.dev_id = pick_id(w, c, ID_IDEV),
+			.hwpt_id = pick_id(w, c, ID_HWPT),
+		};
+
+		/* Most HWPTs are no nest parent: make one now and then. */
+		if (!rnd(&w->rng, 3)) {
+			struct iommu_hwpt_alloc parent = {
+				.size = sizeof(parent),
+				.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+				.dev_id = cmd.dev_id,
+				.pt_id = pick_id(w, c, ID_IOAS),
+			};
+
+			if (!run(w, c, K_HWPT_ALLOC, IOMMU_HWPT_ALLOC, &parent,
+				 sizeof(parent),
+				 OFFSETOFEND(struct iommu_hwpt_alloc, __reserved),
+				 &reply) && reply) {
+				cmd.hwpt_id = ((struct iommu_hwpt_alloc *)reply)->out_hwpt_id;
+				note_id(c, ID_HWPT, cmd.hwpt_id);
+			}
+		}
+		memset(data, 0, sizeof(*data));
+		data->in_data = (uint32_t)rng_next(&w->rng);
+		if (rnd(&w->rng, 2)) {
+			cmd.data_len = rnd(&w->rng, 4) ? sizeof(*data) :
+							 (uint32_t)rnd(&w->rng, 40);
+			cmd.data_uptr = rnd(&w->rng, 8) ? (uintptr_t)data :
+							  pick_user_buf(w);
+		}
+		if (!run(w, c, K_VIOMMU_ALLOC, IOMMU_VIOMMU_ALLOC, &cmd,
+			 sizeof(cmd),
+			 OFFSETOFEND(struct iommu_viommu_alloc, out_viommu_id),
+			 &reply) && reply) {
+			note_id(c, ID_VIOMMU,
+				((struct iommu_viommu_alloc *)reply)->out_viommu_id);
+			if (cmd.data_uptr == (uintptr_t)data &&
+			    cmd.data_len == sizeof(*data))
+				viommu_mmap_page(w, c, data);
+		}
+		break;
+	}
+	case 1: {
+		struct iommu_vdevice_alloc cmd = {
+			.size = sizeof(cmd),
+			.viommu_id = viommu_id,
+			.dev_id = pick_id(w, c, ID_IDEV),
+			.virt_id = rnd(&w->rng, 4) ? rnd(&w->rng, 8) :
+						     rng_next(&w->rng),
+		};
+
+		run(w, c, K_VDEVICE_ALLOC, IOMMU_VDEVICE_ALLOC, &cmd,
+		    sizeof(cmd), OFFSETOFEND(struct iommu_vdevice_alloc, virt_id),
+		    &reply);
+		break;
+	}
+	case 2: {
+		static const uint32_t depths[] = { 0, 1, 2, 8, UINT32_MAX };
+		struct iommu_veventq_alloc cmd = {
+			.size = sizeof(cmd),
+			.flags = rnd(&w->rng, 30) ? 0 : 1,
+			.viommu_id = viommu_id,
+			.type = rnd(&w->rng, 4) ? IOMMU_VEVENTQ_TYPE_SELFTEST :
+						  (uint32_t)rnd(&w->rng, 4),
+			.veventq_depth = depths[rnd(&w->rng, 5)],
+			.__reserved = rnd(&w->rng, 30) ? 0 : 1,
+		};
+
+		if (!run(w, c, K_VEVENTQ_ALLOC, IOMMU_VEVENTQ_ALLOC, &cmd,
+			 sizeof(cmd),
+			 OFFSETOFEND(struct iommu_veventq_alloc, out_veventq_fd),
+			 &reply) && reply)
+			viommu_use_veventq(w,
+				(int)((struct iommu_veventq_alloc *)reply)->out_veventq_fd);
+		break;
+	}
+	case 3: {
+		struct iommu_hw_queue_alloc cmd = {
+			.size = sizeof(cmd),
+			.viommu_id = viommu_id,
+			.type = rnd(&w->rng, 4) ? IOMMU_HW_QUEUE_TYPE_SELFTEST :
+						  (uint32_t)rnd(&w->rng, 3),
+			.index = (uint32_t)rnd(&w->rng, 4),
+		};
+
+		cmd.length = cheap_len(w, pick_len(w));
+		cmd.nesting_parent_iova = pick_iova(w, c, cmd.length);
+		run(w, c, K_HW_QUEUE_ALLOC, IOMMU_HW_QUEUE_ALLOC, &cmd,
+		    sizeof(cmd), OFFSETOFEND(struct iommu_hw_queue_alloc, length),
+		    &reply);
+		break;
+	}
+	case 4: {
+		struct iommu_viommu_invalidate_selftest *req = (void *)w->scratch;
+		struct iommu_hwpt_invalidate cmd = {
+			.size = sizeof(cmd),
+			.hwpt_id = viommu_id,
+			.data_uptr = (uintptr_t)req,
+			.data_type = rnd(&w->rng, 5) ?
+				IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST :
+				(uint32_t)rng_next(&w->rng),
+			.entry_len = rnd(&w->rng, 5) ? sizeof(*req) :
+						       (uint32_t)rnd(&w->rng, 32),
+			.entry_num = (uint32_t)rnd(&w->rng, 4),
+		};
+
+		for (unsigned int i = 0; i < 4; i++)
+			req[i] = (struct iommu_viommu_invalidate_selftest){
+				.flags = rnd(&w->rng, 6) ? 0 :
+					 (uint32_t)rnd(&w->rng, 4),
+				.vdev_id = (uint32_t)rnd(&w->rng, 8),
+				.cache_id = (uint32_t)rnd(&w->rng, 5),
+			};
+		run(w, c, K_VIOMMU_INVALIDATE, IOMMU_HWPT_INVALIDATE, &cmd,
+		    sizeof(cmd),
+		    OFFSETOFEND(struct iommu_hwpt_invalidate, __reserved), &reply);
+		break;
+	}
+	case 5: {
+		struct iommu_hwpt_selftest *data = (void *)w->scratch;
+		struct iommu_hwpt_alloc cmd = {
+			.size = sizeof(cmd),
+			.flags = rnd(&w->rng, 10) ? 0 : (uint32_t)rnd(&w->rng, 16),
+			.dev_id = pick_id(w, c, ID_IDEV),
+			.pt_id = viommu_id,
+			.data_type = IOMMU_HWPT_DATA_SELFTEST,
+			.data_len = sizeof(*data),
+			.data_uptr = (uintptr_t)data,
+		};
+
+		data->iotlb = IOMMU_TEST_IOTLB_DEFAULT;
+		data->pagetable_type = 0;
+		if (!run(w, c, K_HWPT_ALLOC, IOMMU_HWPT_ALLOC, &cmd, sizeof(cmd),
+			 OFFSETOFEND(struct iommu_hwpt_alloc, __reserved),
+			 &reply) && reply)
+			note_id(c, ID_HWPT,
+				((struct iommu_hwpt_alloc *)reply)->out_hwpt_id);
+		break;
+	}
+	default: {
+		struct iommu_test_cmd t = {
+			.size = sizeof(t),
+		};
+
+		if (rnd(&w->rng, 2)) {
+			t.op = IOMMU_TEST_OP_TRIGGER_VEVENT;
+			t.trigger_vevent.dev_id = pick_id(w, c, ID_IDEV);
+		} else {
+			t.op = IOMMU_TEST_OP_DEV_CHECK_CACHE;
+			t.id = pick_id(w, c, ID_IDEV);
+			t.check_dev_cache.id = (uint32_t)rnd(&w->rng, 5);
+			t.check_dev_cache.cache = rnd(&w->rng, 2) ?
+				IOMMU_TEST_DEV_CACHE_DEFAULT : 0;
+		}
+		test_run(w, c, &t, &reply);
+	}
+	}
+}
+
 /* Fault queues: IOMMU_FAULT_QUEUE_ALLOC, page requests, the queue's fd --- */
 
 static void fault_queue_alloc(struct worker *w, struct ctx *c)
@@ -1603,7 +1828,8 @@ enum op_id {
 	O_CHECK_REFS, O_CREATE_ACCESS, O_ACCESS_PAGES, O_DESTROY_ACCESS_PAGES,
 	O_ACCESS_RW, O_ACCESS_REPLACE, O_TEST_OTHER, O_DKMS_ATTACH,
 	O_DKMS_DETACH, O_TYPE1, O_CHAOS_MM, O_CHAOS_MEMF, O_CHAOS_FD,
-	O_CHAOS_FORK, O_CHAOS_PASS, O_VFIO, O_INVALIDATE, O_RECIPE, O_NR
+	O_CHAOS_FORK, O_CHAOS_PASS, O_VFIO, O_INVALIDATE, O_VIOMMU,
+	O_RECIPE, O_NR
 };
 
 /* Relative weights, in tenths. */
@@ -1620,7 +1846,7 @@ static const unsigned int op_weight[O_NR] = {
 	[O_ACCESS_REPLACE] = 20, [O_TEST_OTHER] = 10, [O_DKMS_ATTACH] = 20,
 	[O_DKMS_DETACH] = 10, [O_TYPE1] = 30, [O_CHAOS_MM] = 30,
 	[O_CHAOS_MEMF] = 20, [O_CHAOS_FD] = 8, [O_CHAOS_FORK] = 2,
-	[O_CHAOS_PASS] = 5, [O_VFIO] = 60, [O_INVALIDATE] = 20,
+	[O_CHAOS_PASS] = 5, [O_VFIO] = 60, [O_INVALIDATE] = 20, [O_VIOMMU] = 40,
 	[O_RECIPE] = 15,
 };
 
@@ -1643,7 +1869,7 @@ static const unsigned int op_weight_cheap[O_NR] = {
 	[O_DESTROY_ACCESS_PAGES] = 20, [O_ACCESS_RW] = 50,
 	[O_ACCESS_REPLACE] = 20, [O_TEST_OTHER] = 15, [O_DKMS_ATTACH] = 20,
 	[O_DKMS_DETACH] = 10, [O_TYPE1] = 30, [O_CHAOS_MM] = 10,
-	[O_CHAOS_MEMF] = 10, [O_VFIO] = 20, [O_INVALIDATE] = 20,
+	[O_CHAOS_MEMF] = 10, [O_VFIO] = 20, [O_INVALIDATE] = 20, [O_VIOMMU] = 30,
 	[O_RECIPE] = 10,
 };
 
@@ -1666,7 +1892,7 @@ static const unsigned int op_weight_light[O_NR] = {
 	[O_CHECK_REFS] = 20, [O_CREATE_ACCESS] = 5, [O_ACCESS_PAGES] = 50,
 	[O_DESTROY_ACCESS_PAGES] = 30, [O_ACCESS_RW] = 50,
 	[O_ACCESS_REPLACE] = 10, [O_TEST_OTHER] = 30, [O_DKMS_ATTACH] = 5,
-	[O_DKMS_DETACH] = 10, [O_TYPE1] = 40, [O_INVALIDATE] = 30,
+	[O_DKMS_DETACH] = 10, [O_TYPE1] = 40, [O_INVALIDATE] = 30, [O_VIOMMU] = 20,
 	[O_RECIPE] = 3,
 };
 
@@ -1756,6 +1982,7 @@ void one_op(struct worker *w)
 		if (!w->solo)
 			chaos_pass(w);
 		break;
+	case O_VIOMMU: op_viommu(w, c); break;
 	case O_VFIO:
 		if (w->r->vfio && !w->solo)
 			vfio_op(w);

@@ -30,7 +30,9 @@
 #define NCHILDREN	3	/* forked children alive at once */
 #define CHEAP_LEN	(64UL << 10)	/* the most a cheap op maps or pins */
 
-enum id_kind { ID_IOAS, ID_HWPT, ID_STDEV, ID_IDEV, ID_FAULT, ID_NKINDS };
+enum id_kind {
+	ID_IOAS, ID_HWPT, ID_STDEV, ID_IDEV, ID_FAULT, ID_VIOMMU, ID_NKINDS
+};
 
 struct area {
 	uint32_t ioas;

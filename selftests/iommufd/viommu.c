@@ -847,6 +847,41 @@ TEST_F(viommu, veventq_file_outlives_the_iommufd_file)
 	self->fd = iommufd_open();
 }
 
+/*
+ * A forked child shares both files: it triggers an event through the
+ * inherited /dev/iommu and reads it from the inherited vEVENTQ; the
+ * parent then finds the queue empty, and the next number follows.
+ */
+TEST_F(viommu, forked_child_shares_the_veventq)
+{
+	struct iommufd_vevent_header *hdr;
+	uint32_t vdev_id, nested_id;
+	uint8_t buf[2 * RECORD];
+	pid_t pid;
+	int qfd;
+
+	behind_viommu(self, 0x23, &vdev_id, &nested_id);
+	ASSERT_EQ(0, veventq_alloc(self->fd, self->viommu_id,
+				   IOMMU_VEVENTQ_TYPE_SELFTEST, 4, NULL, &qfd));
+	pid = fork();
+	ASSERT_NE(-1, pid);
+	if (!pid) {
+		struct iommu_viommu_event_selftest *event = (void *)(buf + HDR);
+
+		if (trigger(self->fd, self->dev.idev_id) ||
+		    read(qfd, buf, sizeof(buf)) != RECORD)
+			_exit(1);
+		_exit(event->virt_id == 0x23 ? 0 : 2);
+	}
+	wait_for_clean_exit(pid);
+	EXPECT_EQ(0, read(qfd, buf, sizeof(buf)));
+	ASSERT_EQ(0, trigger(self->fd, self->dev.idev_id));
+	ASSERT_EQ(RECORD, read(qfd, buf, sizeof(buf)));
+	hdr = (void *)buf;
+	EXPECT_EQ(1, hdr->sequence);
+	ASSERT_EQ(0, close(qfd));
+}
+
 /* --- IOMMU_HWPT_INVALIDATE on a vIOMMU, IOMMU_TEST_OP_DEV_CHECK_CACHE ---- */
 
 static void expect_cache(struct ih__data_viommu *self, const uint32_t want[4])

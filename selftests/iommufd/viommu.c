@@ -1350,7 +1350,12 @@ static void *race_destroy_vdevice(void *arg)
 /*
  * IOMMU_DESTROY of a vDEVICE against the unbinding of its device, which
  * destroys it too: exactly one of them does, the other finds it gone
- * (ENOENT), and nothing is left behind.
+ * (ENOENT), and nothing is left behind.  Before the fix of 2026-12-01
+ * (iommufd_vdevice_destroy() read the device after unlinking from it,
+ * when the unbind waiting for that unlink may have freed it), the debug
+ * kernel's KASAN reported a slab-use-after-free in
+ * iommufd_vdevice_destroy() in the first run of this test (one report in
+ * its 3 s, a few hundred rounds); production kernels showed nothing.
  */
 TEST_F_TIMEOUT(viommu, race_vdevice_destroy_against_device_unbind, 60)
 {

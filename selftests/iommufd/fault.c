@@ -935,6 +935,10 @@ static void *race_answer(void *arg)
  * Two devices fault as fast as they can while a thread reads and answers,
  * and the main thread closes the queue's file, detaches one device and
  * unplugs the other under them.  Every request must end answered once.
+ * Each round logs what ran: on 6.12 under TCG some 2,500-50,000 requests
+ * a round, about half of them read and answered by user space, the rest
+ * answered by the close, the detach or the unplug while groups were both
+ * unread and awaiting; the debug kernel (KASAN, lockdep) runs about 800.
  */
 TEST_F_TIMEOUT(fault, requests_race_reads_answers_close_and_detach, 120)
 {

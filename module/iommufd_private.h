@@ -694,7 +694,13 @@ int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
 void iommufd_access_notify_unmap(struct io_pagetable *iopt, unsigned long iova,
 				 unsigned long length);
 
-/* viommu.c and veventq.c: virtual IOMMUs and what is built on them */
+/*
+ * viommu.c and veventq.c: virtual IOMMUs and what is built on them.
+ *
+ * Lock order: idev->lock > viommu->veventqs_rwsem > a vEVENTQ's spinlock,
+ * and idev->lock > viommu->vdevs' xa_lock (an event or an attach of a
+ * device looks up its vDEVICE under its lock).
+ */
 
 struct iommufd_viommu;
 struct iommufd_hw_queue;

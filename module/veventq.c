@@ -53,7 +53,6 @@ struct iommufd_vevent {
  * @obj: registry header
  * @ictx: the context (its file is held by @file)
  * @viommu: the vIOMMU whose events it receives (a user of it)
- * @file: the file user space reads; NULL once released
  * @type: enum iommu_veventq_type, or the self-test's
  * @depth: how many events it holds before dropping
  * @lock: protects @events, @num_events, @sequence and @lost
@@ -68,7 +67,6 @@ struct iommufd_veventq {
 	struct iommufd_object obj;
 	struct iommufd_ctx *ictx;
 	struct iommufd_viommu *viommu;
-	struct file *file;
 	u32 type;
 	u32 depth;
 	spinlock_t lock;
@@ -354,7 +352,6 @@ int iommufd_veventq_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	}
 	iommufd_object_ref_user(&veventq->obj);
 	get_file(ucmd->ictx->file);
-	veventq->file = file;
 	iommufd_object_finalize(ucmd->ictx, &veventq->obj);
 	fd_install(fd, file);
 	goto out_put_viommu;

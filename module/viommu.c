@@ -411,12 +411,17 @@ void iommufd_vdevice_destroy(struct iommufd_object *obj)
 	struct iommufd_vdevice *vdev =
 		container_of(obj, struct iommufd_vdevice, obj);
 	struct iommufd_device *idev = vdev->idev;
+	struct iommufd_ctx *ictx = idev->ictx;
 
 	mutex_lock(&idev->lock);
 	vdevice_unlink(vdev);
 	mutex_unlock(&idev->lock);
-	/* A device waiting to be destroyed sees its vDEVICE gone. */
-	wake_up_all(&idev->ictx->destroy_wait);
+	/*
+	 * A device being destroyed may be waiting for this unlink, and may
+	 * be freed as soon as it sees it: @idev is not touched again.  The
+	 * context lives on: whoever destroys us holds it.
+	 */
+	wake_up_all(&ictx->destroy_wait);
 }
 
 /*

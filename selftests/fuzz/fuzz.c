@@ -847,6 +847,31 @@ static void print_pairs(void)
 	}
 }
 
+/*
+ * The ioctls whose success path the run (nearly) never reached: what the
+ * generators and recipes should build for next.  Under 1 ok in 1000.
+ */
+static void print_unreached(void)
+{
+	char line[2048];
+	size_t at = 0;
+
+	for (int k = 0; k < K_NR_IOCTL_KINDS; k++) {
+		uint64_t n = 0;
+
+		for (int e = 0; e < FUZZ_NR_ERRNO; e++)
+			n += sh->pairs[k][e];
+		if (!n || sh->pairs[k][0] * 1000 >= n)
+			continue;
+		at += (size_t)snprintf(line + at, sizeof(line) - at,
+				       " %s=%" PRIu64 "/%" PRIu64,
+				       kind_name(k), sh->pairs[k][0], n);
+		if (at >= sizeof(line))
+			break;
+	}
+	printf("# fuzz rarely ok (ok/calls):%s\n", at ? line : " none");
+}
+
 static bool phase_clean(const struct phase *ph)
 {
 	return !ph->reports && !ph->hangs && !ph->crashes && !ph->sanity_bad &&
@@ -997,6 +1022,7 @@ int main(int argc, char **argv)
 	       secs > 0 ? (double)(st.calls + vf.calls) / secs : 0.0,
 	       sh->profile_ops[0], sh->profile_ops[1], sh->profile_ops[2]);
 	print_pairs();
+	print_unreached();
 	fflush(stdout);
 	/* A round stuck in the kernel must not keep the runner waiting. */
 	_exit(phase_clean(&st) && phase_clean(&vf) ? 0 : 1);

@@ -1828,7 +1828,8 @@ enum op_id {
 	O_CHECK_REFS, O_CREATE_ACCESS, O_ACCESS_PAGES, O_DESTROY_ACCESS_PAGES,
 	O_ACCESS_RW, O_ACCESS_REPLACE, O_TEST_OTHER, O_DKMS_ATTACH,
 	O_DKMS_DETACH, O_TYPE1, O_CHAOS_MM, O_CHAOS_MEMF, O_CHAOS_FD,
-	O_CHAOS_FORK, O_CHAOS_PASS, O_VFIO, O_INVALIDATE, O_VIOMMU, O_NR
+	O_CHAOS_FORK, O_CHAOS_PASS, O_VFIO, O_INVALIDATE, O_VIOMMU,
+	O_RECIPE, O_NR
 };
 
 /* Relative weights, in tenths. */
@@ -1846,6 +1847,7 @@ static const unsigned int op_weight[O_NR] = {
 	[O_DKMS_DETACH] = 10, [O_TYPE1] = 30, [O_CHAOS_MM] = 30,
 	[O_CHAOS_MEMF] = 20, [O_CHAOS_FD] = 8, [O_CHAOS_FORK] = 2,
 	[O_CHAOS_PASS] = 5, [O_VFIO] = 60, [O_INVALIDATE] = 20, [O_VIOMMU] = 40,
+	[O_RECIPE] = 15,
 };
 
 /*
@@ -1868,6 +1870,7 @@ static const unsigned int op_weight_cheap[O_NR] = {
 	[O_ACCESS_REPLACE] = 20, [O_TEST_OTHER] = 15, [O_DKMS_ATTACH] = 20,
 	[O_DKMS_DETACH] = 10, [O_TYPE1] = 30, [O_CHAOS_MM] = 10,
 	[O_CHAOS_MEMF] = 10, [O_VFIO] = 20, [O_INVALIDATE] = 20, [O_VIOMMU] = 30,
+	[O_RECIPE] = 10,
 };
 
 /*
@@ -1890,6 +1893,7 @@ static const unsigned int op_weight_light[O_NR] = {
 	[O_DESTROY_ACCESS_PAGES] = 30, [O_ACCESS_RW] = 50,
 	[O_ACCESS_REPLACE] = 10, [O_TEST_OTHER] = 30, [O_DKMS_ATTACH] = 5,
 	[O_DKMS_DETACH] = 10, [O_TYPE1] = 40, [O_INVALIDATE] = 30, [O_VIOMMU] = 20,
+	[O_RECIPE] = 3,
 };
 
 static int pick_op(struct worker *w, const unsigned int *weight)
@@ -1950,6 +1954,7 @@ void one_op(struct worker *w)
 	case O_DIRTY: op_dirty(w, c); break;
 	case O_FAULT: op_fault(w, c); break;
 	case O_INVALIDATE: op_invalidate(w, c); break;
+	case O_RECIPE: op_recipe(w, c); break;
 	case O_OTHER_NR: op_other_nr(w, c); break;
 	case O_MOCK_DOMAIN: op_mock_domain(w, c, false); break;
 	case O_MOCK_DOMAIN_FLAGS: op_mock_domain(w, c, true); break;

@@ -107,6 +107,7 @@ void ctx_reset(struct ctx *c, int fd)
 	c->nareas = 0;
 	memset(c->areas, 0, sizeof(c->areas));
 	c->max_id = 0;
+	memset(&c->rcp, 0, sizeof(c->rcp));
 	pthread_mutex_unlock(&c->lock);
 }
 

@@ -47,6 +47,15 @@ struct access_ent {
 	unsigned int nitems;
 };
 
+/* The objects of a context's last recipes (recipe.c); 0: none. */
+struct ctx_recipes {
+	uint32_t d_ioas, d_hwpt, d_stdev;	/* dirty tracking on, mapped */
+	uint64_t d_iova, d_len, d_uva;
+	uint32_t n_parent, n_hwpt, n_stdev, n_idev;	/* nested, attached */
+	uint32_t a_ioas;			/* mapped, for accesses */
+	uint64_t a_iova, a_len, a_uva;
+};
+
 struct ctx {
 	pthread_mutex_t lock;
 	int fd;			/* -1: closed */
@@ -59,6 +68,7 @@ struct ctx {
 	struct access_ent acc[NACCESS];
 	int fault_fd;		/* a fault queue's fd, -1: none; under @lock */
 	uint32_t max_id;
+	struct ctx_recipes rcp;	/* under @lock */
 };
 
 enum region_kind {
@@ -152,6 +162,9 @@ void set_inflight(struct worker *w, int kind, int fd, const void *log,
 void clear_inflight(struct worker *w);
 void count_syscall(void);
 bool round_over(void);
+
+/* recipe.c */
+void op_recipe(struct worker *w, struct ctx *c);
 
 /* round.c */
 int ctx_open(struct round *r);

@@ -54,27 +54,6 @@
 
 enum { BUF_PAGES = 8 };
 
-static int hwpt_alloc_data(int fd, uint32_t dev_id, uint32_t pt_id,
-			   uint32_t flags, uint32_t data_type,
-			   const void *data, uint32_t data_len,
-			   uint32_t *out_hwpt_id)
-{
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = dev_id,
-		.pt_id = pt_id,
-		.data_type = data_type,
-		.data_len = data_len,
-		.data_uptr = (uintptr_t)data,
-	};
-	int rc = ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
-
-	if (!rc && out_hwpt_id)
-		*out_hwpt_id = cmd.out_hwpt_id;
-	return rc;
-}
-
 static int hwpt_alloc(int fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
 		      uint32_t *out_hwpt_id)
 {

@@ -83,34 +83,14 @@ static int replace(int fd, uint32_t stdev_id, uint32_t pt_id)
 	return test_cmd(fd, &cmd);
 }
 
-static int hwpt_alloc(int fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
-		      uint32_t data_type, const void *data, uint32_t data_len,
-		      uint32_t *out_id)
-{
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = dev_id,
-		.pt_id = pt_id,
-		.data_type = data_type,
-		.data_len = data_len,
-		.data_uptr = (uintptr_t)data,
-	};
-	int rc = ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
-
-	if (!rc && out_id)
-		*out_id = cmd.out_hwpt_id;
-	return rc;
-}
-
 /* A mock nested HWPT on @pt_id (a vIOMMU or a nest parent). */
 static int nested_alloc(int fd, uint32_t dev_id, uint32_t pt_id,
 			uint32_t *out_id)
 {
 	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
 
-	return hwpt_alloc(fd, dev_id, pt_id, 0, IOMMU_HWPT_DATA_SELFTEST, &data,
-			  sizeof(data), out_id);
+	return hwpt_alloc_data(fd, dev_id, pt_id, 0, IOMMU_HWPT_DATA_SELFTEST,
+			       &data, sizeof(data), out_id);
 }
 
 static int viommu_alloc(int fd, uint32_t dev_id, uint32_t hwpt_id,
@@ -248,7 +228,7 @@ FIXTURE_SETUP(viommu)
 	}
 	self->ioas_id = ioas_alloc(self->fd);
 	ASSERT_EQ(0, mock_device(self->fd, self->ioas_id, &self->dev));
-	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev_id, self->ioas_id,
+	ASSERT_EQ(0, hwpt_alloc_data(self->fd, self->dev.idev_id, self->ioas_id,
 				IOMMU_HWPT_ALLOC_NEST_PARENT,
 				IOMMU_HWPT_DATA_NONE, NULL, 0,
 				&self->parent_id));
@@ -346,7 +326,7 @@ TEST_F(viommu, viommu_alloc_checks_flags_type_device_and_parent)
 	EXPECT_ERRNO(ENOENT,
 		     viommu_alloc(self->fd, self->dev.idev_id, self->ioas_id,
 				  IOMMU_VIOMMU_TYPE_SELFTEST, NULL, 0, NULL));
-	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev_id, self->ioas_id, 0,
+	ASSERT_EQ(0, hwpt_alloc_data(self->fd, self->dev.idev_id, self->ioas_id, 0,
 				IOMMU_HWPT_DATA_NONE, NULL, 0, &plain_id));
 	EXPECT_ERRNO(EINVAL,
 		     viommu_alloc(self->fd, self->dev.idev_id, plain_id,
@@ -466,7 +446,7 @@ TEST_F(viommu, nested_hwpt_on_a_viommu_needs_a_vdevice_to_attach)
 	uint32_t nested_id, vdev_id;
 
 	EXPECT_ERRNO(EOPNOTSUPP,
-		     hwpt_alloc(self->fd, self->dev.idev_id, self->viommu_id,
+		     hwpt_alloc_data(self->fd, self->dev.idev_id, self->viommu_id,
 				0, IOMMU_HWPT_DATA_NONE, NULL, 0, NULL));
 	ASSERT_EQ(0, nested_alloc(self->fd, self->dev.idev_id, self->viommu_id,
 				  &nested_id));

@@ -41,6 +41,17 @@ cmdline="console=ttyS0 panic=-1 oops=panic $iommu_arg iommu.strict=1"
 cmdline="$cmdline no_timer_check"
 cmdline="$cmdline runner.mode=$mode"
 [ -z "$suites" ] || cmdline="$cmdline runner.suites=$suites"
+# The debug kernel (debug-kernel.sh) boots with 4-level paging: with LA57
+# (QEMU's -cpu max offers it) its KASAN checks an interrupt that lands in
+# identify_cpu() of the boot CPU against a 4-level shadow layout, because
+# identify_cpu() clears boot_cpu_data's feature words (LA57 among them)
+# while it re-reads CPUID, and pgtable_l5_enabled() reads them until the
+# alternatives are patched: "BUG: KASAN: wild-memory-access in
+# do_raw_spin_lock" on an irq_desc in the 5-level direct map, before
+# anything of ours is loaded.
+case "$kver" in
+*-iommufd-debug) cmdline="$cmdline no5lvl" ;;
+esac
 [ -z "${GUEST_APPEND:-}" ] || cmdline="$cmdline $GUEST_APPEND"
 
 boot() {

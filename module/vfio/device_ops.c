@@ -191,6 +191,41 @@ static int vfio_backend_hw_info(struct iommufd_device *idev,
 	return 0;
 }
 
+/*
+ * The PASIDs the IOMMU core lets the device use (the smaller of its PCIe
+ * PASID capability and its IOMMU's), from 6.2 on; 6.1's IOMMU API has no
+ * PASID attachment at all, so there the device has none for us.
+ */
+static u32 vfio_backend_max_pasids(struct device *dev)
+{
+#ifdef HAVE_DEV_IOMMU_MAX_PASIDS
+	return dev->iommu->max_pasids;
+#else
+	return 0;
+#endif
+}
+
+/*
+ * A PASID the device does not have is EINVAL, the IOMMU core's answer
+ * upstream (for QEMU's edu, which has no PASID capability, every PASID).
+ * For a device that has PASIDs, this backend does not program the
+ * driver's per-PASID entries yet: EOPNOTSUPP rather than a PASID that
+ * seems attached while its requests go nowhere.
+ */
+static int vfio_backend_attach_pasid(struct iommufd_device *idev, u32 pasid,
+				     struct iommu_domain *domain,
+				     struct iommu_domain *old)
+{
+	if (pasid >= vfio_backend_max_pasids(to_vdev(idev)->dev))
+		return -EINVAL;
+	return -EOPNOTSUPP;
+}
+
+/* Never attached (see above): nothing to undo. */
+static void vfio_backend_detach_pasid(struct iommufd_device *idev, u32 pasid)
+{
+}
+
 static bool vfio_backend_can_enforce_coherency(struct iommufd_device *idev)
 {
 	return iommufd_dev_can_enforce_coherency(to_vdev(idev)->dev);
@@ -204,6 +239,8 @@ const struct iommufd_device_ops vfio_backend_device_ops = {
 	.cache_invalidate_user = vfio_backend_cache_invalidate_user,
 	.attach = vfio_backend_attach,
 	.detach = vfio_backend_detach,
+	.attach_pasid = vfio_backend_attach_pasid,
+	.detach_pasid = vfio_backend_detach_pasid,
 	.reserve_regions = vfio_backend_reserve_regions,
 	.hw_info = vfio_backend_hw_info,
 	.can_enforce_coherency = vfio_backend_can_enforce_coherency,

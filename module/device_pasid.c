@@ -350,7 +350,8 @@ int iommufd_dkms_device_pasid(struct iommufd_ucmd *ucmd)
 		rc = iommufd_device_pasid_attach(idev, cmd->pasid, &cmd->pt_id);
 		break;
 	case IOMMUFD_DKMS_PASID_REPLACE:
-		rc = iommufd_device_pasid_replace(idev, cmd->pasid, &cmd->pt_id);
+		rc = iommufd_device_pasid_replace(idev, cmd->pasid,
+						  &cmd->pt_id);
 		break;
 	default:
 		iommufd_device_pasid_detach(idev, cmd->pasid);

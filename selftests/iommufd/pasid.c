@@ -45,6 +45,7 @@
 
 #include "iommufd_harness.h"
 #include "iommufd_utils.h"
+#include "iommufd_mock.h"
 #include "vfio_edu.h"
 
 /*
@@ -53,49 +54,13 @@
  */
 #define HWPT_ALLOC_PASID	(1u << 3)
 #define NO_SUCH_ID		0x7fffff00u
-#define MAP_RW		(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 #define BASE		((uint64_t)MOCK_APERTURE_START)
 #define MOCK_PASIDS	(1u << MOCK_PASID_WIDTH)
 #define REC		sizeof(struct iommu_hwpt_pgfault)
 
 enum { BUF_PAGES = 4 };
 
-/* --- the ioctls ------------------------------------------------------------ */
-
-struct mock_dev {
-	uint32_t stdev_id;
-	uint32_t idev_id;
-	uint32_t hwpt_id;
-};
-
-static int mock_device(int fd, uint32_t pt_id, uint32_t dev_flags,
-		       struct mock_dev *dev)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
-		.id = pt_id,
-		.mock_domain_flags = { .dev_flags = dev_flags },
-	};
-	int rc = test_cmd(fd, &cmd);
-
-	if (!rc) {
-		dev->stdev_id = cmd.mock_domain_flags.out_stdev_id;
-		dev->idev_id = cmd.mock_domain_flags.out_idev_id;
-		dev->hwpt_id = cmd.mock_domain_flags.out_hwpt_id;
-	}
-	return rc;
-}
-
-static int mock_replace(int fd, uint32_t stdev_id, uint32_t pt_id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-		.id = stdev_id,
-		.mock_domain_replace = { .pt_id = pt_id },
-	};
-
-	return test_cmd(fd, &cmd);
-}
+/* --- the ioctls ----------------------------------------------------------- */
 
 static int pasid_attach(int fd, uint32_t stdev_id, uint32_t pasid,
 			uint32_t pt_id)
@@ -171,7 +136,8 @@ static int hwpt_alloc(int fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
 
 /* A mock nested HWPT on @parent_id, with a fault queue if @fault_id. */
 static int nested_alloc(int fd, uint32_t dev_id, uint32_t parent_id,
-			uint32_t flags, uint32_t fault_id, uint32_t *out_hwpt_id)
+			uint32_t flags, uint32_t fault_id,
+			uint32_t *out_hwpt_id)
 {
 	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
 	struct iommu_hwpt_alloc cmd = {
@@ -213,11 +179,11 @@ FIXTURE(pasid)
 	int fd;
 	uint32_t ioas_id;
 	uint8_t *buf;
-	struct mock_dev dev;	/* MOCK_FLAGS_DEVICE_PASID, itself on s2_id */
+	struct mock_dev dev;	/* MOCK_FLAGS_DEVICE_PASID, itself on s2 */
 	struct mock_dev plain;	/* no PASIDs, on its automatic HWPT */
 	uint32_t s2_id;		/* paging, IOMMU_HWPT_ALLOC_PASID */
 	uint32_t parent_id;	/* nest parent, not PASID-compatible */
-	uint32_t nested_id[2];	/* nested on parent_id, PASID-compatible */
+	uint32_t nested_id[2];	/* on parent_id, PASID-compatible */
 };
 
 FIXTURE_SETUP(pasid)
@@ -231,9 +197,10 @@ FIXTURE_SETUP(pasid)
 	self->buf = alloc_buffer(BUF_PAGES * PAGE);
 	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
 				    BUF_PAGES * PAGE, BASE));
-	ASSERT_EQ(0, mock_device(self->fd, self->ioas_id,
+	ASSERT_EQ(0, mock_dev_add_flags(self->fd, self->ioas_id,
 				 MOCK_FLAGS_DEVICE_PASID, &self->dev));
-	ASSERT_EQ(0, mock_device(self->fd, self->ioas_id, 0, &self->plain));
+	ASSERT_EQ(0, mock_dev_add_flags(self->fd, self->ioas_id, 0,
+					&self->plain));
 	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev_id, self->ioas_id,
 				HWPT_ALLOC_PASID, &self->s2_id));
 	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev_id, self->ioas_id,
@@ -246,7 +213,8 @@ FIXTURE_SETUP(pasid)
 				  self->parent_id, HWPT_ALLOC_PASID, 0,
 				  &self->nested_id[1]));
 	/* Its PASIDs may only be used once the device itself is compatible. */
-	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id, self->s2_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->s2_id, NULL));
 }
 
 FIXTURE_TEARDOWN(pasid)
@@ -257,7 +225,8 @@ FIXTURE_TEARDOWN(pasid)
 
 TEST_F(pasid, hw_info_reports_the_pasid_width_of_each_device)
 {
-	EXPECT_EQ(MOCK_PASID_WIDTH, max_pasid_log2(self->fd, self->dev.idev_id));
+	EXPECT_EQ(MOCK_PASID_WIDTH,
+		  max_pasid_log2(self->fd, self->dev.idev_id));
 	EXPECT_EQ(0, max_pasid_log2(self->fd, self->plain.idev_id));
 }
 
@@ -327,8 +296,8 @@ TEST_F(pasid, hwpts_without_the_pasid_flag_and_ioases_are_einval)
 
 TEST_F(pasid, no_pasid_attaches_while_the_device_is_on_an_incompatible_hwpt)
 {
-	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id,
-				  self->parent_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				  self->parent_id, NULL));
 	EXPECT_ERRNO(EINVAL, pasid_attach(self->fd, self->dev.stdev_id, 100,
 					  self->s2_id));
 	EXPECT_EQ(0, pasid_check(self->fd, self->dev.stdev_id, 100, 0));
@@ -343,21 +312,22 @@ TEST_F(pasid, the_device_cannot_leave_for_an_incompatible_hwpt_with_pasids)
 {
 	ASSERT_EQ(0, pasid_attach(self->fd, self->dev.stdev_id, 100,
 				  self->nested_id[0]));
-	EXPECT_ERRNO(EINVAL, mock_replace(self->fd, self->dev.stdev_id,
-					  self->parent_id));
-	EXPECT_ERRNO(EINVAL, mock_replace(self->fd, self->dev.stdev_id,
-					  self->ioas_id));
+	EXPECT_ERRNO(EINVAL, mock_dev_replace(self->fd, self->dev.stdev_id,
+					  self->parent_id, NULL));
+	EXPECT_ERRNO(EINVAL, mock_dev_replace(self->fd, self->dev.stdev_id,
+					  self->ioas_id, NULL));
 	EXPECT_EQ(0, pasid_check(self->fd, self->dev.stdev_id, 0, self->s2_id));
 	/* To a compatible one it may. */
-	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id,
-				  self->nested_id[1]));
-	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id, self->s2_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				  self->nested_id[1], NULL));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->s2_id, NULL));
 	ASSERT_EQ(0, pasid_detach(self->fd, self->dev.stdev_id, 100));
 	/* Without PASIDs, anywhere. */
-	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id,
-				  self->parent_id));
-	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id,
-				  self->ioas_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				  self->parent_id, NULL));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				  self->ioas_id, NULL));
 }
 
 TEST_F(pasid, a_pasid_the_device_does_not_have_is_einval)
@@ -375,9 +345,10 @@ TEST_F(pasid, a_pasid_the_device_does_not_have_is_einval)
 	EXPECT_ERRNO(EINVAL, pasid_attach(self->fd, self->plain.stdev_id, 1,
 					  self->s2_id));
 	/* ...and on a compatible one, which it may use as any HWPT. */
-	ASSERT_EQ(0, mock_replace(self->fd, self->plain.stdev_id,
-				  self->nested_id[0]));
-	ASSERT_EQ(0, mock_replace(self->fd, self->plain.stdev_id, self->s2_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->plain.stdev_id,
+				  self->nested_id[0], NULL));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->plain.stdev_id,
+				      self->s2_id, NULL));
 	EXPECT_ERRNO(EINVAL, pasid_attach(self->fd, self->plain.stdev_id, 1,
 					  self->s2_id));
 	EXPECT_ERRNO(EINVAL, pasid_attach(self->fd, self->plain.stdev_id, 1,
@@ -498,9 +469,10 @@ TEST_F(pasid, hwpt_alloc_takes_the_pasid_flag_on_every_kind)
 	ASSERT_EQ(0, hwpt_alloc(self->fd, self->plain.idev_id, self->ioas_id,
 				HWPT_ALLOC_PASID | IOMMU_HWPT_ALLOC_NEST_PARENT,
 				&id));
-	ASSERT_EQ(0, mock_replace(self->fd, self->plain.stdev_id, id));
-	ASSERT_EQ(0, mock_replace(self->fd, self->plain.stdev_id,
-				  self->ioas_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->plain.stdev_id, id,
+				      NULL));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->plain.stdev_id,
+				  self->ioas_id, NULL));
 	ASSERT_EQ(0, destroy(self->fd, id));
 	/* Flags past the known ones stay EOPNOTSUPP. */
 	EXPECT_ERRNO(EOPNOTSUPP, hwpt_alloc(self->fd, self->dev.idev_id,
@@ -634,14 +606,14 @@ TEST_F(pasid, a_page_request_with_a_pasid_reaches_that_pasids_queue)
 	ASSERT_EQ(0, destroy(self->fd, fault_id));
 }
 
-/* --- races ------------------------------------------------------------------ */
+/* --- races ---------------------------------------------------------------- */
 
 struct race {
 	int fd;
 	uint32_t stdev_id;
 	uint32_t pt_id;
 	uint32_t other_id;
-	volatile bool stop;
+	int stop;		/* __atomic: set by the main thread */
 	long ok, failed, unexpected;
 };
 
@@ -651,7 +623,7 @@ static void *attach_until_gone(void *arg)
 	struct race *r = arg;
 	uint32_t pasid = 1;
 
-	while (!r->stop) {
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
 		if (!pasid_attach(r->fd, r->stdev_id, pasid, r->pt_id))
 			r->ok++;
 		else if (errno == ENOENT)
@@ -681,24 +653,23 @@ TEST_F_TIMEOUT(pasid, race_pasid_attach_against_device_unbind, 300)
 		struct mock_dev d;
 		pthread_t t;
 
-		ASSERT_EQ(0, mock_device(self->fd, self->s2_id,
+		ASSERT_EQ(0, mock_dev_add_flags(self->fd, self->s2_id,
 					 MOCK_FLAGS_DEVICE_PASID, &d));
 		r.stdev_id = d.stdev_id;
-		r.stop = false;
+		__atomic_store_n(&r.stop, 0, __ATOMIC_RELAXED);
 		r.ok = 0;
 		ASSERT_EQ(0, pthread_create(&t, NULL, attach_until_gone, &r));
 		usleep(round % 7 * 100);
 		/* Busy while the thread's op holds the device: retry. */
-		while (destroy(self->fd, d.stdev_id)) {
+		while (destroy(self->fd, d.stdev_id))
 			ASSERT_EQ(EBUSY, errno);
-		}
 		ASSERT_EQ(0, pthread_join(t, NULL));
 		attached += r.ok;
 		ASSERT_EQ(0, r.unexpected);
 	}
 	TEST_LOG("%ld PASID attaches won against the unbind", attached);
-	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id,
-				  self->ioas_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				  self->ioas_id, NULL));
 	ASSERT_EQ(0, destroy(self->fd, self->s2_id));
 }
 
@@ -707,7 +678,7 @@ static void *replace_back_and_forth(void *arg)
 {
 	struct race *r = arg;
 
-	while (!r->stop) {
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
 		if (!pasid_replace(r->fd, r->stdev_id, 9, r->other_id))
 			r->ok++;
 		else if (errno == ENOENT)
@@ -742,7 +713,7 @@ TEST_F_TIMEOUT(pasid, race_pasid_replace_against_hwpt_destroy, 300)
 		ASSERT_EQ(0, nested_alloc(self->fd, self->dev.idev_id,
 					  self->parent_id, HWPT_ALLOC_PASID, 0,
 					  &r.other_id));
-		r.stop = false;
+		__atomic_store_n(&r.stop, 0, __ATOMIC_RELAXED);
 		ASSERT_EQ(0, pthread_create(&t, NULL, replace_back_and_forth,
 					    &r));
 		usleep(round % 5 * 100);
@@ -750,7 +721,7 @@ TEST_F_TIMEOUT(pasid, race_pasid_replace_against_hwpt_destroy, 300)
 			ASSERT_EQ(EBUSY, errno);
 			busy++;
 		}
-		r.stop = true;
+		__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
 		ASSERT_EQ(0, pthread_join(t, NULL));
 		ASSERT_EQ(0, r.unexpected);
 		ASSERT_EQ(0, pasid_check(self->fd, self->dev.stdev_id, 9,

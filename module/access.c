@@ -325,7 +325,7 @@ static void access_unpin_range(struct iommufd_access *access,
 /**
  * iommufd_access_pin_pages() - pin the pages behind an IOVA range
  * @access: the access
- * @iova: first IOVA, where a page of the mapped memory starts
+ * @iova: first IOVA; its page is pinned from its first byte
  * @length: bytes
  * @out_pages: one struct page pointer per page the range touches
  * @flags: IOMMUFD_ACCESS_RW_WRITE when the caller will write to them
@@ -364,8 +364,6 @@ int iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
 					   PAGE_SIZE;
 
 		rc = access_check_area(area, write);
-		if (!rc && iopt_area_start_byte(area, iter.cur) % PAGE_SIZE)
-			rc = -EINVAL;
 		if (!rc)
 			rc = iopt_pages_access_pin(area->pages, index,
 						   last_index, out_pages);

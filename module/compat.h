@@ -261,4 +261,7 @@ int iommu_group_replace_domain(struct iommu_group *group,
 #define IOMMUFD_IMPORT_KERNEL_NS() MODULE_IMPORT_NS("IOMMUFD_INTERNAL")
 #endif
 
+/* Upstream's in-kernel API, as the target kernel declares it. */
+#include "compat/kernel_iommufd.h"
+
 #endif /* IOMMUFD_COMPAT_H */

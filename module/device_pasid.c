@@ -36,24 +36,25 @@
 
 /*
  * The device's own side through the PASID calls: attach must find it
- * blocked (EBUSY), replace must find it attached (EINVAL).  The state is
- * read before iommufd_device_attach() takes the lock again, so two
- * racing attaches may both succeed, the later one replacing: nothing is
- * lost, since iommufd_device_attach() keeps the uses straight.
+ * blocked, replace attached (EINVAL, decided under the device's lock).
+ * An attached device is EBUSY to attach, as any attached PASID; one
+ * that becomes attached between that look and the attach gets the
+ * attach's own EINVAL.
  */
 static int pasid_rid_change(struct iommufd_device *idev, u32 *pt_id,
 			    bool replace)
 {
 	bool attached;
 
+	if (replace)
+		return iommufd_device_change_pt(idev, pt_id,
+						IOMMUFD_ATTACH_REPLACE);
 	mutex_lock(&idev->lock);
 	attached = idev->hwpt;
 	mutex_unlock(&idev->lock);
-	if (attached && !replace)
+	if (attached)
 		return -EBUSY;
-	if (!attached && replace)
-		return -EINVAL;
-	return iommufd_device_attach(idev, pt_id);
+	return iommufd_device_change_pt(idev, pt_id, IOMMUFD_ATTACH_FIRST);
 }
 
 /*

@@ -105,6 +105,11 @@ struct iommufd_object {
  * @vfio_type1_v1: a VFIO_TYPE1_IOMMU (not v2) container
  * @mmap_regions: region id -> struct iommufd_mmap_region, the pages of
  *                vIOMMUs that user space may map (viommu.c)
+ * @vfio_no_iommu: a VFIO no-IOMMU device uses the context; no compat IOAS
+ *                 may be made (iommufd_vfio_compat_set_no_iommu())
+ * @kapi_lock: protects @kapi_groups
+ * @kapi_groups: IOMMU group id -> the group state its devices bound with
+ *               iommufd_device_bind() share (kapi.c)
  */
 struct iommufd_ctx {
 	struct file *file;
@@ -118,6 +123,9 @@ struct iommufd_ctx {
 	struct iommufd_ioas *vfio_ioas;
 	bool vfio_type1_v1;
 	struct xarray mmap_regions;
+	bool vfio_no_iommu;
+	struct mutex kapi_lock;
+	struct xarray kapi_groups;
 };
 
 /**
@@ -511,7 +519,7 @@ iommufd_hwpt_paging_is_nest_parent(const struct iommufd_hwpt_paging *hwpt)
 /**
  * struct iommufd_device - a device whose DMA this context translates
  * @obj: registry header (its id is the dev_id of the ABI); its backend
- *       owns it from iommufd_device_bind() to iommufd_device_unbind()
+ *       owns it from iommufd_backend_bind() to iommufd_backend_unbind()
  * @lock: serializes attach and detach, protects @hwpt
  * @hwpt: where its DMA goes now (a paging or a nested HWPT), NULL when
  *        blocked
@@ -539,11 +547,22 @@ struct iommufd_device *iommufd_device_create(struct iommufd_ctx *ictx,
 					     const struct iommufd_device_ops *ops,
 					     void *priv);
 void iommufd_device_destroy(struct iommufd_object *obj);
-struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
-					   const struct iommufd_device_ops *ops,
-					   void *priv);
-void iommufd_device_unbind(struct iommufd_device *idev);
+struct iommufd_device *
+iommufd_backend_bind(struct iommufd_ctx *ictx,
+		     const struct iommufd_device_ops *ops, void *priv);
+void iommufd_backend_unbind(struct iommufd_device *idev);
+
+/* What an attach asks of the device's present state (see device.c). */
+enum iommufd_attach_mode {
+	IOMMUFD_ATTACH_ANY,
+	IOMMUFD_ATTACH_FIRST,
+	IOMMUFD_ATTACH_REPLACE,
+};
+
+int iommufd_device_change_pt(struct iommufd_device *idev, u32 *pt_id,
+			     enum iommufd_attach_mode mode);
 int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id);
+int iommufd_device_replace(struct iommufd_device *idev, u32 *pt_id);
 void iommufd_device_detach(struct iommufd_device *idev);
 int iommufd_dkms_device_attach(struct iommufd_ucmd *ucmd);
 int iommufd_dkms_device_detach(struct iommufd_ucmd *ucmd);
@@ -563,6 +582,50 @@ struct iommufd_hwpt *iommufd_device_pasid_hwpt(struct iommufd_device *idev,
 void iommufd_device_pasid_detach_all(struct iommufd_device *idev);
 int iommufd_dkms_device_pasid(struct iommufd_ucmd *ucmd);
 
+/*
+ * host_device.c: a real device on the host's IOMMU, through the kernel's
+ * IOMMU API.  Its backend state is a struct iommufd_host_device (the
+ * iommufd_device's @priv) in a struct iommufd_host_group, kept by
+ * whoever holds the group's DMA ownership: iommufd_vfio for the groups
+ * of its containers, kapi.c for devices bound through the in-kernel API.
+ * Lock order: idev->lock > hgroup->lock.
+ */
+
+/**
+ * struct iommufd_host_group - an IOMMU group whose devices we translate
+ * @group: the group
+ * @lock: protects @domain, @nattached and the members' @attached
+ * @domain: what the group is attached to, NULL while its DMA is blocked
+ * @nattached: devices of the group attached to @domain
+ */
+struct iommufd_host_group {
+	struct iommu_group *group;
+	struct mutex lock;
+	struct iommu_domain *domain;
+	unsigned int nattached;
+};
+
+/**
+ * struct iommufd_host_device - a device of such a group
+ * @dev: the device
+ * @hgroup: its group
+ * @attached: counted in hgroup->nattached
+ */
+struct iommufd_host_device {
+	struct device *dev;
+	struct iommufd_host_group *hgroup;
+	bool attached;
+};
+
+extern const struct iommufd_device_ops iommufd_host_device_ops;
+void iommufd_host_group_init(struct iommufd_host_group *hgroup,
+			     struct iommu_group *group);
+void iommufd_host_group_destroy(struct iommufd_host_group *hgroup);
+struct iommu_domain *
+iommufd_host_group_domain(struct iommufd_host_group *hgroup);
+int iommufd_host_check_coherent(struct device *dev);
+int iommufd_host_check_msi(struct iommu_group *group, bool allow_unsafe);
+
 /* fdinfo.c and ledger.c: what an administrator can see */
 struct seq_file;
 void iommufd_show_fdinfo(struct seq_file *m, struct file *file);
@@ -571,10 +634,12 @@ extern struct dentry *iommufd_debugfs_dir;
 void iommufd_ledger_debugfs_init(void);
 void iommufd_ledger_debugfs_exit(void);
 
-/* main.c: contexts for kernel users (the VFIO backend) */
-struct iommufd_ctx *iommufd_ctx_from_file(struct file *file);
+/*
+ * main.c: contexts for kernel users (the VFIO backend); the calls of the
+ * in-kernel API (iommufd_ctx_from_file() and the rest) are the kernel's
+ * declarations, in compat/kernel_iommufd.h.
+ */
 struct iommufd_ctx *iommufd_ctx_create(void);
-void iommufd_ctx_put(struct iommufd_ctx *ictx);
 
 struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
@@ -678,17 +743,12 @@ void mock_iopf_debugfs_init(void);
 
 /* access.c: in-kernel users of an IOAS (emulated devices, the self-test) */
 
-/**
- * struct iommufd_access_ops - what the user of an access provides
- * @needs_pin_pages: the access calls iommufd_access_pin_pages(); its IOAS
- *                   then keeps every area page aligned
- * @unmap: drop every pin inside [iova, iova + length); called, without
- *         locks of ours held, before that range is unmapped
+/*
+ * struct iommufd_access_ops (what the user of an access provides: whether
+ * it pins pages, and the ->unmap callback that drops its pins inside a
+ * range about to be unmapped, called without locks of ours held) is the
+ * kernel's own, from compat/kernel_iommufd.h.
  */
-struct iommufd_access_ops {
-	bool needs_pin_pages;
-	void (*unmap)(void *data, unsigned long iova, unsigned long length);
-};
 
 /**
  * struct iommufd_access - an in-kernel user of an IOAS
@@ -710,23 +770,9 @@ struct iommufd_access {
 	u32 iopt_access_id;
 };
 
-struct iommufd_access *iommufd_access_create(struct iommufd_ctx *ictx,
-					     const struct iommufd_access_ops *ops,
-					     void *data);
-void iommufd_access_destroy(struct iommufd_access *access);
 struct iommufd_access *iommufd_access_create_internal(struct iommufd_ctx *ictx);
 void iommufd_access_destroy_internal(struct iommufd_access *access);
 void iommufd_access_destroy_object(struct iommufd_object *obj);
-int iommufd_access_attach(struct iommufd_access *access, u32 ioas_id);
-int iommufd_access_replace(struct iommufd_access *access, u32 ioas_id);
-int iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
-			     unsigned long length, struct page **out_pages,
-			     bool write);
-void iommufd_access_unpin_pages(struct iommufd_access *access,
-				unsigned long iova, unsigned long length);
-int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
-		      void *data, unsigned long length, bool write,
-		      bool slow_path);
 void iommufd_access_notify_unmap(struct io_pagetable *iopt, unsigned long iova,
 				 unsigned long length);
 

@@ -608,6 +608,7 @@ static int test_create_access(struct iommufd_ucmd *ucmd,
 	const u32 pin_flag = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES;
 	struct iommufd_access *access;
 	struct mock_access *macc;
+	u32 access_id;
 	int fd, rc;
 
 	if (cmd->create_access.flags & ~pin_flag)
@@ -635,7 +636,7 @@ static int test_create_access(struct iommufd_ucmd *ucmd,
 	access = iommufd_access_create(ucmd->ictx,
 				       macc->may_pin ? &mock_access_ops_pin :
 						       &mock_access_ops,
-				       macc);
+				       macc, &access_id);
 	if (IS_ERR(access)) {
 		rc = PTR_ERR(access);
 		goto out_fput;
@@ -727,7 +728,8 @@ static int test_access_pages(struct iommufd_ucmd *ucmd,
 	 */
 	mutex_lock(&macc->pins_lock);
 	rc = iommufd_access_pin_pages(macc->access, iova, length, pages,
-				      flags & MOCK_FLAGS_ACCESS_WRITE);
+				      flags & MOCK_FLAGS_ACCESS_WRITE ?
+					      IOMMUFD_ACCESS_RW_WRITE : 0);
 	if (rc)
 		goto out_unlock;
 	pin->iova = iova;
@@ -805,8 +807,10 @@ static int test_access_rw(struct iommufd_ucmd *ucmd,
 	if (to_iova && copy_from_user(bounce, ubuf, length))
 		goto out_free;
 	rc = iommufd_access_rw(macc->access, cmd->access_rw.iova, bounce,
-			       length, to_iova,
-			       flags & MOCK_ACCESS_RW_SLOW_PATH);
+			       length,
+			       (to_iova ? IOMMUFD_ACCESS_RW_WRITE : 0) |
+			       (flags & MOCK_ACCESS_RW_SLOW_PATH ?
+					__IOMMUFD_ACCESS_RW_SLOW_PATH : 0));
 	if (!rc && !to_iova && copy_to_user(ubuf, bounce, length))
 		rc = -EFAULT;
 out_free:
@@ -864,7 +868,7 @@ void iommufd_selftest_destroy(struct iommufd_object *obj)
 
 	sobj = container_of(obj, struct selftest_obj, obj);
 	if (sobj->idev)
-		iommufd_device_unbind(sobj->idev);
+		iommufd_backend_unbind(sobj->idev);
 	kfree(sobj->mdev);
 }
 
@@ -902,8 +906,8 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 	 * The self-test object is the device's owner: destroying it unbinds
 	 * the device (and retires its automatic HWPT with it).
 	 */
-	sobj->idev = iommufd_device_bind(ucmd->ictx, &mock_device_ops,
-					 sobj->mdev);
+	sobj->idev = iommufd_backend_bind(ucmd->ictx, &mock_device_ops,
+					  sobj->mdev);
 	if (IS_ERR(sobj->idev)) {
 		rc = PTR_ERR(sobj->idev);
 		sobj->idev = NULL;
@@ -951,8 +955,9 @@ static int test_mock_domain_replace(struct iommufd_ucmd *ucmd,
 	if (IS_ERR(sobj))
 		return PTR_ERR(sobj);
 	/* The answer is the HWPT now in use, read under the device lock. */
-	rc = iommufd_device_attach(sobj->idev,
-				   &cmd->mock_domain_replace.pt_id);
+	rc = iommufd_device_change_pt(sobj->idev,
+				      &cmd->mock_domain_replace.pt_id,
+				      IOMMUFD_ATTACH_ANY);
 	if (!rc)
 		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	iommufd_put_object(ucmd->ictx, &sobj->obj);

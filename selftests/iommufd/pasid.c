@@ -461,6 +461,21 @@ TEST_F(pasid, unplugging_the_device_lets_go_of_its_pasids_hwpts)
 	ASSERT_EQ(0, destroy(self->fd, self->s2_id));
 }
 
+/*
+ * Closing the context with PASIDs attached: the device's unplug lets go
+ * of them, whatever order the objects go in (the runner then sees the
+ * module's references at zero, kmemleak nothing, the harness VmPin back).
+ */
+TEST_F(pasid, closing_the_context_with_pasids_attached_frees_everything)
+{
+	ASSERT_EQ(0, pasid_attach(self->fd, self->dev.stdev_id, 1,
+				  self->s2_id));
+	ASSERT_EQ(0, pasid_attach(self->fd, self->dev.stdev_id, 2,
+				  self->nested_id[0]));
+	ASSERT_EQ(0, pasid_attach(self->fd, self->dev.stdev_id,
+				  MOCK_PASIDS - 1, self->nested_id[1]));
+}
+
 TEST_F(pasid, hwpt_alloc_takes_the_pasid_flag_on_every_kind)
 {
 	uint32_t id;
@@ -527,6 +542,37 @@ TEST_F(pasid, the_dkms_ioctl_does_the_same_by_dev_id)
 	EXPECT_ERRNO(ENOENT, ioctl(self->fd, IOMMUFD_DKMS_DEVICE_PASID, &cmd));
 	EXPECT_EQ(0, pasid_check(self->fd, self->dev.stdev_id, 7, 0));
 }
+
+#ifdef IOMMU_VIOMMU_ALLOC
+/*
+ * A nested HWPT made through a vIOMMU serves a PASID as one made on the
+ * nest parent (upstream's kselftest allocates one); the device needs no
+ * vDEVICE for a PASID, whose entry the mock keeps in its PASID table.
+ */
+TEST_F(pasid, a_nested_hwpt_of_a_viommu_serves_a_pasid)
+{
+	struct iommu_viommu_alloc cmd = {
+		.size = sizeof(cmd),
+		.type = IOMMU_VIOMMU_TYPE_SELFTEST,
+		.dev_id = self->dev.idev_id,
+		.hwpt_id = self->parent_id,
+	};
+	uint32_t id;
+
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_VIOMMU_ALLOC, &cmd));
+	ASSERT_EQ(0, nested_alloc(self->fd, self->dev.idev_id,
+				  cmd.out_viommu_id, HWPT_ALLOC_PASID, 0, &id));
+	ASSERT_EQ(0, pasid_attach(self->fd, self->dev.stdev_id, 100, id));
+	EXPECT_EQ(0, pasid_check(self->fd, self->dev.stdev_id, 100, id));
+	EXPECT_ERRNO(EBUSY, destroy(self->fd, id));
+	EXPECT_ERRNO(EBUSY, destroy(self->fd, cmd.out_viommu_id));
+	ASSERT_EQ(0, pasid_replace(self->fd, self->dev.stdev_id, 100,
+				   self->nested_id[0]));
+	ASSERT_EQ(0, destroy(self->fd, id));
+	ASSERT_EQ(0, destroy(self->fd, cmd.out_viommu_id));
+	ASSERT_EQ(0, pasid_detach(self->fd, self->dev.stdev_id, 100));
+}
+#endif
 
 /* --- page requests with a PASID ------------------------------------------- */
 

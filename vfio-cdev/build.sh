@@ -21,7 +21,7 @@
 #   -S  Module.symvers of the iommufd.ko the modules will run on
 #       (default: build it from -I)
 #   -I  iommufd's source tree, to build that Module.symvers (default:
-#       ../module next to this script, else /usr/src/iommufd-VERSION)
+#       the repository around this script, else /usr/src/iommufd-VERSION)
 #   -n  only check (kernel, versions, module set), build nothing
 #   -W  let modpost only warn about undefined symbols (to list what
 #       iommufd.ko does not export yet); the result must not be installed
@@ -177,7 +177,10 @@ if [ -z "$symvers" ]; then
 		if [ -f "$here/../module/Kbuild" ]; then
 			isrc=$(cd "$here/.." && pwd)
 		else
-			isrc=/usr/src/iommufd-$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$here/dkms.conf")
+			# The DKMS source of iommufd-dkms (BUILD_DEPENDS):
+			# the newest, if several versions are staged.
+			isrc=$(ls -d /usr/src/iommufd-*/ 2>/dev/null | sort -V | tail -n 1)
+			isrc=${isrc%/}
 		fi
 	fi
 	[ -f "$isrc/module/Kbuild" ] || refuse "no iommufd source at $isrc (install iommufd-dkms)."

@@ -268,6 +268,17 @@ bench)
 	guest_check $? "iommufd_vfio_unloads_before_the_core"
 	[ -c /dev/iommu ]
 	guest_check $? "dev_iommu_survives_the_backend_unloading"
+	# VFIO rebuilt with the cdev (vfio-cdev) links against iommufd and
+	# holds it: it goes before the core, and must go cleanly.
+	if [ -e /sys/module/iommufd/holders/vfio ]; then
+		rc=0
+		for m in vfio_pci vfio_pci_core vfio_iommu_type1 vfio; do
+			[ ! -e /sys/module/$m ] ||
+				kmodctl unload $m >>/tmp/vfio.log 2>&1 || rc=1
+		done
+		guest_check $rc "rebuilt_vfio_modules_unload_before_the_core"
+		[ $rc = 0 ] || sed 's/^/# /' /tmp/vfio.log >"$out"
+	fi
 	unload_module " (selftest load)"
 	kmemleak_check " (after the modules unloaded)"
 	;;

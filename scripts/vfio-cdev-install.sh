@@ -44,8 +44,10 @@ esac
 [ $# -gt 0 ] || { sed -n '9,11p' "$0" >&2; exit 2; }
 
 # Refuse early, with build.sh's own reasons, before dkms says less.
+checkdir=$(mktemp -d)
+trap 'rm -rf "$checkdir"' EXIT
 for kver in "$@"; do
-	bash "$top/vfio-cdev/build.sh" -k "$kver" -n -o "$(mktemp -d)"
+	bash "$top/vfio-cdev/build.sh" -k "$kver" -n -o "$checkdir"
 done
 
 remove

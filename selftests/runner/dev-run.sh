@@ -62,6 +62,16 @@ make -s -C "$build/src/module" KVER="$kver" ${kdir:+KDIR="$kdir"} W=1 >"$build/m
 	exit 1
 }
 ko="$build/src/module/iommufd.ko $build/src/module/iommufd_vfio.ko"
+# The in-kernel API's test consumer (suite kapi), where the kernel has it.
+rm -rf "$build/kapi"
+cp -r "$top/selftests/kapi" "$build/kapi"
+make -s -C "$build/kapi" KVER="$kver" ${kdir:+KDIR="$kdir"} W=1 \
+	MODULE_DIR="$build/src/module" >>"$build/module-build.log" 2>&1 || {
+	cat "$build/module-build.log" >&2
+	exit 1
+}
+[ ! -e "$build/kapi/iommufd_kapi_test.ko" ] ||
+	ko="$ko $build/kapi/iommufd_kapi_test.ko"
 
 echo "# dev-run: suites"
 rm -rf "$build/suites" "$build/root"

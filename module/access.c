@@ -116,12 +116,21 @@ void iommufd_access_destroy_internal(struct iommufd_access *access)
 }
 
 /*
- * The creator is done with the access (and has dropped its pins): retire
- * it, after any unmap notification still running its callback.
+ * The creator is done with the access: retire it, after any unmap
+ * notification still running its callback.  VFIO destroys an emulated
+ * device's access without detaching it first, so one still attached is
+ * told, as a detach would tell it, to drop whatever it still pins.
  */
 void iommufd_access_destroy(struct iommufd_access *access)
 {
 	struct iommufd_ctx *ictx = access->ictx;
+	bool attached;
+
+	mutex_lock(&access->ioas_lock);
+	attached = access->ioas;
+	mutex_unlock(&access->ioas_lock);
+	if (attached && access->ops->unmap)
+		access->ops->unmap(access->data, 0, ULONG_MAX);
 
 	iommufd_object_owner_retire(ictx, &access->obj);
 	fput(ictx->file);

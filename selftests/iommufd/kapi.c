@@ -22,50 +22,12 @@
 
 #include "iommufd_harness.h"
 #include "iommufd_utils.h"
-#include "vfio_edu.h"
-#include "../kapi/kapi_test.h"
+#include "kapi_utils.h"
 
 #define BUF_SIZE	(64 * 1024)
 #define IOVA_A		0x100000ULL
 #define IOVA_B		0x200000ULL
 #define XFER		2048
-
-/* Opens the test device, loading the module on first use. */
-static int kapi_open(void)
-{
-	int fd = open(KAPI_TEST_NODE, O_RDWR | O_CLOEXEC);
-
-	if (fd >= 0)
-		return fd;
-	if (system("kmodctl load iommufd_kapi_test >/dev/null 2>&1"))
-		return -1;
-	return open(KAPI_TEST_NODE, O_RDWR | O_CLOEXEC);
-}
-
-static int kapi(int kfd, struct kapi_test_cmd *cmd)
-{
-	return ioctl(kfd, KAPI_TEST_CMD, cmd);
-}
-
-/* One op with no outputs the caller wants. */
-static int kapi_op(int kfd, uint32_t op, int fd, uint32_t id)
-{
-	struct kapi_test_cmd cmd = { .op = op, .fd = fd, .id = id };
-
-	return kapi(kfd, &cmd);
-}
-
-static int kapi_bind(int kfd, int fd, const char *name, uint32_t *dev_id)
-{
-	struct kapi_test_cmd cmd = { .op = KAPI_TEST_BIND, .fd = fd };
-	int rc;
-
-	snprintf(cmd.name, sizeof(cmd.name), "%s", name);
-	rc = kapi(kfd, &cmd);
-	if (!rc && dev_id)
-		*dev_id = cmd.out_id;
-	return rc;
-}
 
 /* ATTACH or REPLACE: the HWPT the device is on afterwards. */
 static int kapi_attach(int kfd, uint32_t op, uint32_t pt_id, uint32_t *out)
@@ -143,69 +105,6 @@ static void fill_pattern(uint8_t *buf, size_t len, unsigned int seed)
 		buf[i] = (uint8_t)(i * 7 + seed);
 }
 
-/* --- the edu device, with no driver at all ---------------------------- */
-
-/*
- * Take edu from whatever driver has it (vfio-pci, from another suite),
- * let it master the bus and answer on its BAR, and map BAR0 through
- * sysfs.  The DMA engine then goes through whatever domain the API put
- * its group in.
- */
-static int edu_take_driverless(struct edu *edu)
-{
-	char path[PATH_MAX];
-	uint16_t command;
-	int fd;
-
-	memset(edu, 0, sizeof(*edu));
-	edu->container_fd = edu->group_fd = edu->device_fd = -1;
-	if (edu_find(edu->bdf, sizeof(edu->bdf)))
-		return -ENODEV;
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind",
-		 edu->bdf);
-	if (access(path, F_OK) == 0 && sysfs_write(path, edu->bdf))
-		return edu_err("unbind");
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config",
-		 edu->bdf);
-	fd = open(path, O_RDWR);
-	if (fd < 0)
-		return edu_err("config");
-	if (pread(fd, &command, 2, 4) != 2) {
-		close(fd);
-		return edu_err("config read");
-	}
-	command |= 0x6;	/* memory space, bus master */
-	if (pwrite(fd, &command, 2, 4) != 2) {
-		close(fd);
-		return edu_err("config write");
-	}
-	close(fd);
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0",
-		 edu->bdf);
-	fd = open(path, O_RDWR | O_SYNC);
-	if (fd < 0)
-		return edu_err("resource0");
-	edu->bar0_size = 4096;
-	edu->bar0 = mmap(NULL, edu->bar0_size, PROT_READ | PROT_WRITE,
-			 MAP_SHARED, fd, 0);
-	close(fd);
-	if (edu->bar0 == MAP_FAILED) {
-		edu->bar0 = NULL;
-		return edu_err("mmap resource0");
-	}
-	return 0;
-}
-
-static void edu_give_back(struct edu *edu)
-{
-	if (edu->bar0)
-		munmap((void *)edu->bar0, edu->bar0_size);
-	/* Back to vfio-pci (driver_override) for the suites after this one. */
-	sysfs_write("/sys/bus/pci/drivers_probe", edu->bdf);
-}
-
 FIXTURE(dev) {
 	struct edu edu;
 	int iommufd;
@@ -218,7 +117,7 @@ FIXTURE_SETUP(dev)
 {
 	self->kfd = kapi_open();
 	if (self->kfd < 0)
-		SKIP("no iommufd_kapi_test module (kernel headers without linux/iommufd.h)");
+		SKIP(KAPI_NO_MODULE);
 	if (edu_take_driverless(&self->edu))
 		SKIP("no edu device in this machine");
 	self->iommufd = iommufd_open();
@@ -442,7 +341,7 @@ FIXTURE_SETUP(acc)
 {
 	self->kfd = kapi_open();
 	if (self->kfd < 0)
-		SKIP("no iommufd_kapi_test module (kernel headers without linux/iommufd.h)");
+		SKIP(KAPI_NO_MODULE);
 	self->iommufd = iommufd_open();
 	self->ioas_id = ioas_alloc(self->iommufd);
 	self->buf = alloc_buffer(BUF_SIZE);
@@ -555,6 +454,31 @@ TEST_F(acc, an_unmap_asks_the_access_to_drop_its_pins_and_then_succeeds)
 	ASSERT_EQ(0, destroy(self->iommufd, self->ioas_id));
 }
 
+/* VFIO destroys an emulated device's access without detaching it. */
+TEST_F(acc, destroying_an_attached_access_asks_for_its_pins_first)
+{
+	struct kapi_test_cmd cmd = {
+		.op = KAPI_TEST_ACCESS_DESTROY,
+		.flags = KAPI_TEST_KEEP_PINS,
+	};
+	struct kapi_test_cmd st;
+
+	acc_create(self->kfd, self->iommufd, KAPI_TEST_PIN);
+	ASSERT_EQ(0, kapi_op(self->kfd, KAPI_TEST_ACCESS_ATTACH, -1,
+			     self->ioas_id));
+	ASSERT_EQ(0, kapi_pin(self->kfd, IOVA_A, 3 * PAGE, KAPI_TEST_WRITE,
+			      NULL));
+	ASSERT_EQ(0, kapi(self->kfd, &cmd));
+	st = kapi_state(self->kfd);
+	ASSERT_EQ(0, st.pinned_pages);
+	ASSERT_EQ(1, st.unmap_calls);
+	ASSERT_EQ(UINT64_MAX, st.unmap_length);
+	/* Nothing holds the IOAS or its pages any more. */
+	ASSERT_EQ(0, ioas_unmap_range(self->iommufd, self->ioas_id, IOVA_A,
+				      BUF_SIZE));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas_id));
+}
+
 TEST_F(acc, replace_tells_the_access_to_drop_everything_first)
 {
 	uint32_t ioas2 = ioas_alloc(self->iommufd);
@@ -639,7 +563,7 @@ TEST(the_test_module_unloads_and_leaves_iommufd_unused_by_it)
 	int kfd = kapi_open();
 
 	if (kfd < 0)
-		SKIP("no iommufd_kapi_test module (kernel headers without linux/iommufd.h)");
+		SKIP(KAPI_NO_MODULE);
 	close(kfd);
 	ASSERT_EQ(0, system("kmodctl unload iommufd_kapi_test"));
 	ASSERT_NE(0, access("/sys/module/iommufd_kapi_test", F_OK));

@@ -231,9 +231,10 @@ static int kapi_access_create(struct kapi_session *s, struct kapi_test_cmd *cmd)
 	return 0;
 }
 
-static void kapi_access_destroy(struct kapi_session *s)
+static void kapi_access_destroy(struct kapi_session *s, bool keep_pins)
 {
-	kapi_drop_all_pins(s);
+	if (!keep_pins)
+		kapi_drop_all_pins(s);
 	iommufd_access_destroy(s->access);
 	iommufd_ctx_put(s->acc_ictx);
 	s->access = NULL;
@@ -411,7 +412,7 @@ static int kapi_run(struct kapi_session *s, struct kapi_test_cmd *cmd)
 		cmd->out_flag = rc;
 		return 0;
 	case KAPI_TEST_ACCESS_DESTROY:
-		kapi_access_destroy(s);
+		kapi_access_destroy(s, cmd->flags & KAPI_TEST_KEEP_PINS);
 		return 0;
 	case KAPI_TEST_ACCESS_ATTACH:
 		return iommufd_access_attach(s->access, cmd->id);
@@ -469,7 +470,7 @@ static int kapi_release(struct inode *inode, struct file *file)
 	struct kapi_session *s = file->private_data;
 
 	if (s->access)
-		kapi_access_destroy(s);
+		kapi_access_destroy(s, false);
 	if (s->idev)
 		kapi_unbind(s);
 	mutex_destroy(&s->pins_lock);

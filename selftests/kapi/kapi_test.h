@@ -31,7 +31,9 @@
  * @KAPI_TEST_ACCESS_CREATE: iommufd_access_create() on @fd's context, with
  *                           needs_pin_pages if @flags has KAPI_TEST_PIN;
  *                           @out_id = its id
- * @KAPI_TEST_ACCESS_DESTROY: drop every pin, iommufd_access_destroy()
+ * @KAPI_TEST_ACCESS_DESTROY: drop every pin (unless @flags has
+ *                            KAPI_TEST_KEEP_PINS: the API must ask for
+ *                            them), iommufd_access_destroy()
  * @KAPI_TEST_ACCESS_ATTACH: iommufd_access_attach(@id)
  * @KAPI_TEST_ACCESS_REPLACE: iommufd_access_replace(@id)
  * @KAPI_TEST_ACCESS_DETACH: iommufd_access_detach()
@@ -72,6 +74,7 @@ enum kapi_test_op {
 #define KAPI_TEST_PIN		(1U << 0)
 #define KAPI_TEST_WRITE		(1U << 1)
 #define KAPI_TEST_KTHREAD	(1U << 2)
+#define KAPI_TEST_KEEP_PINS	(1U << 3)
 
 /**
  * struct kapi_test_cmd - the argument of KAPI_TEST_CMD

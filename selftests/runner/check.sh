@@ -258,7 +258,8 @@ guest_lane() {
 		GUEST_APPEND="movablecore=1G" \
 		"$here/run-guest.sh" "$noir_kver" intel-noir \
 			"$build/initramfs-$noir_kver.cpio" "$log" check \
-			msi_isolation,movable_pins || guest_failed "$log/console.log"
+			msi_isolation,kapi_msi_isolation,movable_pins ||
+			guest_failed "$log/console.log"
 	fi
 
 	# Real boot (selftests/realboot): Debian 12 with systemd and udev,

@@ -138,6 +138,20 @@ FIXTURE_TEARDOWN(dev)
 	edu_give_back(&self->edu);
 }
 
+/* Buffer a at IOVA_A, b at IOVA_B, the bound device on the IOAS. */
+#define map_both_and_attach(self)					\
+	({								\
+		uint32_t __hwpt;					\
+									\
+		ASSERT_EQ(0, ioas_map_fixed(self->iommufd, self->ioas_id, \
+					    self->a, BUF_SIZE, IOVA_A));	\
+		ASSERT_EQ(0, ioas_map_fixed(self->iommufd, self->ioas_id, \
+					    self->b, BUF_SIZE, IOVA_B));	\
+		ASSERT_EQ(0, kapi_attach(self->kfd, KAPI_TEST_ATTACH,	\
+					 self->ioas_id, &__hwpt));	\
+		__hwpt;							\
+	})
+
 TEST_F(dev, bind_attach_dma_detach_unbind_through_the_kernel_api)
 {
 	struct kapi_test_cmd info = { .op = KAPI_TEST_DEVICE_INFO };
@@ -155,12 +169,7 @@ TEST_F(dev, bind_attach_dma_detach_unbind_through_the_kernel_api)
 	/* The bound device is its driver's: user space cannot destroy it. */
 	ASSERT_ERRNO(EBUSY, destroy(self->iommufd, dev_id));
 
-	ASSERT_EQ(0, ioas_map_fixed(self->iommufd, self->ioas_id, self->a,
-				    BUF_SIZE, IOVA_A));
-	ASSERT_EQ(0, ioas_map_fixed(self->iommufd, self->ioas_id, self->b,
-				    BUF_SIZE, IOVA_B));
-	ASSERT_EQ(0, kapi_attach(self->kfd, KAPI_TEST_ATTACH, self->ioas_id,
-				 &hwpt_id));
+	hwpt_id = map_both_and_attach(self);
 	/* An IOAS gets an automatic HWPT, whose id comes back. */
 	ASSERT_NE(self->ioas_id, hwpt_id);
 	ASSERT_NE(0, hwpt_id);
@@ -193,12 +202,7 @@ TEST_F(dev, after_unmap_the_device_faults_and_a_new_map_restores_dma)
 	uint32_t hwpt_id;
 
 	ASSERT_EQ(0, kapi_bind(self->kfd, self->iommufd, self->edu.bdf, NULL));
-	ASSERT_EQ(0, ioas_map_fixed(self->iommufd, self->ioas_id, self->a,
-				    BUF_SIZE, IOVA_A));
-	ASSERT_EQ(0, ioas_map_fixed(self->iommufd, self->ioas_id, self->b,
-				    BUF_SIZE, IOVA_B));
-	ASSERT_EQ(0, kapi_attach(self->kfd, KAPI_TEST_ATTACH, self->ioas_id,
-				 &hwpt_id));
+	hwpt_id = map_both_and_attach(self);
 	fill_pattern(self->a, XFER, 4);
 	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_A, 0, XFER, 0));
 

@@ -16,22 +16,6 @@
 
 #define UNSAFE "/sys/module/iommufd/parameters/allow_unsafe_interrupts"
 
-static int irq_remapping_enabled(void)
-{
-	char line[512];
-	int found = 0;
-	FILE *f = popen("dmesg", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "Enabled IRQ remapping") ||
-		    strstr(line, "Interrupt remapping enabled"))
-			found = 1;
-	pclose(f);
-	return found;
-}
-
 TEST(bind_of_a_group_without_msi_isolation_is_eperm_unless_allowed)
 {
 	uint32_t dev_id, ioas_id;

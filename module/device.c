@@ -32,6 +32,7 @@ struct iommufd_device *iommufd_device_create(struct iommufd_ctx *ictx,
 	idev->ictx = ictx;
 	idev->priv = priv;
 	idev->ops = ops;
+	xa_init(&idev->pasids);
 	return idev;
 }
 
@@ -158,6 +159,10 @@ int iommufd_device_change_pt(struct iommufd_device *idev, u32 *pt_id,
 	rc = iommufd_viommu_attach_check(new, idev);
 	if (rc)
 		goto out_unlock;
+	/* Its PASIDs' table hangs off this side: it must stay compatible. */
+	rc = iommufd_device_pasid_rid_check(idev, new);
+	if (rc)
+		goto out_unlock;
 
 	/* The device's reserved IOVA is reserved in the IOAS it is on. */
 	moves = !old || old->ioas != new->ioas;
@@ -248,7 +253,9 @@ void iommufd_device_destroy(struct iommufd_object *obj)
 
 	idev = container_of(obj, struct iommufd_device, obj);
 	iommufd_vdevice_device_gone(idev);
+	iommufd_device_pasid_detach_all(idev);
 	iommufd_device_detach(idev);
+	xa_destroy(&idev->pasids);
 	mutex_destroy(&idev->lock);
 }
 

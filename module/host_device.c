@@ -226,6 +226,41 @@ static int host_hw_info(struct iommufd_device *idev,
 	return 0;
 }
 
+/*
+ * The PASIDs the IOMMU core lets the device use (the smaller of its PCIe
+ * PASID capability and its IOMMU's), from 6.2 on; 6.1's IOMMU API has no
+ * PASID attachment at all, so there the device has none for us.
+ */
+static u32 host_max_pasids(struct device *dev)
+{
+#ifdef HAVE_DEV_IOMMU_MAX_PASIDS
+	return dev->iommu->max_pasids;
+#else
+	return 0;
+#endif
+}
+
+/*
+ * A PASID the device does not have is EINVAL, the IOMMU core's answer
+ * upstream (for QEMU's edu, which has no PASID capability, every PASID).
+ * For a device that has PASIDs, the driver's per-PASID entries are not
+ * programmed yet: EOPNOTSUPP rather than a PASID that seems attached
+ * while its requests go nowhere.
+ */
+static int host_attach_pasid(struct iommufd_device *idev, u32 pasid,
+			     struct iommu_domain *domain,
+			     struct iommu_domain *old)
+{
+	if (pasid >= host_max_pasids(to_hdev(idev)->dev))
+		return -EINVAL;
+	return -EOPNOTSUPP;
+}
+
+/* Never attached (see above): nothing to undo. */
+static void host_detach_pasid(struct iommufd_device *idev, u32 pasid)
+{
+}
+
 static bool host_can_enforce_coherency(struct iommufd_device *idev)
 {
 	return iommufd_dev_can_enforce_coherency(to_hdev(idev)->dev);
@@ -239,6 +274,8 @@ const struct iommufd_device_ops iommufd_host_device_ops = {
 	.cache_invalidate_user = host_cache_invalidate_user,
 	.attach = host_attach,
 	.detach = host_detach,
+	.attach_pasid = host_attach_pasid,
+	.detach_pasid = host_detach_pasid,
 	.reserve_regions = host_reserve_regions,
 	.hw_info = host_hw_info,
 	.can_enforce_coherency = host_can_enforce_coherency,

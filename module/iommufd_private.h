@@ -365,6 +365,13 @@ int iommufd_user_array_copy(void *dst, size_t size, size_t min_size,
  * @attach: make the device translate through @domain; on failure the
  *          previous attachment must still be in force (replace semantics)
  * @detach: block the device's DMA
+ * @attach_pasid: make the device's requests tagged with @pasid (never
+ *                IOMMU_NO_PASID) translate through @domain, in place of
+ *                @old (NULL: the PASID was blocked); on failure @old
+ *                stays in force.  The backend alone knows how many
+ *                PASIDs the device has: one beyond them is EINVAL, as
+ *                the kernel's iommu_attach_device_pasid() answers
+ * @detach_pasid: block the requests tagged with @pasid again
  * @reserve_regions: reserve in @iopt (owner @owner) the IOVA the device
  *                   cannot use, such as its MSI window
  * @hw_info: fill a struct iommufd_hw_report
@@ -405,6 +412,10 @@ struct iommufd_device_ops {
 				     struct iommufd_user_array *array);
 	int (*attach)(struct iommufd_device *idev, struct iommu_domain *domain);
 	void (*detach)(struct iommufd_device *idev);
+	int (*attach_pasid)(struct iommufd_device *idev, u32 pasid,
+			    struct iommu_domain *domain,
+			    struct iommu_domain *old);
+	void (*detach_pasid)(struct iommufd_device *idev, u32 pasid);
 	int (*reserve_regions)(struct iommufd_device *idev,
 			       struct io_pagetable *iopt, void *owner);
 	int (*hw_info)(struct iommufd_device *idev,
@@ -438,6 +449,9 @@ struct iommufd_device_ops {
  * @ndevices: devices attached, under ioas->mutex; each also holds a user
  * @fault: where its devices' I/O page faults go (IOMMU_HWPT_FAULT_ID_VALID),
  *         a users hold; NULL when nobody is told of them (fault.c)
+ * @pasid_compat: made with IOMMU_HWPT_ALLOC_PASID: it may serve PASIDs of
+ *                a device, and the non-PASID side of a device that has
+ *                PASIDs attached (device_pasid.c)
  */
 struct iommufd_hwpt {
 	struct iommufd_object obj;
@@ -446,6 +460,7 @@ struct iommufd_hwpt {
 	struct iommufd_ioas *ioas;
 	unsigned int ndevices;
 	struct iommufd_fault *fault;
+	bool pasid_compat;
 };
 
 /**
@@ -512,6 +527,10 @@ iommufd_hwpt_paging_is_nest_parent(const struct iommufd_hwpt_paging *hwpt)
  * @ops: its backend
  * @priv: the backend's state
  * @vdev: its vDEVICE, if any (viommu.c), under @lock
+ * @pasids: PASID -> struct iommufd_hwpt its requests tagged with that
+ *          PASID go to (device_pasid.c); each entry holds a device use
+ *          of the HWPT.  Changed under @lock; IOMMU_NO_PASID is never a
+ *          key, its HWPT is @hwpt
  */
 struct iommufd_device {
 	struct iommufd_object obj;
@@ -521,6 +540,7 @@ struct iommufd_device {
 	const struct iommufd_device_ops *ops;
 	void *priv;
 	struct iommufd_vdevice *vdev;
+	struct xarray pasids;
 };
 
 struct iommufd_device *iommufd_device_create(struct iommufd_ctx *ictx,
@@ -547,6 +567,20 @@ void iommufd_device_detach(struct iommufd_device *idev);
 int iommufd_dkms_device_attach(struct iommufd_ucmd *ucmd);
 int iommufd_dkms_device_detach(struct iommufd_ucmd *ucmd);
 int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
+
+/* device_pasid.c: what a device's PASIDs are attached to */
+int iommufd_device_pasid_attach(struct iommufd_device *idev, u32 pasid,
+				u32 *pt_id);
+int iommufd_device_pasid_replace(struct iommufd_device *idev, u32 pasid,
+				 u32 *pt_id);
+void iommufd_device_pasid_detach(struct iommufd_device *idev, u32 pasid);
+u32 iommufd_device_pasid_hwpt_id(struct iommufd_device *idev, u32 pasid);
+int iommufd_device_pasid_rid_check(struct iommufd_device *idev,
+				   struct iommufd_hwpt *hwpt);
+struct iommufd_hwpt *iommufd_device_pasid_hwpt(struct iommufd_device *idev,
+					       u32 pasid);
+void iommufd_device_pasid_detach_all(struct iommufd_device *idev);
+int iommufd_dkms_device_pasid(struct iommufd_ucmd *ucmd);
 
 /*
  * host_device.c: a real device on the host's IOMMU, through the kernel's
@@ -682,6 +716,8 @@ int iommufd_fault_report(struct iommufd_device *idev,
 			 unsigned int nr);
 void iommufd_fault_device_leaves(struct iommufd_fault *fault,
 				 struct iommufd_device *idev);
+void iommufd_fault_pasid_leaves(struct iommufd_fault *fault,
+				struct iommufd_device *idev, u32 pasid);
 
 /* vfio_compat.c: the VFIO type1 ioctls on an IOAS */
 int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);

@@ -300,6 +300,8 @@ static const struct iommufd_ioctl_row dkms_rows[] = {
 		 struct iommufd_dkms_device_attach, __reserved),
 	DKMS_ROW(IOMMUFD_DKMS_DEVICE_DETACH, iommufd_dkms_device_detach,
 		 struct iommufd_dkms_device_detach, dev_id),
+	DKMS_ROW(IOMMUFD_DKMS_DEVICE_PASID, iommufd_dkms_device_pasid,
+		 struct iommufd_dkms_device_pasid, __reserved),
 };
 
 /* Run @row for ioctl @number, whose argument is at ucmd->ubuffer. */

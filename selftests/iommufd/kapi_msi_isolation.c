@@ -22,13 +22,17 @@ TEST(bind_of_a_group_without_msi_isolation_is_eperm_unless_allowed)
 	struct edu edu;
 	int kfd, fd;
 
+	/* Asked first: the test module is loaded only to be used. */
+	if (irq_remapping_enabled())
+		SKIP("this machine isolates MSIs (interrupt remapping is on)");
 	kfd = kapi_open();
 	if (kfd < 0)
 		SKIP(KAPI_NO_MODULE);
-	if (irq_remapping_enabled())
-		SKIP("this machine isolates MSIs (interrupt remapping is on)");
-	if (edu_take_driverless(&edu))
+	if (edu_take_driverless(&edu)) {
+		close(kfd);
+		ASSERT_EQ(0, system("kmodctl unload iommufd_kapi_test"));
 		SKIP("no edu device in this machine");
+	}
 	fd = iommufd_open();
 	ioas_id = ioas_alloc(fd);
 
@@ -46,6 +50,8 @@ TEST(bind_of_a_group_without_msi_isolation_is_eperm_unless_allowed)
 	close(kfd);
 	close(fd);
 	edu_give_back(&edu);
+	/* It holds iommufd: the runner unloads that after the suites. */
+	ASSERT_EQ(0, system("kmodctl unload iommufd_kapi_test"));
 }
 
 TEST_HARNESS_MAIN

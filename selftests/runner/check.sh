@@ -172,6 +172,14 @@ guest_failed() {	# LOG: what the console said last
 	tail -n 40 "$1" | sed 's/^/#   /'
 }
 
+# The backports QEMU (qemu-backports.sh) that the suites of the native
+# iommufd path run as an unmodified VMM inside the guests: fetched (or
+# found in the cache) before any initramfs is packed.
+step host "$logdir/qemu-backports"
+host_suite qemu-backports "$here/qemu-backports.sh"
+bpo=$(grep -o 'QEMU_BPO_ROOT=[^ ]*' "$logdir/qemu-backports/out.log" || true)
+[ -z "$bpo" ] || export "${bpo?}"
+
 for name in build abi harness iommufdctl dkms deb; do
 	step host "$logdir/$name"
 done

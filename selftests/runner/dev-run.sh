@@ -89,6 +89,10 @@ for t in ${EXTRA_TESTS:+$EXTRA_TESTS/*}; do
 done
 [ $upstream = 0 ] || "$top/selftests/upstream/build-kselftest.sh" "$build/root/tests"
 
+# With QEMU, the backports one too (the native iommufd VMM suites).
+if [ "$with_qemu" = 1 ] && bpo=$("$here/qemu-backports.sh"); then
+	export "${bpo%% *}"
+fi
 WITH_QEMU=$with_qemu KMODCTL=$build/kmodctl \
 	IOMMUFDCTL=$build/iommufdctl/iommufdctl "$here/mkinitramfs.sh" "$kver" \
 	"$build/initramfs.cpio" "$build/root" "$ko" vfio-pci i2c-i801

@@ -66,6 +66,16 @@ make -s -C "$build/src/module" KVER="$kver" ${kdir:+KDIR="$kdir"} W=1 >"$build/m
 	exit 1
 }
 ko="$build/src/module/iommufd.ko $build/src/module/iommufd_vfio.ko"
+# The in-kernel API's test consumer (suite kapi), where the kernel has it.
+rm -rf "$build/kapi"
+cp -r "$top/selftests/kapi" "$build/kapi"
+make -s -C "$build/kapi" KVER="$kver" ${kdir:+KDIR="$kdir"} W=1 \
+	MODULE_DIR="$build/src/module" >>"$build/module-build.log" 2>&1 || {
+	cat "$build/module-build.log" >&2
+	exit 1
+}
+[ ! -e "$build/kapi/iommufd_kapi_test.ko" ] ||
+	ko="$ko $build/kapi/iommufd_kapi_test.ko"
 
 if [ $vfio_cdev = 1 ]; then
 	# The rebuilt modules record the CRCs of this iommufd's exports: a
@@ -104,6 +114,10 @@ for t in ${EXTRA_TESTS:+$EXTRA_TESTS/*}; do
 done
 [ $upstream = 0 ] || "$top/selftests/upstream/build-kselftest.sh" "$build/root/tests"
 
+# With QEMU, the backports one too (the native iommufd VMM suites).
+if [ "$with_qemu" = 1 ] && bpo=$("$here/qemu-backports.sh"); then
+	export "${bpo%% *}"
+fi
 WITH_QEMU=$with_qemu KMODCTL=$build/kmodctl \
 	IOMMUFDCTL=$build/iommufdctl/iommufdctl "$here/mkinitramfs.sh" "$kver" \
 	"$build/initramfs.cpio" "$build/root" "$ko" vfio-pci i2c-i801

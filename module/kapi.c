@@ -84,21 +84,21 @@ static void kapi_group_put(struct iommufd_ctx *ictx, struct kapi_group *kgroup)
  * @ictx: the context
  * @dev: the device; its driver must not do DMA through the DMA API, and
  *       must keep @dev until iommufd_device_unbind()
- * @id: gets the device object's id (the dev_id user space attaches by)
+ * @dev_id: gets the device object's id, which user space attaches by
  *
  * The device's DMA is blocked until it is attached.  EINVAL when its IOMMU
  * cannot keep DMA coherent, ENODEV without an IOMMU group, EPERM when its
- * MSIs are not isolated (unless allow_unsafe_interrupts), EBUSY when a
- * driver or another context owns the group's DMA.  The device holds a
- * reference on the context.
+ * MSIs are not isolated (unless allow_unsafe_interrupts), EPERM too when
+ * a DMA-API driver, VFIO's group or another context owns the group's DMA
+ * (the kernel's answer).  The device holds a reference on the context.
  */
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
-					   struct device *dev, u32 *id)
+					   struct device *dev, u32 *dev_id)
 {
+	struct kapi_group *kgroup;
+	struct iommu_group *group;
 	struct iommufd_host_device *hdev;
 	struct iommufd_device *idev;
-	struct iommu_group *group;
-	struct kapi_group *kgroup;
 	int rc;
 
 	rc = iommufd_host_check_coherent(dev);
@@ -131,17 +131,16 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 	mutex_unlock(&ictx->kapi_lock);
 
 	idev = iommufd_backend_bind(ictx, &iommufd_host_device_ops, hdev);
-	if (IS_ERR(idev)) {
-		rc = PTR_ERR(idev);
-		goto out_release_owner;
-	}
+	rc = PTR_ERR_OR_ZERO(idev);
+	if (rc)
+		goto out_disown;
 	iommufd_ctx_get(ictx);
 	/* Stays valid: the caller owns the object until it unbinds. */
-	*id = idev->obj.id;
+	*dev_id = idev->obj.id;
 	iommu_group_put(group);
 	return idev;
 
-out_release_owner:
+out_disown:
 	iommu_device_release_dma_owner(dev);
 	mutex_lock(&ictx->kapi_lock);
 out_put_kgroup:
@@ -180,15 +179,16 @@ void iommufd_device_unbind(struct iommufd_device *idev)
 }
 IOMMUFD_EXPORT_KAPI(iommufd_device_unbind);
 
-struct iommufd_ctx *iommufd_device_to_ictx(struct iommufd_device *idev)
+/* What VFIO reports of a bound device: its context, and its dev_id. */
+struct iommufd_ctx *iommufd_device_to_ictx(struct iommufd_device *bound)
 {
-	return idev->ictx;
+	return bound->ictx;
 }
 IOMMUFD_EXPORT_KAPI(iommufd_device_to_ictx);
 
-u32 iommufd_device_to_id(struct iommufd_device *idev)
+u32 iommufd_device_to_id(struct iommufd_device *bound)
 {
-	return idev->obj.id;
+	return bound->obj.id;
 }
 IOMMUFD_EXPORT_KAPI(iommufd_device_to_id);
 
@@ -199,11 +199,11 @@ IOMMUFD_EXPORT_KAPI(iommufd_device_to_id);
  */
 bool iommufd_ctx_has_group(struct iommufd_ctx *ictx, struct iommu_group *group)
 {
+	bool found = false;
 	struct iommufd_object *obj;
 	unsigned long index;
-	bool found = false;
 
-	if (!ictx || !group)
+	if (!group || !ictx)
 		return false;
 	xa_lock(&ictx->objects);
 	xa_for_each(&ictx->objects, index, obj) {

@@ -102,21 +102,18 @@ struct iommufd_ctx *iommufd_ctx_from_file(struct file *file)
 }
 IOMMUFD_EXPORT_KAPI(iommufd_ctx_from_file);
 
-/*
- * The same from a descriptor of the caller's: EBADF for none, EBADFD for
- * another kind of file.  The reference fget() takes is the one returned.
- */
+/* The same from a descriptor of the caller's: EBADF when there is none. */
 struct iommufd_ctx *iommufd_ctx_from_fd(int fd)
 {
 	struct file *file = fget(fd);
+	struct iommufd_ctx *ictx;
 
 	if (!file)
 		return ERR_PTR(-EBADF);
-	if (file->f_op != &iommufd_fops) {
-		fput(file);
-		return ERR_PTR(-EBADFD);
-	}
-	return file->private_data;
+	/* The context holds the file on its own; our lookup's goes back. */
+	ictx = iommufd_ctx_from_file(file);
+	fput(file);
+	return ictx;
 }
 IOMMUFD_EXPORT_KAPI(iommufd_ctx_from_fd);
 

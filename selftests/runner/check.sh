@@ -77,6 +77,14 @@ done < <("$top/scripts/dkms-install.sh" $kernels 2>"$logdir/dkms-install.log" ||
 for kver in $kernels; do
 	[ -n "${module[$kver]:-}" ] || { echo "DKMS build for $kver failed" >&2; exit 1; }
 done
+# The in-kernel API's test consumer (suite kapi), for the kernels that
+# have the API; on the others it costs the probes only.
+for kver in $kernels; do
+	kapi_ko=$("$top/selftests/kapi/build.sh" "$kver" "$build/kapi-$kver" \
+		2>>"$logdir/kapi-build.log") ||
+		{ cat "$logdir/kapi-build.log" >&2; echo "kapi test module build for $kver failed" >&2; exit 1; }
+	[ -z "$kapi_ko" ] || module[$kver]="${module[$kver]} $kapi_ko"
+done
 
 echo "# building the test programs"
 # Every suite twice: against our uapi header and against the iommufd.h the
@@ -258,7 +266,8 @@ guest_lane() {
 		GUEST_APPEND="movablecore=1G" \
 		"$here/run-guest.sh" "$noir_kver" intel-noir \
 			"$build/initramfs-$noir_kver.cpio" "$log" check \
-			msi_isolation,movable_pins || guest_failed "$log/console.log"
+			msi_isolation,kapi_msi_isolation,movable_pins ||
+			guest_failed "$log/console.log"
 	fi
 
 	# Real boot (selftests/realboot): Debian 12 with systemd and udev,

@@ -19,6 +19,13 @@
 #   make dist-src DESTDIR=  copy the DKMS source package to DESTDIR
 #   make deb [DEB_OUT=DIR]  the Debian package iommufd-dkms_VERSION_all.deb
 #                           (debian/, dh-dkms) in DEB_OUT, lintian-checked
+#   make vfio-cdev [KVER=]  6.12 only: rebuild the kernel's own VFIO modules
+#                           from linux-source-6.12 with the VFIO device cdev
+#                           on our iommufd, into VFIO_CDEV_OUT (no install)
+#   make vfio-cdev-install KVER=  the same through DKMS (vfio-cdev package,
+#                           installs to updates/dkms); vfio-cdev-remove
+#                           restores Debian's modules
+#   make vfio-cdev-dist DESTDIR=  copy vfio-cdev's DKMS source to DESTDIR
 #   make clean
 
 KVER ?= $(shell uname -r)
@@ -76,8 +83,28 @@ install-man:
 	install -D -m 644 man/iommufd-dkms.7 \
 		$(DESTDIR)/usr/share/man/man7/iommufd-dkms.7
 
+# The optional package (vfio-cdev/): built from the kernel's source
+# package at build time, nothing of that source is in this tree.
+VFIO_CDEV_OUT ?= selftests/build/vfio-cdev/$(KVER)
+vfio-cdev:
+	bash vfio-cdev/build.sh -k $(KVER) -o $(VFIO_CDEV_OUT)
+
+vfio-cdev-install:
+	bash scripts/vfio-cdev-install.sh install $(KVER)
+
+vfio-cdev-remove:
+	bash scripts/vfio-cdev-install.sh remove
+
+vfio-cdev-dist:
+	@test -n "$(DESTDIR)" || { echo "vfio-cdev-dist: set DESTDIR" >&2; exit 1; }
+	install -D -m 644 vfio-cdev/dkms.conf $(DESTDIR)/dkms.conf
+	install -D -m 644 vfio-cdev/config.overlay $(DESTDIR)/config.overlay
+	install -D -m 755 vfio-cdev/build.sh $(DESTDIR)/build.sh
+	install -D -m 644 LICENSE $(DESTDIR)/LICENSE
+
 clean:
 	-$(MAKE) -C module clean KVER=$(KVER)
 	rm -rf selftests/build
 
-.PHONY: all module check demo bench fuzz dist-src deb install install-system install-man clean
+.PHONY: all module check demo bench fuzz dist-src deb install install-system install-man \
+	vfio-cdev vfio-cdev-install vfio-cdev-remove vfio-cdev-dist clean

@@ -12,9 +12,19 @@
 
 #include "iommufd_private.h"
 
-struct iommufd_access *iommufd_access_create(struct iommufd_ctx *ictx,
-					     const struct iommufd_access_ops *ops,
-					     void *data)
+/**
+ * iommufd_access_create() - a new in-kernel user of the context's IOAS
+ * @ictx: the context
+ * @ops: the user's callbacks; ->unmap is needed by one that pins pages
+ * @data: the user's argument to @ops
+ * @access_id: gets the access object's id
+ *
+ * The access reaches no memory until iommufd_access_attach().
+ */
+struct iommufd_access *
+iommufd_access_create(struct iommufd_ctx *ictx,
+		      const struct iommufd_access_ops *ops, void *data,
+		      u32 *access_id)
 {
 	struct iommufd_access *access;
 
@@ -32,9 +42,12 @@ struct iommufd_access *iommufd_access_create(struct iommufd_ctx *ictx,
 	get_file(ictx->file);
 	/* The creator holds the access until iommufd_access_destroy(). */
 	iommufd_object_ref_user(&access->obj);
+	/* Read before publication: from then on user space may see it. */
+	*access_id = access->obj.id;
 	iommufd_object_finalize(ictx, &access->obj);
 	return access;
 }
+IOMMUFD_EXPORT_KAPI(iommufd_access_create);
 
 /*
  * An internal access belongs to another object of the context (a HW
@@ -103,16 +116,26 @@ void iommufd_access_destroy_internal(struct iommufd_access *access)
 }
 
 /*
- * The creator is done with the access (and has dropped its pins): retire
- * it, after any unmap notification still running its callback.
+ * The creator is done with the access: retire it, after any unmap
+ * notification still running its callback.  VFIO destroys an emulated
+ * device's access without detaching it first, so one still attached is
+ * told, as a detach would tell it, to drop whatever it still pins.
  */
 void iommufd_access_destroy(struct iommufd_access *access)
 {
 	struct iommufd_ctx *ictx = access->ictx;
+	bool attached;
+
+	mutex_lock(&access->ioas_lock);
+	attached = access->ioas;
+	mutex_unlock(&access->ioas_lock);
+	if (attached && access->ops->unmap)
+		access->ops->unmap(access->data, 0, ULONG_MAX);
 
 	iommufd_object_owner_retire(ictx, &access->obj);
 	fput(ictx->file);
 }
+IOMMUFD_EXPORT_KAPI(iommufd_access_destroy);
 
 /* Register @access with IOAS @ioas_id; returns it referenced, or an error. */
 static struct iommufd_ioas *access_join_ioas(struct iommufd_access *access,
@@ -151,11 +174,13 @@ out_unlock:
 	mutex_unlock(&access->ioas_lock);
 	return rc;
 }
+IOMMUFD_EXPORT_KAPI(iommufd_access_attach);
 
 /*
- * Move the access to another IOAS.  Its pins belong to the old one, so it
- * is first told to drop them all, exactly as an unmap of everything would
- * tell it (the callback unpins, so no lock of ours may be held).
+ * Move the access to another IOAS.  Its pins belong to the old one, so
+ * once the new one has taken it (a failure changes nothing), it is told
+ * to drop them all, exactly as an unmap of everything would tell it (the
+ * callback unpins, so no lock of ours may be held).
  */
 int iommufd_access_replace(struct iommufd_access *access, u32 ioas_id)
 {
@@ -170,17 +195,17 @@ int iommufd_access_replace(struct iommufd_access *access, u32 ioas_id)
 	}
 	if (access->ioas->obj.id == ioas_id)
 		goto out_unlock;
+	new = access_join_ioas(access, ioas_id, &new_list_id);
+	if (IS_ERR(new)) {
+		rc = PTR_ERR(new);
+		goto out_unlock;
+	}
 	mutex_unlock(&access->ioas_lock);
 
 	if (access->ops->unmap)
 		access->ops->unmap(access->data, 0, ULONG_MAX);
 
 	mutex_lock(&access->ioas_lock);
-	new = access_join_ioas(access, ioas_id, &new_list_id);
-	if (IS_ERR(new)) {
-		rc = PTR_ERR(new);
-		goto out_unlock;
-	}
 	iommufd_access_detach_locked(access);
 	access->ioas = new;
 	access->iopt_access_id = new_list_id;
@@ -188,6 +213,31 @@ out_unlock:
 	mutex_unlock(&access->ioas_lock);
 	return rc;
 }
+IOMMUFD_EXPORT_KAPI(iommufd_access_replace);
+
+/*
+ * Leave the IOAS for good.  Like a replace, the user is told first to drop
+ * every pin it holds; detaching an access that is not attached is the
+ * caller's bug.
+ */
+void iommufd_access_detach(struct iommufd_access *access)
+{
+	bool attached;
+
+	mutex_lock(&access->ioas_lock);
+	attached = access->ioas;
+	mutex_unlock(&access->ioas_lock);
+	if (WARN_ON(!attached))
+		return;
+
+	if (access->ops->unmap)
+		access->ops->unmap(access->data, 0, ULONG_MAX);
+
+	mutex_lock(&access->ioas_lock);
+	iommufd_access_detach_locked(access);
+	mutex_unlock(&access->ioas_lock);
+}
+IOMMUFD_EXPORT_KAPI(iommufd_access_detach);
 
 /*
  * Ask every access of @iopt to drop its pins inside [iova, iova + length).
@@ -287,26 +337,30 @@ static void access_unpin_range(struct iommufd_access *access,
 /**
  * iommufd_access_pin_pages() - pin the pages behind an IOVA range
  * @access: the access
- * @iova: first IOVA
+ * @iova: first IOVA; its page is pinned from its first byte
  * @length: bytes
- * @out_pages: one struct page pointer per page the range touches
- * @write: the caller will write to them
+ * @pages: gets one struct page pointer per page the range touches
+ * @flags: IOMMUFD_ACCESS_RW_WRITE when the caller will write to them
  *
  * The range must be mapped without a gap.  Until iommufd_access_unpin_pages()
  * of the same range the pages stay, and an unmap of any of them first asks
  * the access, through ->unmap, to let go.
  */
 int iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
-			     unsigned long length, struct page **out_pages,
-			     bool write)
+			     unsigned long length, struct page **pages,
+			     unsigned int flags)
 {
+	bool write = flags & IOMMUFD_ACCESS_RW_WRITE;
 	struct iopt_contig_iter iter;
 	struct io_pagetable *iopt;
 	struct iopt_area *area;
 	unsigned long last;
 	int rc;
 
-	/* Only an access that said so keeps its IOAS's areas page aligned. */
+	/*
+	 * Only an access that said so keeps its IOAS's areas page aligned,
+	 * and a page is handed out whole, from its first byte.
+	 */
 	if (!access->ops->needs_pin_pages)
 		return -EINVAL;
 	rc = access_range(iova, length, &last);
@@ -324,7 +378,7 @@ int iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
 		rc = access_check_area(area, write);
 		if (!rc)
 			rc = iopt_pages_access_pin(area->pages, index,
-						   last_index, out_pages);
+						   last_index, pages);
 		if (rc)
 			break;
 		mutex_lock(&area->pages->mutex);
@@ -332,7 +386,7 @@ int iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
 		if (iommufd_access_is_internal(access))
 			area->num_locks++;
 		mutex_unlock(&area->pages->mutex);
-		out_pages += last_index - index + 1;
+		pages += last_index - index + 1;
 	}
 	if (!rc && !iopt_contig_covered(&iter))
 		rc = -ENOENT;
@@ -342,6 +396,7 @@ int iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
 	access_unlock(access, iopt);
 	return rc;
 }
+IOMMUFD_EXPORT_KAPI(iommufd_access_pin_pages);
 
 void iommufd_access_unpin_pages(struct iommufd_access *access,
 				unsigned long iova, unsigned long length)
@@ -357,20 +412,25 @@ void iommufd_access_unpin_pages(struct iommufd_access *access,
 	access_unpin_range(access, iopt, iova, last);
 	access_unlock(access, iopt);
 }
+IOMMUFD_EXPORT_KAPI(iommufd_access_unpin_pages);
 
 /**
  * iommufd_access_rw() - copy to or from the memory behind an IOVA range
  * @access: the access
  * @iova: first IOVA, any alignment
- * @data: kernel buffer
+ * @buf: kernel buffer
  * @length: bytes
- * @write: copy @data into guest memory
- * @slow_path: do not use the mapper's address space even when possible
+ * @flags: IOMMUFD_ACCESS_RW_WRITE copies @buf into guest memory;
+ *         __IOMMUFD_ACCESS_RW_SLOW_PATH (the self-test's) never uses the
+ *         mapper's address space even when it could.  A kernel thread
+ *         (IOMMUFD_ACCESS_RW_KTHREAD) is never in that address space, so
+ *         its copies always go through pinned pages.
  */
 int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
-		      void *data, unsigned long length, bool write,
-		      bool slow_path)
+		      void *buf, size_t length, unsigned int flags)
 {
+	bool slow_path = flags & __IOMMUFD_ACCESS_RW_SLOW_PATH;
+	bool write = flags & IOMMUFD_ACCESS_RW_WRITE;
 	struct iopt_contig_iter iter;
 	struct io_pagetable *iopt;
 	struct iopt_area *area;
@@ -391,13 +451,14 @@ int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
 			rc = iopt_pages_rw_access(area->pages,
 						  iopt_area_start_byte(area,
 								       iter.cur),
-						  data, n, write, slow_path);
+						  buf, n, write, slow_path);
 		if (rc)
 			break;
-		data += n;
+		buf += n;
 	}
 	if (!rc && !iopt_contig_covered(&iter))
 		rc = -ENOENT;
 	access_unlock(access, iopt);
 	return rc;
 }
+IOMMUFD_EXPORT_KAPI(iommufd_access_rw);

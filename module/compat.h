@@ -24,6 +24,14 @@
 #error "compat_autoconf.h does not come from a successful probe run"
 #endif
 
+/*
+ * The PASID of requests without one; <linux/iommu.h> names it from 6.5 on
+ * (6.1 has the same meaning without the name).
+ */
+#ifndef IOMMU_NO_PASID
+#define IOMMU_NO_PASID 0U
+#endif
+
 /* iommu_map() took no allocation flags before 6.3 (always GFP_KERNEL). */
 static inline int iommufd_compat_iommu_map(struct iommu_domain *domain,
 					   unsigned long iova,
@@ -252,5 +260,8 @@ int iommu_group_replace_domain(struct iommu_group *group,
 #define IOMMUFD_IMPORT_NS() MODULE_IMPORT_NS("IOMMUFD_DKMS")
 #define IOMMUFD_IMPORT_KERNEL_NS() MODULE_IMPORT_NS("IOMMUFD_INTERNAL")
 #endif
+
+/* Upstream's in-kernel API, as the target kernel declares it. */
+#include "compat/kernel_iommufd.h"
 
 #endif /* IOMMUFD_COMPAT_H */

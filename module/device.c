@@ -6,7 +6,7 @@
  * (struct iommufd_device_ops) programs the hardware; this file keeps the
  * objects, the device counts and the reserved IOVA consistent with it.
  *
- * A device object belongs to its backend.  iommufd_device_unbind() first
+ * A device object belongs to its backend.  iommufd_backend_unbind() first
  * retires it, which waits for every ioctl that found it, so that no
  * attach can still be under way when the device is finally detached and
  * freed.
@@ -32,6 +32,7 @@ struct iommufd_device *iommufd_device_create(struct iommufd_ctx *ictx,
 	idev->ictx = ictx;
 	idev->priv = priv;
 	idev->ops = ops;
+	xa_init(&idev->pasids);
 	return idev;
 }
 
@@ -114,10 +115,14 @@ device_target_hwpt(struct iommufd_device *idev, u32 pt_id)
 }
 
 /**
- * iommufd_device_attach() - attach the device, or move it, to an IOAS/HWPT
+ * iommufd_device_change_pt() - attach the device, or move it, to an IOAS/HWPT
  * @idev: the device
  * @pt_id: in: an IOAS (an automatic HWPT is used), a paging HWPT or a
  *         nested HWPT; out: the HWPT the device now uses
+ * @mode: IOMMUFD_ATTACH_FIRST refuses (EINVAL) a device that is attached
+ *        already, IOMMUFD_ATTACH_REPLACE one that is not, as the in-kernel
+ *        API's attach and replace do; IOMMUFD_ATTACH_ANY (our extension's
+ *        ioctl, the self-test) takes either
  *
  * A move never leaves the device blocked: on failure the previous
  * attachment is still in force.  The device's reserved IOVA is reserved
@@ -125,7 +130,8 @@ device_target_hwpt(struct iommufd_device *idev, u32 pt_id)
  * doorbell stays reachable through the stage-2 whatever the guest's
  * stage-1 says.
  */
-int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id)
+int iommufd_device_change_pt(struct iommufd_device *idev, u32 *pt_id,
+			     enum iommufd_attach_mode mode)
 {
 	struct iommufd_hwpt *new, *old, *drop;
 	bool moves = false, left_ioas = false;
@@ -142,10 +148,19 @@ int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id)
 	 * changes or the move fails, the old one's after a move.
 	 */
 	drop = new;
+	if ((mode == IOMMUFD_ATTACH_FIRST && old) ||
+	    (mode == IOMMUFD_ATTACH_REPLACE && !old)) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
 	if (old == new)
 		goto out_answer;
 	/* A vIOMMU's nested HWPT may need the device's vDEVICE first. */
 	rc = iommufd_viommu_attach_check(new, idev);
+	if (rc)
+		goto out_unlock;
+	/* Its PASIDs' table hangs off this side: it must stay compatible. */
+	rc = iommufd_device_pasid_rid_check(idev, new);
 	if (rc)
 		goto out_unlock;
 
@@ -194,7 +209,19 @@ out_unlock:
 		iommufd_hwpt_put_device(idev->ictx, drop);
 	return rc;
 }
-IOMMUFD_EXPORT(iommufd_device_attach);
+
+/* The in-kernel API: a device's first attachment, and later moves. */
+int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id)
+{
+	return iommufd_device_change_pt(idev, pt_id, IOMMUFD_ATTACH_FIRST);
+}
+IOMMUFD_EXPORT_KAPI(iommufd_device_attach);
+
+int iommufd_device_replace(struct iommufd_device *idev, u32 *pt_id)
+{
+	return iommufd_device_change_pt(idev, pt_id, IOMMUFD_ATTACH_REPLACE);
+}
+IOMMUFD_EXPORT_KAPI(iommufd_device_replace);
 
 void iommufd_device_detach(struct iommufd_device *idev)
 {
@@ -217,7 +244,7 @@ void iommufd_device_detach(struct iommufd_device *idev)
 	iopt_remove_reserved_iova(&old->ioas->iopt, idev);
 	iommufd_hwpt_put_device(idev->ictx, old);
 }
-IOMMUFD_EXPORT(iommufd_device_detach);
+IOMMUFD_EXPORT_KAPI(iommufd_device_detach);
 
 /* Retired: no ioctl can reach the device any more; block and free it. */
 void iommufd_device_destroy(struct iommufd_object *obj)
@@ -226,22 +253,25 @@ void iommufd_device_destroy(struct iommufd_object *obj)
 
 	idev = container_of(obj, struct iommufd_device, obj);
 	iommufd_vdevice_device_gone(idev);
+	iommufd_device_pasid_detach_all(idev);
 	iommufd_device_detach(idev);
+	xa_destroy(&idev->pasids);
 	mutex_destroy(&idev->lock);
 }
 
 /**
- * iommufd_device_bind() - make a device an object of @ictx
+ * iommufd_backend_bind() - make a device of a backend an object of @ictx
  * @ictx: the context
  * @ops: the device's backend
  * @priv: the backend's state for it
  *
  * The device's DMA is blocked until it is attached.  The backend owns the
- * object until iommufd_device_unbind(); IOMMU_DESTROY of it is EBUSY.
+ * object until iommufd_backend_unbind(); IOMMU_DESTROY of it is EBUSY.
+ * (The in-kernel API's iommufd_device_bind(), kapi.c, is one user.)
  */
-struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
-					   const struct iommufd_device_ops *ops,
-					   void *priv)
+struct iommufd_device *
+iommufd_backend_bind(struct iommufd_ctx *ictx,
+		     const struct iommufd_device_ops *ops, void *priv)
 {
 	struct iommufd_device *idev;
 
@@ -252,18 +282,18 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 	iommufd_object_finalize(ictx, &idev->obj);
 	return idev;
 }
-IOMMUFD_EXPORT(iommufd_device_bind);
+IOMMUFD_EXPORT(iommufd_backend_bind);
 
 /*
  * The backend lets go of the device: unpublish it, wait for the ioctls
  * using it (an attach among them), then detach and free it.  The caller
  * must not hold a lock those ioctls take (the backend's own).
  */
-void iommufd_device_unbind(struct iommufd_device *idev)
+void iommufd_backend_unbind(struct iommufd_device *idev)
 {
 	iommufd_object_owner_retire(idev->ictx, &idev->obj);
 }
-IOMMUFD_EXPORT(iommufd_device_unbind);
+IOMMUFD_EXPORT(iommufd_backend_unbind);
 
 static struct iommufd_device *device_lookup(struct iommufd_ucmd *ucmd, u32 id)
 {
@@ -286,7 +316,7 @@ int iommufd_dkms_device_attach(struct iommufd_ucmd *ucmd)
 	idev = device_lookup(ucmd, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
-	rc = iommufd_device_attach(idev, &cmd->pt_id);
+	rc = iommufd_device_change_pt(idev, &cmd->pt_id, IOMMUFD_ATTACH_ANY);
 	if (!rc)
 		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	iommufd_put_object(ucmd->ictx, &idev->obj);

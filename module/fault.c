@@ -42,6 +42,9 @@
  * struct iommufd_fault_group - faults a device reported together
  * @node: in fault->unread until read
  * @idev: the device; waits for the answer
+ * @via_pasid: the PASID whose attachment took the group, IOMMU_NO_PASID
+ *             for the device's own (also for a PASID its nested HWPT
+ *             took); the group goes when that attachment does
  * @cookie: its key in fault->awaiting once read
  * @nr: records in @records, the last one ending the group
  * @records: the faults, in the order they came
@@ -49,6 +52,7 @@
 struct iommufd_fault_group {
 	struct list_head node;
 	struct iommufd_device *idev;
+	u32 via_pasid;
 	u32 cookie;
 	unsigned int nr;
 	struct iommufd_fault_record records[];
@@ -63,9 +67,19 @@ static void fault_group_answer(struct iommufd_fault_group *group, u32 code)
 	kfree(group);
 }
 
-/* Answer INVALID to every group of @idev (every group if NULL). */
+/* Is @group one of those @idev's attachment for @pasid took? */
+static bool fault_group_of(const struct iommufd_fault_group *group,
+			   const struct iommufd_device *idev, u32 pasid)
+{
+	return !idev || (group->idev == idev && group->via_pasid == pasid);
+}
+
+/*
+ * Answer INVALID to every group that @idev's attachment for @pasid took
+ * (every group if @idev is NULL).
+ */
 static void fault_answer_all(struct iommufd_fault *fault,
-			     struct iommufd_device *idev)
+			     struct iommufd_device *idev, u32 pasid)
 {
 	struct iommufd_fault_group *group, *next;
 	unsigned long cookie;
@@ -73,17 +87,47 @@ static void fault_answer_all(struct iommufd_fault *fault,
 	lockdep_assert_held(&fault->mutex);
 
 	list_for_each_entry_safe(group, next, &fault->unread, node) {
-		if (idev && group->idev != idev)
+		if (!fault_group_of(group, idev, pasid))
 			continue;
 		list_del(&group->node);
 		fault_group_answer(group, IOMMUFD_PAGE_RESP_INVALID);
 	}
 	xa_for_each(&fault->awaiting, cookie, group) {
-		if (idev && group->idev != idev)
+		if (!fault_group_of(group, idev, pasid))
 			continue;
 		xa_erase(&fault->awaiting, cookie);
 		fault_group_answer(group, IOMMUFD_PAGE_RESP_INVALID);
 	}
+}
+
+/*
+ * The queue a request of @idev goes to, as the kernel's IOPF core routes
+ * it: a request with a PASID to what that PASID is attached to, else, for
+ * a device whose PASID table the guest owns (user_pasid_table), to the
+ * nested HWPT the device itself is on; a request without a PASID to the
+ * device's own HWPT.  *@via is the PASID of the attachment that took it.
+ */
+static struct iommufd_fault *fault_route(struct iommufd_device *idev,
+					 const struct iommufd_fault_record *rec,
+					 u32 *via)
+{
+	struct iommufd_hwpt *hwpt = idev->hwpt;
+
+	lockdep_assert_held(&idev->lock);
+
+	if (rec->flags & IOMMU_PGFAULT_FLAGS_PASID_VALID) {
+		struct iommufd_hwpt *pasid_hwpt;
+
+		pasid_hwpt = iommufd_device_pasid_hwpt(idev, rec->pasid);
+		if (pasid_hwpt && rec->pasid != IOMMU_NO_PASID) {
+			*via = rec->pasid;
+			return pasid_hwpt->fault;
+		}
+		if (!idev->ops->user_pasid_table || !hwpt ||
+		    hwpt->obj.type != IOMMUFD_OBJ_HWPT_NESTED)
+			return NULL;
+	}
+	return hwpt ? hwpt->fault : NULL;
 }
 
 /**
@@ -92,10 +136,12 @@ static void fault_answer_all(struct iommufd_fault *fault,
  * @records: the group's faults; the last one ends the group
  * @nr: how many (at least one)
  *
- * The group goes to the fault queue of the device's HWPT.  When there is
- * none to take it (no HWPT, no queue, a PASID the HWPT does not serve, a
- * queue whose file is closed, no memory), the device is answered
- * IOMMUFD_PAGE_RESP_INVALID at once and -EINVAL (-ENOMEM) returned.
+ * The group goes to the fault queue of the HWPT it faulted on: the one
+ * its PASID is attached to, or the device's own for a request without a
+ * PASID.  When there is none to take it (no HWPT, no queue, a PASID
+ * nothing serves, a queue whose file is closed, no memory), the device is
+ * answered IOMMUFD_PAGE_RESP_INVALID at once and -EINVAL (-ENOMEM)
+ * returned.
  */
 int iommufd_fault_report(struct iommufd_device *idev,
 			 const struct iommufd_fault_record *records,
@@ -114,22 +160,14 @@ int iommufd_fault_report(struct iommufd_device *idev,
 		return -ENOMEM;
 	}
 	group->idev = idev;
+	group->via_pasid = IOMMU_NO_PASID;
 	group->cookie = 0;
 	group->nr = nr;
 	memcpy(group->records, records, flex_array_size(group, records, nr));
 
-	/* The device cannot leave its HWPT (and its queue) meanwhile. */
+	/* The device cannot leave its HWPTs (and their queues) meanwhile. */
 	mutex_lock(&idev->lock);
-	fault = idev->hwpt ? idev->hwpt->fault : NULL;
-	/*
-	 * A request with a PASID belongs to what that PASID is attached to.
-	 * Nothing is attached to a PASID here, so only a device whose PASID
-	 * table the guest owns has it taken: by the nested HWPT it is on.
-	 */
-	if (fault && (records[nr - 1].flags & IOMMU_PGFAULT_FLAGS_PASID_VALID) &&
-	    !(idev->ops->user_pasid_table &&
-	      idev->hwpt->obj.type == IOMMUFD_OBJ_HWPT_NESTED))
-		fault = NULL;
+	fault = fault_route(idev, &records[nr - 1], &group->via_pasid);
 	if (fault) {
 		mutex_lock(&fault->mutex);
 		if (!fault->closed) {
@@ -162,7 +200,25 @@ void iommufd_fault_device_leaves(struct iommufd_fault *fault,
 	lockdep_assert_held(&idev->lock);
 
 	mutex_lock(&fault->mutex);
-	fault_answer_all(fault, idev);
+	fault_answer_all(fault, idev, IOMMU_NO_PASID);
+	mutex_unlock(&fault->mutex);
+}
+
+/**
+ * iommufd_fault_pasid_leaves() - @pasid of @idev stops using a HWPT of @fault
+ * @fault: the HWPT's fault queue
+ * @idev: the device, its lock held
+ * @pasid: the PASID
+ *
+ * As iommufd_fault_device_leaves(), for what that PASID's attachment took.
+ */
+void iommufd_fault_pasid_leaves(struct iommufd_fault *fault,
+				struct iommufd_device *idev, u32 pasid)
+{
+	lockdep_assert_held(&idev->lock);
+
+	mutex_lock(&fault->mutex);
+	fault_answer_all(fault, idev, pasid);
 	mutex_unlock(&fault->mutex);
 }
 
@@ -307,7 +363,7 @@ static int fault_fop_release(struct inode *inode, struct file *file)
 
 	mutex_lock(&fault->mutex);
 	fault->closed = true;
-	fault_answer_all(fault, NULL);
+	fault_answer_all(fault, NULL, IOMMU_NO_PASID);
 	mutex_unlock(&fault->mutex);
 
 	iommufd_object_unref_user(&fault->obj);
@@ -353,7 +409,7 @@ void iommufd_fault_destroy(struct iommufd_object *obj)
 		container_of(obj, struct iommufd_fault, obj);
 
 	mutex_lock(&fault->mutex);
-	fault_answer_all(fault, NULL);
+	fault_answer_all(fault, NULL, IOMMU_NO_PASID);
 	mutex_unlock(&fault->mutex);
 	xa_destroy(&fault->awaiting);
 	mutex_destroy(&fault->mutex);

@@ -85,7 +85,13 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	}
 	hwpt->common.ops = idev->ops;
 
-	domain = idev->ops->domain_alloc_paging(idev, flags);
+	/*
+	 * PASID compatibility is the core's to keep (device_pasid.c): the
+	 * drivers of the supported kernels predate the flag and have no
+	 * domain format to pick for it.
+	 */
+	domain = idev->ops->domain_alloc_paging(idev,
+						flags & ~IOMMU_HWPT_ALLOC_PASID);
 	if (IS_ERR(domain)) {
 		rc = PTR_ERR(domain);
 		goto out_destroy;
@@ -205,11 +211,12 @@ int iommufd_hwpt_check_alloc_flags(enum iommufd_object_type kind, u32 flags)
 	 * what a guest's SVA faults on (later upstreams take it on paging
 	 * HWPTs too).
 	 */
-	u32 takes = IOMMU_HWPT_FAULT_ID_VALID;
+	u32 takes = IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID;
 
 	if (kind == IOMMUFD_OBJ_HWPT_PAGING)
 		takes = IOMMU_HWPT_ALLOC_NEST_PARENT |
-			IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+			IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+			IOMMU_HWPT_ALLOC_PASID;
 	if (flags & ~takes)
 		return -EOPNOTSUPP;
 	return 0;
@@ -316,6 +323,9 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		rc = PTR_ERR(hwpt);
 		goto out_put_parent;
 	}
+
+	/* Whatever its kind; device_pasid.c holds attachments to it. */
+	hwpt->pasid_compat = cmd->flags & IOMMU_HWPT_ALLOC_PASID;
 
 	/* As upstream, the queue is looked up once the HWPT could be made. */
 	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {

@@ -111,9 +111,14 @@ iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 	hwpt->common.ops = parent->common.ops;
 	hwpt->common.ioas = parent->common.ioas;
 
-	/* Where faults go is ours to arrange, not the backend's. */
+	/*
+	 * Where faults go is ours to arrange, not the backend's; so is which
+	 * PASIDs may use the HWPT (see iommufd_hwpt_paging_alloc()).
+	 */
 	domain = idev->ops->domain_alloc_nested(idev, parent->common.domain,
-						flags & ~IOMMU_HWPT_FAULT_ID_VALID,
+						flags &
+						~(IOMMU_HWPT_FAULT_ID_VALID |
+						  IOMMU_HWPT_ALLOC_PASID),
 						data);
 	if (IS_ERR(domain)) {
 		iommufd_object_abort_and_destroy(ictx, &hwpt->common.obj);

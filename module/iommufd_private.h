@@ -105,6 +105,11 @@ struct iommufd_object {
  * @vfio_type1_v1: a VFIO_TYPE1_IOMMU (not v2) container
  * @mmap_regions: region id -> struct iommufd_mmap_region, the pages of
  *                vIOMMUs that user space may map (viommu.c)
+ * @vfio_no_iommu: a VFIO no-IOMMU device uses the context; no compat IOAS
+ *                 may be made (iommufd_vfio_compat_set_no_iommu())
+ * @kapi_lock: protects @kapi_groups
+ * @kapi_groups: IOMMU group id -> the group state its devices bound with
+ *               iommufd_device_bind() share (kapi.c)
  */
 struct iommufd_ctx {
 	struct file *file;
@@ -118,6 +123,9 @@ struct iommufd_ctx {
 	struct iommufd_ioas *vfio_ioas;
 	bool vfio_type1_v1;
 	struct xarray mmap_regions;
+	bool vfio_no_iommu;
+	struct mutex kapi_lock;
+	struct xarray kapi_groups;
 };
 
 /**
@@ -357,6 +365,13 @@ int iommufd_user_array_copy(void *dst, size_t size, size_t min_size,
  * @attach: make the device translate through @domain; on failure the
  *          previous attachment must still be in force (replace semantics)
  * @detach: block the device's DMA
+ * @attach_pasid: make the device's requests tagged with @pasid (never
+ *                IOMMU_NO_PASID) translate through @domain, in place of
+ *                @old (NULL: the PASID was blocked); on failure @old
+ *                stays in force.  The backend alone knows how many
+ *                PASIDs the device has: one beyond them is EINVAL, as
+ *                the kernel's iommu_attach_device_pasid() answers
+ * @detach_pasid: block the requests tagged with @pasid again
  * @reserve_regions: reserve in @iopt (owner @owner) the IOVA the device
  *                   cannot use, such as its MSI window
  * @hw_info: fill a struct iommufd_hw_report
@@ -397,6 +412,10 @@ struct iommufd_device_ops {
 				     struct iommufd_user_array *array);
 	int (*attach)(struct iommufd_device *idev, struct iommu_domain *domain);
 	void (*detach)(struct iommufd_device *idev);
+	int (*attach_pasid)(struct iommufd_device *idev, u32 pasid,
+			    struct iommu_domain *domain,
+			    struct iommu_domain *old);
+	void (*detach_pasid)(struct iommufd_device *idev, u32 pasid);
 	int (*reserve_regions)(struct iommufd_device *idev,
 			       struct io_pagetable *iopt, void *owner);
 	int (*hw_info)(struct iommufd_device *idev,
@@ -430,6 +449,9 @@ struct iommufd_device_ops {
  * @ndevices: devices attached, under ioas->mutex; each also holds a user
  * @fault: where its devices' I/O page faults go (IOMMU_HWPT_FAULT_ID_VALID),
  *         a users hold; NULL when nobody is told of them (fault.c)
+ * @pasid_compat: made with IOMMU_HWPT_ALLOC_PASID: it may serve PASIDs of
+ *                a device, and the non-PASID side of a device that has
+ *                PASIDs attached (device_pasid.c)
  */
 struct iommufd_hwpt {
 	struct iommufd_object obj;
@@ -438,6 +460,7 @@ struct iommufd_hwpt {
 	struct iommufd_ioas *ioas;
 	unsigned int ndevices;
 	struct iommufd_fault *fault;
+	bool pasid_compat;
 };
 
 /**
@@ -496,7 +519,7 @@ iommufd_hwpt_paging_is_nest_parent(const struct iommufd_hwpt_paging *hwpt)
 /**
  * struct iommufd_device - a device whose DMA this context translates
  * @obj: registry header (its id is the dev_id of the ABI); its backend
- *       owns it from iommufd_device_bind() to iommufd_device_unbind()
+ *       owns it from iommufd_backend_bind() to iommufd_backend_unbind()
  * @lock: serializes attach and detach, protects @hwpt
  * @hwpt: where its DMA goes now (a paging or a nested HWPT), NULL when
  *        blocked
@@ -504,6 +527,10 @@ iommufd_hwpt_paging_is_nest_parent(const struct iommufd_hwpt_paging *hwpt)
  * @ops: its backend
  * @priv: the backend's state
  * @vdev: its vDEVICE, if any (viommu.c), under @lock
+ * @pasids: PASID -> struct iommufd_hwpt its requests tagged with that
+ *          PASID go to (device_pasid.c); each entry holds a device use
+ *          of the HWPT.  Changed under @lock; IOMMU_NO_PASID is never a
+ *          key, its HWPT is @hwpt
  */
 struct iommufd_device {
 	struct iommufd_object obj;
@@ -513,21 +540,91 @@ struct iommufd_device {
 	const struct iommufd_device_ops *ops;
 	void *priv;
 	struct iommufd_vdevice *vdev;
+	struct xarray pasids;
 };
 
 struct iommufd_device *iommufd_device_create(struct iommufd_ctx *ictx,
 					     const struct iommufd_device_ops *ops,
 					     void *priv);
 void iommufd_device_destroy(struct iommufd_object *obj);
-struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
-					   const struct iommufd_device_ops *ops,
-					   void *priv);
-void iommufd_device_unbind(struct iommufd_device *idev);
+struct iommufd_device *
+iommufd_backend_bind(struct iommufd_ctx *ictx,
+		     const struct iommufd_device_ops *ops, void *priv);
+void iommufd_backend_unbind(struct iommufd_device *idev);
+
+/* What an attach asks of the device's present state (see device.c). */
+enum iommufd_attach_mode {
+	IOMMUFD_ATTACH_ANY,
+	IOMMUFD_ATTACH_FIRST,
+	IOMMUFD_ATTACH_REPLACE,
+};
+
+int iommufd_device_change_pt(struct iommufd_device *idev, u32 *pt_id,
+			     enum iommufd_attach_mode mode);
 int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id);
+int iommufd_device_replace(struct iommufd_device *idev, u32 *pt_id);
 void iommufd_device_detach(struct iommufd_device *idev);
 int iommufd_dkms_device_attach(struct iommufd_ucmd *ucmd);
 int iommufd_dkms_device_detach(struct iommufd_ucmd *ucmd);
 int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
+
+/* device_pasid.c: what a device's PASIDs are attached to */
+int iommufd_device_pasid_attach(struct iommufd_device *idev, u32 pasid,
+				u32 *pt_id);
+int iommufd_device_pasid_replace(struct iommufd_device *idev, u32 pasid,
+				 u32 *pt_id);
+void iommufd_device_pasid_detach(struct iommufd_device *idev, u32 pasid);
+u32 iommufd_device_pasid_hwpt_id(struct iommufd_device *idev, u32 pasid);
+int iommufd_device_pasid_rid_check(struct iommufd_device *idev,
+				   struct iommufd_hwpt *hwpt);
+struct iommufd_hwpt *iommufd_device_pasid_hwpt(struct iommufd_device *idev,
+					       u32 pasid);
+void iommufd_device_pasid_detach_all(struct iommufd_device *idev);
+int iommufd_dkms_device_pasid(struct iommufd_ucmd *ucmd);
+
+/*
+ * host_device.c: a real device on the host's IOMMU, through the kernel's
+ * IOMMU API.  Its backend state is a struct iommufd_host_device (the
+ * iommufd_device's @priv) in a struct iommufd_host_group, kept by
+ * whoever holds the group's DMA ownership: iommufd_vfio for the groups
+ * of its containers, kapi.c for devices bound through the in-kernel API.
+ * Lock order: idev->lock > hgroup->lock.
+ */
+
+/**
+ * struct iommufd_host_group - an IOMMU group whose devices we translate
+ * @group: the group
+ * @lock: protects @domain, @nattached and the members' @attached
+ * @domain: what the group is attached to, NULL while its DMA is blocked
+ * @nattached: devices of the group attached to @domain
+ */
+struct iommufd_host_group {
+	struct iommu_group *group;
+	struct mutex lock;
+	struct iommu_domain *domain;
+	unsigned int nattached;
+};
+
+/**
+ * struct iommufd_host_device - a device of such a group
+ * @dev: the device
+ * @hgroup: its group
+ * @attached: counted in hgroup->nattached
+ */
+struct iommufd_host_device {
+	struct device *dev;
+	struct iommufd_host_group *hgroup;
+	bool attached;
+};
+
+extern const struct iommufd_device_ops iommufd_host_device_ops;
+void iommufd_host_group_init(struct iommufd_host_group *hgroup,
+			     struct iommu_group *group);
+void iommufd_host_group_destroy(struct iommufd_host_group *hgroup);
+struct iommu_domain *
+iommufd_host_group_domain(struct iommufd_host_group *hgroup);
+int iommufd_host_check_coherent(struct device *dev);
+int iommufd_host_check_msi(struct iommu_group *group, bool allow_unsafe);
 
 /* fdinfo.c and ledger.c: what an administrator can see */
 struct seq_file;
@@ -537,10 +634,12 @@ extern struct dentry *iommufd_debugfs_dir;
 void iommufd_ledger_debugfs_init(void);
 void iommufd_ledger_debugfs_exit(void);
 
-/* main.c: contexts for kernel users (the VFIO backend) */
-struct iommufd_ctx *iommufd_ctx_from_file(struct file *file);
+/*
+ * main.c: contexts for kernel users (the VFIO backend); the calls of the
+ * in-kernel API (iommufd_ctx_from_file() and the rest) are the kernel's
+ * declarations, in compat/kernel_iommufd.h.
+ */
 struct iommufd_ctx *iommufd_ctx_create(void);
-void iommufd_ctx_put(struct iommufd_ctx *ictx);
 
 struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
@@ -617,6 +716,8 @@ int iommufd_fault_report(struct iommufd_device *idev,
 			 unsigned int nr);
 void iommufd_fault_device_leaves(struct iommufd_fault *fault,
 				 struct iommufd_device *idev);
+void iommufd_fault_pasid_leaves(struct iommufd_fault *fault,
+				struct iommufd_device *idev, u32 pasid);
 
 /* vfio_compat.c: the VFIO type1 ioctls on an IOAS */
 int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
@@ -642,17 +743,12 @@ void mock_iopf_debugfs_init(void);
 
 /* access.c: in-kernel users of an IOAS (emulated devices, the self-test) */
 
-/**
- * struct iommufd_access_ops - what the user of an access provides
- * @needs_pin_pages: the access calls iommufd_access_pin_pages(); its IOAS
- *                   then keeps every area page aligned
- * @unmap: drop every pin inside [iova, iova + length); called, without
- *         locks of ours held, before that range is unmapped
+/*
+ * struct iommufd_access_ops (what the user of an access provides: whether
+ * it pins pages, and the ->unmap callback that drops its pins inside a
+ * range about to be unmapped, called without locks of ours held) is the
+ * kernel's own, from compat/kernel_iommufd.h.
  */
-struct iommufd_access_ops {
-	bool needs_pin_pages;
-	void (*unmap)(void *data, unsigned long iova, unsigned long length);
-};
 
 /**
  * struct iommufd_access - an in-kernel user of an IOAS
@@ -674,23 +770,9 @@ struct iommufd_access {
 	u32 iopt_access_id;
 };
 
-struct iommufd_access *iommufd_access_create(struct iommufd_ctx *ictx,
-					     const struct iommufd_access_ops *ops,
-					     void *data);
-void iommufd_access_destroy(struct iommufd_access *access);
 struct iommufd_access *iommufd_access_create_internal(struct iommufd_ctx *ictx);
 void iommufd_access_destroy_internal(struct iommufd_access *access);
 void iommufd_access_destroy_object(struct iommufd_object *obj);
-int iommufd_access_attach(struct iommufd_access *access, u32 ioas_id);
-int iommufd_access_replace(struct iommufd_access *access, u32 ioas_id);
-int iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
-			     unsigned long length, struct page **out_pages,
-			     bool write);
-void iommufd_access_unpin_pages(struct iommufd_access *access,
-				unsigned long iova, unsigned long length);
-int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
-		      void *data, unsigned long length, bool write,
-		      bool slow_path);
 void iommufd_access_notify_unmap(struct io_pagetable *iopt, unsigned long iova,
 				 unsigned long length);
 

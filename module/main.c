@@ -49,6 +49,8 @@ static struct iommufd_ctx *iommufd_ctx_new(struct file *filp)
 	mutex_init(&ctx->vfio_lock);
 	/* mmap() offsets of vIOMMU pages (viommu.c); the first is 0. */
 	xa_init_flags(&ctx->mmap_regions, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
+	mutex_init(&ctx->kapi_lock);
+	xa_init(&ctx->kapi_groups);
 	return ctx;
 }
 
@@ -58,6 +60,10 @@ static void iommufd_ctx_free(struct iommufd_ctx *ctx)
 	/* Every region went with the object that offered it. */
 	WARN_ON(!xa_empty(&ctx->mmap_regions));
 	xa_destroy(&ctx->mmap_regions);
+	/* Every bound device holds the file: none can be left. */
+	WARN_ON(!xa_empty(&ctx->kapi_groups));
+	xa_destroy(&ctx->kapi_groups);
+	mutex_destroy(&ctx->kapi_lock);
 	mutex_destroy(&ctx->vfio_lock);
 	mutex_destroy(&ctx->all_ioas_lock);
 	kfree(ctx);
@@ -81,11 +87,11 @@ static int iommufd_release(struct inode *inode, struct file *filp)
 
 /**
  * iommufd_ctx_from_file() - the context behind a /dev/iommu file
- * @file: a file user space handed to a kernel user (the VFIO backend)
+ * @file: a file user space handed to a kernel user (VFIO)
  *
  * The context lives as long as its file: the caller gets a reference on
- * @file and gives it back with iommufd_ctx_put().  ERR_PTR(-EBADFD) when
- * @file is something else.
+ * @file, keeps its own, and gives ours back with iommufd_ctx_put().
+ * ERR_PTR(-EBADFD) when @file is something else.
  */
 struct iommufd_ctx *iommufd_ctx_from_file(struct file *file)
 {
@@ -94,14 +100,36 @@ struct iommufd_ctx *iommufd_ctx_from_file(struct file *file)
 	get_file(file);
 	return file->private_data;
 }
-IOMMUFD_EXPORT(iommufd_ctx_from_file);
+IOMMUFD_EXPORT_KAPI(iommufd_ctx_from_file);
 
-/* Drop what iommufd_ctx_from_file() or iommufd_ctx_create() gave. */
+/* The same from a descriptor of the caller's: EBADF when there is none. */
+struct iommufd_ctx *iommufd_ctx_from_fd(int fd)
+{
+	struct file *file = fget(fd);
+	struct iommufd_ctx *ictx;
+
+	if (!file)
+		return ERR_PTR(-EBADF);
+	/* The context holds the file on its own; our lookup's goes back. */
+	ictx = iommufd_ctx_from_file(file);
+	fput(file);
+	return ictx;
+}
+IOMMUFD_EXPORT_KAPI(iommufd_ctx_from_fd);
+
+/* One more reference for a holder that has one already. */
+void iommufd_ctx_get(struct iommufd_ctx *ctx)
+{
+	get_file(ctx->file);
+}
+IOMMUFD_EXPORT_KAPI(iommufd_ctx_get);
+
+/* Drop what iommufd_ctx_from_*(), _get() or iommufd_ctx_create() gave. */
 void iommufd_ctx_put(struct iommufd_ctx *ctx)
 {
 	fput(ctx->file);
 }
-IOMMUFD_EXPORT(iommufd_ctx_put);
+IOMMUFD_EXPORT_KAPI(iommufd_ctx_put);
 
 /**
  * iommufd_ctx_create() - a context with no /dev/iommu open behind it
@@ -272,6 +300,8 @@ static const struct iommufd_ioctl_row dkms_rows[] = {
 		 struct iommufd_dkms_device_attach, __reserved),
 	DKMS_ROW(IOMMUFD_DKMS_DEVICE_DETACH, iommufd_dkms_device_detach,
 		 struct iommufd_dkms_device_detach, dev_id),
+	DKMS_ROW(IOMMUFD_DKMS_DEVICE_PASID, iommufd_dkms_device_pasid,
+		 struct iommufd_dkms_device_pasid, __reserved),
 };
 
 /* Run @row for ioctl @number, whose argument is at ucmd->ubuffer. */

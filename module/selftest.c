@@ -407,6 +407,31 @@ static void mock_detach(struct iommufd_device *idev)
 {
 }
 
+/*
+ * A MOCK_FLAGS_DEVICE_PASID device has MOCK_PASID_WIDTH bits of PASID, any
+ * other none: beyond them is EINVAL, the IOMMU core's answer upstream.
+ * There is nothing to program, but IOMMU_TEST_PASID_RESERVED refuses to be
+ * switched from one domain to another (ENOMEM, as upstream's mock fakes
+ * it), so that a failed replace can be seen to leave the old one in force.
+ */
+static int mock_attach_pasid(struct iommufd_device *idev, u32 pasid,
+			     struct iommu_domain *domain,
+			     struct iommu_domain *old)
+{
+	struct mock_dev *mdev = idev->priv;
+
+	if (!(mdev->flags & MOCK_FLAGS_DEVICE_PASID) ||
+	    pasid >= BIT(MOCK_PASID_WIDTH))
+		return -EINVAL;
+	if (pasid == IOMMU_TEST_PASID_RESERVED && old)
+		return -ENOMEM;
+	return 0;
+}
+
+static void mock_detach_pasid(struct iommufd_device *idev, u32 pasid)
+{
+}
+
 static int mock_reserve_regions(struct iommufd_device *idev,
 				struct io_pagetable *iopt, void *owner)
 {
@@ -462,6 +487,8 @@ static const struct iommufd_device_ops mock_device_ops = {
 	.cache_invalidate_user = mock_cache_invalidate_user,
 	.attach = mock_attach,
 	.detach = mock_detach,
+	.attach_pasid = mock_attach_pasid,
+	.detach_pasid = mock_detach_pasid,
 	.reserve_regions = mock_reserve_regions,
 	.hw_info = mock_hw_info,
 	.can_enforce_coherency = mock_can_enforce_coherency,
@@ -581,6 +608,7 @@ static int test_create_access(struct iommufd_ucmd *ucmd,
 	const u32 pin_flag = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES;
 	struct iommufd_access *access;
 	struct mock_access *macc;
+	u32 access_id;
 	int fd, rc;
 
 	if (cmd->create_access.flags & ~pin_flag)
@@ -608,7 +636,7 @@ static int test_create_access(struct iommufd_ucmd *ucmd,
 	access = iommufd_access_create(ucmd->ictx,
 				       macc->may_pin ? &mock_access_ops_pin :
 						       &mock_access_ops,
-				       macc);
+				       macc, &access_id);
 	if (IS_ERR(access)) {
 		rc = PTR_ERR(access);
 		goto out_fput;
@@ -700,7 +728,8 @@ static int test_access_pages(struct iommufd_ucmd *ucmd,
 	 */
 	mutex_lock(&macc->pins_lock);
 	rc = iommufd_access_pin_pages(macc->access, iova, length, pages,
-				      flags & MOCK_FLAGS_ACCESS_WRITE);
+				      flags & MOCK_FLAGS_ACCESS_WRITE ?
+					      IOMMUFD_ACCESS_RW_WRITE : 0);
 	if (rc)
 		goto out_unlock;
 	pin->iova = iova;
@@ -778,8 +807,10 @@ static int test_access_rw(struct iommufd_ucmd *ucmd,
 	if (to_iova && copy_from_user(bounce, ubuf, length))
 		goto out_free;
 	rc = iommufd_access_rw(macc->access, cmd->access_rw.iova, bounce,
-			       length, to_iova,
-			       flags & MOCK_ACCESS_RW_SLOW_PATH);
+			       length,
+			       (to_iova ? IOMMUFD_ACCESS_RW_WRITE : 0) |
+			       (flags & MOCK_ACCESS_RW_SLOW_PATH ?
+					__IOMMUFD_ACCESS_RW_SLOW_PATH : 0));
 	if (!rc && !to_iova && copy_to_user(ubuf, bounce, length))
 		rc = -EFAULT;
 out_free:
@@ -837,7 +868,7 @@ void iommufd_selftest_destroy(struct iommufd_object *obj)
 
 	sobj = container_of(obj, struct selftest_obj, obj);
 	if (sobj->idev)
-		iommufd_device_unbind(sobj->idev);
+		iommufd_backend_unbind(sobj->idev);
 	kfree(sobj->mdev);
 }
 
@@ -875,8 +906,8 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 	 * The self-test object is the device's owner: destroying it unbinds
 	 * the device (and retires its automatic HWPT with it).
 	 */
-	sobj->idev = iommufd_device_bind(ucmd->ictx, &mock_device_ops,
-					 sobj->mdev);
+	sobj->idev = iommufd_backend_bind(ucmd->ictx, &mock_device_ops,
+					  sobj->mdev);
 	if (IS_ERR(sobj->idev)) {
 		rc = PTR_ERR(sobj->idev);
 		sobj->idev = NULL;
@@ -924,8 +955,9 @@ static int test_mock_domain_replace(struct iommufd_ucmd *ucmd,
 	if (IS_ERR(sobj))
 		return PTR_ERR(sobj);
 	/* The answer is the HWPT now in use, read under the device lock. */
-	rc = iommufd_device_attach(sobj->idev,
-				   &cmd->mock_domain_replace.pt_id);
+	rc = iommufd_device_change_pt(sobj->idev,
+				      &cmd->mock_domain_replace.pt_id,
+				      IOMMUFD_ATTACH_ANY);
 	if (!rc)
 		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	iommufd_put_object(ucmd->ictx, &sobj->obj);
@@ -1111,6 +1143,79 @@ static int test_trigger_iopf(struct iommufd_ucmd *ucmd,
 	return rc;
 }
 
+/*
+ * IOMMU_TEST_OP_PASID_ATTACH / _REPLACE / _DETACH: a PASID of the mock
+ * device of self-test object @id (device_pasid.c has the rules).  As
+ * upstream's ops, nothing is written back.
+ */
+static int test_pasid_attach(struct iommufd_ucmd *ucmd,
+			     struct iommu_test_cmd *cmd)
+{
+	struct selftest_obj *sobj = get_mock_device(ucmd, cmd->id);
+	int rc;
+
+	if (IS_ERR(sobj))
+		return PTR_ERR(sobj);
+	if (cmd->op == IOMMU_TEST_OP_PASID_ATTACH)
+		rc = iommufd_device_pasid_attach(sobj->idev,
+						 cmd->pasid_attach.pasid,
+						 &cmd->pasid_attach.pt_id);
+	else
+		rc = iommufd_device_pasid_replace(sobj->idev,
+						  cmd->pasid_replace.pasid,
+						  &cmd->pasid_replace.pt_id);
+	iommufd_put_object(ucmd->ictx, &sobj->obj);
+	return rc;
+}
+
+static int test_pasid_detach(struct iommufd_ucmd *ucmd,
+			     struct iommu_test_cmd *cmd)
+{
+	struct selftest_obj *sobj = get_mock_device(ucmd, cmd->id);
+
+	if (IS_ERR(sobj))
+		return PTR_ERR(sobj);
+	iommufd_device_pasid_detach(sobj->idev, cmd->pasid_detach.pasid);
+	iommufd_put_object(ucmd->ictx, &sobj->obj);
+	return 0;
+}
+
+/*
+ * IOMMU_TEST_OP_PASID_CHECK_HWPT: 0 if the PASID goes to HWPT @hwpt_id
+ * (to nothing for 0), else EINVAL; an @hwpt_id naming no HWPT is ENOENT
+ * (nothing) or EINVAL (another object).
+ */
+static int test_pasid_check_hwpt(struct iommufd_ucmd *ucmd,
+				 struct iommu_test_cmd *cmd)
+{
+	struct selftest_obj *sobj = get_mock_device(ucmd, cmd->id);
+	u32 want = cmd->pasid_check.hwpt_id;
+	struct iommufd_object *obj;
+	int rc = 0;
+
+	if (IS_ERR(sobj))
+		return PTR_ERR(sobj);
+	if (want) {
+		obj = iommufd_get_object(ucmd->ictx, want, IOMMUFD_OBJ_ANY);
+		if (IS_ERR(obj)) {
+			rc = PTR_ERR(obj);
+			goto out_put;
+		}
+		if (obj->type != IOMMUFD_OBJ_HWPT_PAGING &&
+		    obj->type != IOMMUFD_OBJ_HWPT_NESTED)
+			rc = -EINVAL;
+		iommufd_put_object(ucmd->ictx, obj);
+		if (rc)
+			goto out_put;
+	}
+	if (iommufd_device_pasid_hwpt_id(sobj->idev,
+					 cmd->pasid_check.pasid) != want)
+		rc = -EINVAL;
+out_put:
+	iommufd_put_object(ucmd->ictx, &sobj->obj);
+	return rc;
+}
+
 static int test_set_temp_memory_limit(struct iommufd_ucmd *ucmd,
 				      struct iommu_test_cmd *cmd)
 {
@@ -1130,8 +1235,7 @@ typedef int (*selftest_op_fn)(struct iommufd_ucmd *ucmd,
 
 /*
  * IOMMU_TEST_CMD, one row per op of uapi/linux/iommufd_test.h that we
- * offer.  The rest (device caches, vEVENTs, PASID, DMA-buf)
- * answer EOPNOTSUPP, as do unknown ops.
+ * offer.  The rest (DMA-buf) answer EOPNOTSUPP, as do unknown ops.
  */
 static const selftest_op_fn selftest_ops[] = {
 	[IOMMU_TEST_OP_ADD_RESERVED] = test_add_reserved,
@@ -1151,6 +1255,10 @@ static const selftest_op_fn selftest_ops[] = {
 	[IOMMU_TEST_OP_TRIGGER_IOPF] = test_trigger_iopf,
 	[IOMMU_TEST_OP_DEV_CHECK_CACHE] = iommufd_test_dev_check_cache,
 	[IOMMU_TEST_OP_TRIGGER_VEVENT] = iommufd_test_trigger_vevent,
+	[IOMMU_TEST_OP_PASID_ATTACH] = test_pasid_attach,
+	[IOMMU_TEST_OP_PASID_REPLACE] = test_pasid_attach,
+	[IOMMU_TEST_OP_PASID_DETACH] = test_pasid_detach,
+	[IOMMU_TEST_OP_PASID_CHECK_HWPT] = test_pasid_check_hwpt,
 };
 
 int iommufd_test(struct iommufd_ucmd *ucmd)

@@ -55,11 +55,12 @@ static void compat_ioas_set(struct iommufd_ctx *ictx,
  * The first device of a type1 container brings the address space into
  * being.  vfio_lock keeps two first devices from making two of them.
  */
-static struct iommufd_ioas *compat_ioas_get_or_make(struct iommufd_ctx *ictx)
+static struct iommufd_ioas *
+compat_ioas_get_or_make_locked(struct iommufd_ctx *ictx)
 {
 	struct iommufd_ioas *ioas;
 
-	mutex_lock(&ictx->vfio_lock);
+	lockdep_assert_held(&ictx->vfio_lock);
 	ioas = compat_ioas_get(ictx);
 	if (IS_ERR(ioas)) {
 		ioas = iommufd_ioas_alloc(ictx);
@@ -74,9 +75,73 @@ static struct iommufd_ioas *compat_ioas_get_or_make(struct iommufd_ctx *ictx)
 			compat_ioas_set(ictx, ioas);
 		}
 	}
+	return ioas;
+}
+
+static struct iommufd_ioas *compat_ioas_get_or_make(struct iommufd_ctx *ictx)
+{
+	struct iommufd_ioas *ioas;
+
+	mutex_lock(&ictx->vfio_lock);
+	ioas = compat_ioas_get_or_make_locked(ictx);
 	mutex_unlock(&ictx->vfio_lock);
 	return ioas;
 }
+
+/* --- the in-kernel API's compat calls (VFIO's group path on an iommufd) --- */
+
+/* The compat IOAS's id, if there is one (ENODEV otherwise). */
+int iommufd_vfio_compat_ioas_get_id(struct iommufd_ctx *ictx, u32 *ioas_id)
+{
+	struct iommufd_ioas *ioas = compat_ioas_get(ictx);
+
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	*ioas_id = ioas->obj.id;
+	iommufd_put_object(ictx, &ioas->obj);
+	return 0;
+}
+IOMMUFD_EXPORT_KAPI_VFIO(iommufd_vfio_compat_ioas_get_id);
+
+/*
+ * A group joins a container that is an iommufd: the compat IOAS is made
+ * unless there is one already (or a no-IOMMU device forbids it: EINVAL).
+ * User space may destroy it as any IOAS it made itself.
+ */
+int iommufd_vfio_compat_ioas_create(struct iommufd_ctx *ictx)
+{
+	struct iommufd_ioas *ioas;
+
+	mutex_lock(&ictx->vfio_lock);
+	ioas = ictx->vfio_no_iommu ? ERR_PTR(-EINVAL) :
+				     compat_ioas_get_or_make_locked(ictx);
+	mutex_unlock(&ictx->vfio_lock);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	iommufd_put_object(ictx, &ioas->obj);
+	return 0;
+}
+IOMMUFD_EXPORT_KAPI_VFIO(iommufd_vfio_compat_ioas_create);
+
+/*
+ * A no-IOMMU device joins: there must be no compat IOAS now (EINVAL), and
+ * none may be made later.
+ */
+int iommufd_vfio_compat_set_no_iommu(struct iommufd_ctx *ictx)
+{
+	int rc = 0;
+
+	mutex_lock(&ictx->vfio_lock);
+	xa_lock(&ictx->objects);
+	if (ictx->vfio_ioas)
+		rc = -EINVAL;
+	else
+		ictx->vfio_no_iommu = true;
+	xa_unlock(&ictx->objects);
+	mutex_unlock(&ictx->vfio_lock);
+	return rc;
+}
+IOMMUFD_EXPORT_KAPI_VFIO(iommufd_vfio_compat_set_no_iommu);
 
 /* IOMMU_VFIO_IOAS: read, choose or forget the compat IOAS. */
 int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd)

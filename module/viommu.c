@@ -573,7 +573,7 @@ static struct iommufd_access *hw_queue_pin(struct iommufd_viommu *viommu,
 					HW_QUEUE_PIN_CHUNK);
 
 		rc = iommufd_access_pin_pages(access, first + done * PAGE_SIZE,
-					      n * PAGE_SIZE, pages, false);
+					      n * PAGE_SIZE, pages, 0);
 		if (rc)
 			goto out_unpin;
 		if (!done)

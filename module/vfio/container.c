@@ -48,7 +48,7 @@ static void vfio_backend_unbind_group(struct vfio_backend_group *vgroup)
 	lockdep_assert_held(&vgroup->container->bind_lock);
 	list_for_each_entry(vdev, &vgroup->devices, next) {
 		if (vdev->idev) {
-			iommufd_device_unbind(vdev->idev);
+			iommufd_backend_unbind(vdev->idev);
 			vdev->idev = NULL;
 		}
 	}
@@ -63,7 +63,8 @@ static int vfio_backend_bind_group(struct vfio_backend_group *vgroup,
 	list_for_each_entry(vdev, &vgroup->devices, next) {
 		struct iommufd_device *idev;
 
-		idev = iommufd_device_bind(ictx, &vfio_backend_device_ops, vdev);
+		idev = iommufd_backend_bind(ictx, &iommufd_host_device_ops,
+					    &vdev->host);
 		if (IS_ERR(idev)) {
 			vfio_backend_unbind_group(vgroup);
 			return PTR_ERR(idev);
@@ -71,6 +72,15 @@ static int vfio_backend_bind_group(struct vfio_backend_group *vgroup,
 		vdev->idev = idev;
 	}
 	return 0;
+}
+
+static int check_device(struct device *dev, void *data)
+{
+	int rc = iommufd_host_check_coherent(dev);
+
+	if (rc)
+		dev_warn(dev, "iommufd_vfio: DMA cannot be made cache coherent; refused\n");
+	return rc;
 }
 
 static int add_device(struct device *dev, void *data)
@@ -81,8 +91,8 @@ static int add_device(struct device *dev, void *data)
 	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
 	if (!vdev)
 		return -ENOMEM;
-	vdev->vgroup = vgroup;
-	vdev->dev = get_device(dev);
+	vdev->host.hgroup = &vgroup->host;
+	vdev->host.dev = get_device(dev);
 	list_add_tail(&vdev->next, &vgroup->devices);
 	return 0;
 }
@@ -92,9 +102,10 @@ static void free_group(struct vfio_backend_group *vgroup)
 	struct vfio_backend_device *vdev, *tmp;
 
 	list_for_each_entry_safe(vdev, tmp, &vgroup->devices, next) {
-		put_device(vdev->dev);
+		put_device(vdev->host.dev);
 		kfree(vdev);
 	}
+	iommufd_host_group_destroy(&vgroup->host);
 	kfree(vgroup);
 }
 
@@ -203,7 +214,10 @@ static int vfio_backend_attach_group(void *data, struct iommu_group *group,
 	/* Emulated (mdev) and no-IOMMU groups have no IOMMU to drive. */
 	if (type != VFIO_IOMMU)
 		return -EINVAL;
-	rc = vfio_backend_check_group(group);
+	rc = iommu_group_for_each_dev(group, NULL, check_device);
+	if (!rc)
+		rc = iommufd_host_check_msi(group,
+					    vfio_backend_allow_unsafe_interrupts);
 	if (rc)
 		return rc;
 
@@ -211,7 +225,7 @@ static int vfio_backend_attach_group(void *data, struct iommu_group *group,
 	if (!vgroup)
 		return -ENOMEM;
 	vgroup->container = container;
-	vgroup->group = group;
+	iommufd_host_group_init(&vgroup->host, group);
 	INIT_LIST_HEAD(&vgroup->devices);
 	rc = iommu_group_for_each_dev(group, vgroup, add_device);
 	if (rc)
@@ -261,7 +275,7 @@ static void vfio_backend_detach_group(void *data, struct iommu_group *group)
 	mutex_lock(&container->bind_lock);
 	mutex_lock(&container->lock);
 	list_for_each_entry(vgroup, &container->groups, next) {
-		if (vgroup->group == group) {
+		if (vgroup->host.group == group) {
 			found = vgroup;
 			list_del(&vgroup->next);
 			break;
@@ -273,7 +287,6 @@ static void vfio_backend_detach_group(void *data, struct iommu_group *group)
 	mutex_unlock(&container->bind_lock);
 	if (WARN_ON(!found))
 		return;
-	WARN_ON(found->domain);
 	free_group(found);
 }
 
@@ -286,8 +299,9 @@ static struct iommu_domain *vfio_backend_group_domain(void *data,
 
 	mutex_lock(&container->lock);
 	list_for_each_entry(vgroup, &container->groups, next)
-		if (vgroup->group == group && vgroup->domain)
-			domain = vgroup->domain;
+		if (vgroup->host.group == group)
+			domain = iommufd_host_group_domain(&vgroup->host) ?:
+				 ERR_PTR(-ENODEV);
 	mutex_unlock(&container->lock);
 	return domain;
 }
@@ -404,7 +418,7 @@ static long vfio_backend_list_devices(struct vfio_backend_container *container,
 				.dev_id = vdev->idev->obj.id,
 			};
 
-			strscpy(entry.name, dev_name(vdev->dev),
+			strscpy(entry.name, dev_name(vdev->host.dev),
 				sizeof(entry.name));
 			if (n < room &&
 			    copy_to_user(&uentries[n], &entry, sizeof(entry))) {
@@ -518,7 +532,4 @@ MODULE_DESCRIPTION("iommufd-dkms: a VFIO IOMMU backend that puts VFIO devices' D
 MODULE_LICENSE("GPL");
 MODULE_VERSION(IOMMUFD_DKMS_VERSION);
 IOMMUFD_IMPORT_NS();
-#ifdef HAVE_EXPORT_IOMMU_GROUP_REPLACE_DOMAIN
-/* iommu_group_replace_domain() is exported for iommufd's use only. */
-IOMMUFD_IMPORT_KERNEL_NS();
-#endif
+IOMMUFD_IMPORT_KAPI_NS();

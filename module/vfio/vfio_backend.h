@@ -8,7 +8,7 @@
  * DMA goes through real IOMMU domains (the kernel's IOMMU API).
  *
  * Lock order: container->bind_lock, then idev->lock (core), then
- * container->lock.  Unbinding a device waits for the ioctls using it,
+ * container->lock, then a group's host.lock (core).  Unbinding a device waits for the ioctls using it,
  * which may take the other two, so it happens under bind_lock alone.
  * VFIO calls attach_group/detach_group/release with its container lock
  * held, but passes the container's own ioctls (link, type1 map...)
@@ -59,39 +59,29 @@ struct vfio_backend_container {
  * struct vfio_backend_group - an IOMMU group of the container
  * @next: in container->groups
  * @container: the container
- * @group: the IOMMU group (VFIO holds its DMA ownership)
+ * @host: the group as the core's host devices share it (VFIO holds its
+ *        DMA ownership); host.group is the IOMMU group
  * @devices: struct vfio_backend_device
- * @domain: the domain the group is attached to, NULL when blocked
- * @nattached: devices of the group attached to @domain
  */
 struct vfio_backend_group {
 	struct list_head next;
 	struct vfio_backend_container *container;
-	struct iommu_group *group;
+	struct iommufd_host_group host;
 	struct list_head devices;
-	struct iommu_domain *domain;
-	unsigned int nattached;
 };
 
 /**
  * struct vfio_backend_device - one device of a group
  * @next: in group->devices
- * @vgroup: its group
- * @dev: the device
+ * @host: the device on the host IOMMU (host.dev), the @priv of @idev
  * @idev: its iommufd object, NULL while the container is not linked
- * @attached: counted in vgroup->nattached
  */
 struct vfio_backend_device {
 	struct list_head next;
-	struct vfio_backend_group *vgroup;
-	struct device *dev;
+	struct iommufd_host_device host;
 	struct iommufd_device *idev;
-	bool attached;
 };
 
-extern const struct iommufd_device_ops vfio_backend_device_ops;
 extern bool vfio_backend_allow_unsafe_interrupts;
-
-int vfio_backend_check_group(struct iommu_group *group);
 
 #endif /* IOMMUFD_VFIO_BACKEND_H */

@@ -12,7 +12,11 @@
  * set, and then uses them the way a VMM would: the mock device's writes
  * (IOMMU_TEST_OP_DIRTY), bitmaps read with several page sizes, NO_CLEAR,
  * sub-ranges and unaligned buffers; invalidation arrays of valid entries
- * (and one bad entry among them), the mock IOTLB checked.  The random ops
+ * (and one bad entry among them), the mock IOTLB checked; a vIOMMU with a
+ * vDEVICE, which then gets event queues and events, HW queues over its
+ * parent's memory, cache invalidations by virtual id and nested HWPTs of
+ * its own (each of those had succeeded in fewer than 1 call in 1000
+ * without the recipe, most never).  The random ops
  * then use and destroy the same objects.  Everything draws from the
  * worker's seed, so a seed replays the same recipes.
  */
@@ -607,19 +611,256 @@ use:
 	}
 }
 
+/* vIOMMUs ----------------------------------------------------------------- */
+
+static void rc_viommu_build(struct worker *w, struct ctx *c)
+{
+	struct ctx_recipes *rc = &c->rcp;
+	struct iommu_viommu_selftest data = {
+		.in_data = (uint32_t)rng_next(&w->rng),
+	};
+	struct iommu_viommu_alloc va = {
+		.size = sizeof(va),
+		.type = IOMMU_VIOMMU_TYPE_SELFTEST,
+	};
+	struct iommu_vdevice_alloc vd = { .size = sizeof(vd) };
+	uint32_t ioas, stdev, idev, parent, nested;
+	uint64_t iova, len, uva;
+
+	ioas = rc_ioas(w, c);
+	if (!ioas)
+		return;
+	if (rc_mock(w, c, ioas, 0, &stdev, &idev))
+		return;
+	parent = rc_hwpt(w, c, IOMMU_HWPT_ALLOC_NEST_PARENT, idev, ioas,
+			 false);
+	if (!parent)
+		return;
+	/* The HW queues read the parent's memory: map some before. */
+	if (rc_map(w, c, ioas, &iova, &len, &uva))
+		return;
+	va.dev_id = idev;
+	va.hwpt_id = parent;
+	if (rnd(&w->rng, 2)) {
+		va.data_len = sizeof(data);
+		va.data_uptr = (uintptr_t)&data;
+	}
+	if (rc_call(w, c, K_VIOMMU_ALLOC, IOMMU_VIOMMU_ALLOC, &va, sizeof(va),
+		    OFFSETOFEND(struct iommu_viommu_alloc, data_uptr), 0))
+		return;
+	note_id(c, ID_VIOMMU, va.out_viommu_id);
+	vd.viommu_id = va.out_viommu_id;
+	vd.dev_id = idev;
+	vd.virt_id = rnd(&w->rng, 8);
+	if (rc_call(w, c, K_VDEVICE_ALLOC, IOMMU_VDEVICE_ALLOC, &vd, sizeof(vd),
+		    OFFSETOFEND(struct iommu_vdevice_alloc, virt_id), 0))
+		return;
+	/* Events need the device behind a nested HWPT of the vIOMMU. */
+	nested = rc_hwpt(w, c, 0, idev, va.out_viommu_id, true);
+	if (!nested || rc_replace(w, c, stdev, nested))
+		return;
+	pthread_mutex_lock(&c->lock);
+	rc->v_viommu = va.out_viommu_id;
+	rc->v_parent = parent;
+	rc->v_stdev = stdev;
+	rc->v_idev = idev;
+	rc->v_virt = (uint32_t)vd.virt_id;
+	rc->v_iova = iova;
+	rc->v_len = len;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* A vEVENTQ, 1-3 events for the vDEVICE, read back; closed with the rest. */
+static void rc_viommu_events(struct worker *w, struct ctx *c, uint32_t viommu,
+			     uint32_t idev)
+{
+	struct iommu_veventq_alloc q = {
+		.size = sizeof(q),
+		.viommu_id = viommu,
+		.type = IOMMU_VEVENTQ_TYPE_SELFTEST,
+		.veventq_depth = 1 + (uint32_t)rnd(&w->rng, 4),
+	};
+	struct iommu_test_cmd t = {
+		.op = IOMMU_TEST_OP_TRIGGER_VEVENT,
+		.trigger_vevent.dev_id = idev,
+	};
+	unsigned int n = 1 + (unsigned int)rnd(&w->rng, 3);
+	ssize_t got;
+
+	if (rc_call(w, c, K_VEVENTQ_ALLOC, IOMMU_VEVENTQ_ALLOC, &q, sizeof(q),
+		    OFFSETOFEND(struct iommu_veventq_alloc, out_veventq_fd),
+		    16))
+		return;
+	for (unsigned int i = 0; i < n; i++)
+		rc_test(w, c, &t, 16);
+	/* More events than the depth: the lost-events record comes too. */
+	count_syscall();
+	got = read((int)q.out_veventq_fd, w->scratch,
+		   rnd(&w->rng, 4) ? 4096 : (size_t)rnd(&w->rng, 32));
+	(void)got;
+	close((int)q.out_veventq_fd);
+}
+
+/* Queue 0 (then 1 on top of it) over the parent's mapped memory. */
+static void rc_viommu_hw_queue(struct worker *w, struct ctx *c,
+			       uint32_t viommu, uint64_t iova, uint64_t len)
+{
+	struct iommu_hw_queue_alloc q = {
+		.size = sizeof(q),
+		.viommu_id = viommu,
+		.type = IOMMU_HW_QUEUE_TYPE_SELFTEST,
+	};
+	uint32_t ids[IOMMU_TEST_HW_QUEUE_MAX] = { 0 };
+	uint64_t pages = len / FUZZ_PAGE;
+
+	for (uint32_t i = 0; i < IOMMU_TEST_HW_QUEUE_MAX; i++) {
+		uint64_t first = rnd(&w->rng, pages);
+
+		q.index = i;
+		q.nesting_parent_iova = iova + first * FUZZ_PAGE;
+		q.length = FUZZ_PAGE * (1 + rnd(&w->rng, pages - first));
+		/* A queue that starts inside a page, as some do. */
+		if (!rnd(&w->rng, 6) && q.length > FUZZ_PAGE) {
+			q.nesting_parent_iova += 64;
+			q.length -= 64;
+		}
+		if (rc_call(w, c, K_HW_QUEUE_ALLOC, IOMMU_HW_QUEUE_ALLOC, &q,
+			    sizeof(q),
+			    OFFSETOFEND(struct iommu_hw_queue_alloc, length),
+			    16))
+			break;
+		ids[i] = q.out_hw_queue_id;
+		if (rnd(&w->rng, 2))
+			break;
+	}
+	/* Mostly gone again, top first; a kept one pins the memory. */
+	for (int i = IOMMU_TEST_HW_QUEUE_MAX - 1; i >= 0; i--) {
+		struct iommu_destroy d = { .size = sizeof(d), .id = ids[i] };
+
+		if (ids[i] && rnd(&w->rng, 5))
+			rc_call(w, c, K_DESTROY, IOMMU_DESTROY, &d, sizeof(d),
+				sizeof(d), 0);
+	}
+}
+
+/* Cache invalidations by virtual id, then an entry looked at. */
+static int rc_viommu_invalidate(struct worker *w, struct ctx *c,
+				 uint32_t viommu, uint32_t idev, uint32_t virt)
+{
+	struct iommu_viommu_invalidate_selftest *req = (void *)w->scratch;
+	struct iommu_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = viommu,
+		.data_type = IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
+		.entry_len = sizeof(*req),
+		.data_uptr = (uintptr_t)req,
+	};
+	struct iommu_test_cmd t = {
+		.op = IOMMU_TEST_OP_DEV_CHECK_CACHE,
+		.id = idev,
+	};
+	unsigned int n = 1 + (unsigned int)rnd(&w->rng, 6);
+	int rc;
+
+	for (unsigned int i = 0; i < n; i++)
+		req[i] = (struct iommu_viommu_invalidate_selftest){
+			.flags = rnd(&w->rng, 4) ? 0 :
+				 IOMMU_TEST_INVALIDATE_FLAG_ALL,
+			.vdev_id = virt,
+			.cache_id = (uint32_t)rnd(&w->rng, MOCK_DEV_CACHE_NUM),
+		};
+	if (!rnd(&w->rng, 6)) {
+		/* One bad request: entry_num comes back as those done. */
+		unsigned int bad = (unsigned int)rnd(&w->rng, n);
+
+		switch (rnd(&w->rng, 3)) {
+		case 0:
+			req[bad].flags = 1U << (1 + rnd(&w->rng, 31));
+			break;
+		case 1:
+			req[bad].cache_id = MOCK_DEV_CACHE_ID_MAX + 1;
+			break;
+		default:
+			req[bad].vdev_id = virt + 1;
+			break;
+		}
+	}
+	cmd.entry_num = n;
+	rc = rc_call(w, c, K_VIOMMU_INVALIDATE, IOMMU_HWPT_INVALIDATE, &cmd,
+		     sizeof(cmd), OFFSETOFEND(struct iommu_hwpt_invalidate,
+					      __reserved), 12);
+	t.check_dev_cache.id = (uint32_t)rnd(&w->rng, MOCK_DEV_CACHE_NUM);
+	t.check_dev_cache.cache = rnd(&w->rng, 2) ? 0 :
+				  IOMMU_TEST_DEV_CACHE_DEFAULT;
+	rc_test(w, c, &t, 16);
+	return rc;
+}
+
+static void rc_viommu_use(struct worker *w, struct ctx *c)
+{
+	struct ctx_recipes *rc = &c->rcp;
+	uint32_t viommu, parent, stdev, idev, virt, h;
+	uint64_t iova, len;
+
+	pthread_mutex_lock(&c->lock);
+	viommu = rc->v_viommu;
+	parent = rc->v_parent;
+	stdev = rc->v_stdev;
+	idev = rc->v_idev;
+	virt = rc->v_virt;
+	iova = rc->v_iova;
+	len = rc->v_len;
+	pthread_mutex_unlock(&c->lock);
+	if (!viommu)
+		return;
+
+	switch (rnd(&w->rng, w->light ? 2 : 5)) {
+	case 0:
+		/* A random DESTROY took it: the next recipe builds anew. */
+		if (rc_viommu_invalidate(w, c, viommu, idev, virt) == -ENOENT)
+			rc_forget(c, &rc->v_viommu, viommu);
+		break;
+	case 1:
+		rc_viommu_events(w, c, viommu, idev);
+		break;
+	case 2:
+		rc_viommu_hw_queue(w, c, viommu, iova, len);
+		break;
+	case 3:
+		/*
+		 * Another nested HWPT of the vIOMMU, the device moved onto
+		 * it; now and then it stays on the parent a while (where its
+		 * events answer ENOENT).
+		 */
+		h = rc_hwpt(w, c, 0, idev, viommu, true);
+		if (h && !rc_replace(w, c, stdev, h) && !rnd(&w->rng, 4))
+			rc_replace(w, c, stdev, parent);
+		break;
+	default: {
+		/* An event with no queue to take it: dropped. */
+		struct iommu_test_cmd t = {
+			.op = IOMMU_TEST_OP_TRIGGER_VEVENT,
+			.trigger_vevent.dev_id = idev,
+		};
+
+		rc_test(w, c, &t, 16);
+		break;
+	}
+	}
+}
+
 /*
  * One recipe: build a fresh set of objects or use the context's last one.
  * Building takes 6-7 calls, using 2-4, so a context that has objects
  * mostly uses them (each new IOAS with a mock domain also makes the random
  * 2 MiB maps that pick it dearer: a 6.12 run took 46% longer when
- * recipes rebuilt one time in five at twice today's weight).  Two in five are dirty tracking, two nesting, one an
- * access.
+ * recipes rebuilt one time in five at twice today's weight).  Of six, two
+ * are dirty tracking, two nesting, one an access and one a vIOMMU.
  */
 void op_recipe(struct worker *w, struct ctx *c)
 {
-	unsigned int which = (unsigned int)rnd(&w->rng, 5);
-	bool dirty = which < 2;
-	bool have;
+	unsigned int which = (unsigned int)rnd(&w->rng, 6);
+	uint32_t have;
 
 	if (which == 4) {
 		rc_access(w, c);
@@ -627,18 +868,23 @@ void op_recipe(struct worker *w, struct ctx *c)
 	}
 
 	pthread_mutex_lock(&c->lock);
-	have = dirty ? c->rcp.d_hwpt : c->rcp.n_hwpt;
+	have = which < 2 ? c->rcp.d_hwpt :
+	       which < 4 ? c->rcp.n_hwpt : c->rcp.v_viommu;
 	pthread_mutex_unlock(&c->lock);
 	/* The light profile uses what is there and builds seldom. */
 	if (w->light ? !have && !rnd(&w->rng, 4) :
 		       !have || !rnd(&w->rng, 8)) {
-		if (dirty)
+		if (which < 2)
 			rc_dirty_build(w, c);
-		else
+		else if (which < 4)
 			rc_nest_build(w, c);
+		else
+			rc_viommu_build(w, c);
 	}
-	if (dirty)
+	if (which < 2)
 		rc_dirty_use(w, c);
-	else
+	else if (which < 4)
 		rc_nest_use(w, c);
+	else
+		rc_viommu_use(w, c);
 }

@@ -54,6 +54,9 @@ struct ctx_recipes {
 	uint32_t n_parent, n_hwpt, n_stdev, n_idev;	/* nested, attached */
 	uint32_t a_ioas;			/* mapped, for accesses */
 	uint64_t a_iova, a_len, a_uva;
+	uint32_t v_viommu, v_parent, v_stdev, v_idev;	/* a vIOMMU ... */
+	uint32_t v_virt;			/* ... its vDEVICE's virt_id */
+	uint64_t v_iova, v_len;			/* mapped under its parent */
 };
 
 struct ctx {

@@ -41,6 +41,7 @@
 
 #include "iommufd_harness.h"
 #include "iommufd_utils.h"
+#include "iommufd_mock.h"
 #include "vfio_edu.h"
 
 #define NO_SUCH_ID	0x7fffff00u
@@ -126,28 +127,6 @@ static int mock_write(int fd, uint32_t hwpt_id, uint64_t iova,
 	return rc;
 }
 
-struct mock_dev {
-	uint32_t stdev_id, idev_id, hwpt_id;
-};
-
-static int mock_device(int fd, uint32_t pt_id, uint32_t dev_flags,
-		       struct mock_dev *dev)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
-		.id = pt_id,
-		.mock_domain_flags = { .dev_flags = dev_flags },
-	};
-	int rc = test_cmd(fd, &cmd);
-
-	if (!rc && dev) {
-		dev->stdev_id = cmd.mock_domain_flags.out_stdev_id;
-		dev->idev_id = cmd.mock_domain_flags.out_idev_id;
-		dev->hwpt_id = cmd.mock_domain_flags.out_hwpt_id;
-	}
-	return rc;
-}
-
 static bool test_bit64(const uint8_t *bitmap, uint64_t n)
 {
 	return bitmap[n / 8] & (1u << (n % 8));
@@ -179,7 +158,8 @@ FIXTURE_SETUP(dirty)
 		SKIP("no IOMMU_TEST_CMD: module not loaded with selftest=1");
 	}
 	self->ioas_id = ioas_alloc(self->fd);
-	ASSERT_EQ(0, mock_device(self->fd, self->ioas_id, 0, &self->dev));
+	ASSERT_EQ(0, mock_dev_add_flags(self->fd, self->ioas_id, 0,
+					&self->dev));
 	self->buf = alloc_buffer(BUF_BYTES);
 	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
 				    BUF_BYTES, BASE));
@@ -239,8 +219,8 @@ TEST_F(dirty, no_dirty_device_reports_no_capability_and_gets_no_dirty_hwpt)
 	uint32_t ioas_id = ioas_alloc(self->fd), hwpt_id;
 	struct mock_dev nd;
 
-	ASSERT_EQ(0, mock_device(self->fd, ioas_id, MOCK_FLAGS_DEVICE_NO_DIRTY,
-				 &nd));
+	ASSERT_EQ(0, mock_dev_add_flags(self->fd, ioas_id,
+					MOCK_FLAGS_DEVICE_NO_DIRTY, &nd));
 	EXPECT_EQ(0, hw_caps(self->fd, nd.idev_id) &
 			     IOMMU_HW_CAP_DIRTY_TRACKING);
 	EXPECT_ERRNO(EOPNOTSUPP, hwpt_alloc(self->fd, nd.idev_id, ioas_id,
@@ -258,9 +238,10 @@ TEST_F(dirty, no_dirty_device_cannot_attach_to_a_dirty_hwpt)
 {
 	struct mock_dev nd, other;
 
-	EXPECT_ERRNO(EINVAL, mock_device(self->fd, self->hwpt_id,
-					 MOCK_FLAGS_DEVICE_NO_DIRTY, &nd));
-	ASSERT_EQ(0, mock_device(self->fd, self->hwpt_id, 0, &other));
+	EXPECT_ERRNO(EINVAL, mock_dev_add_flags(self->fd, self->hwpt_id,
+						MOCK_FLAGS_DEVICE_NO_DIRTY,
+						&nd));
+	ASSERT_EQ(0, mock_dev_add_flags(self->fd, self->hwpt_id, 0, &other));
 	EXPECT_EQ(self->hwpt_id, other.hwpt_id);
 	EXPECT_EQ(0, destroy(self->fd, other.stdev_id));
 }
@@ -684,7 +665,7 @@ static long leaf_bits(int fd, uint32_t dev_flags, bool large, uint8_t *bm)
 
 	if (huge == MAP_FAILED)
 		return -1;
-	ASSERT_EQ(0, mock_device(fd, ioas_id, dev_flags, &dev));
+	ASSERT_EQ(0, mock_dev_add_flags(fd, ioas_id, dev_flags, &dev));
 	if (large)
 		ASSERT_EQ(0, sysfs_write(LARGE_PARAM, "1"));
 	rc = hwpt_alloc(fd, dev.idev_id, ioas_id,
@@ -764,8 +745,8 @@ TEST_F(dirty, a_leaf_wider_than_a_bitmap_window_is_reported_whole)
 	ASSERT_NE(MAP_FAILED, bm);
 	if (huge == MAP_FAILED)
 		SKIP("no 2 MiB hugetlb page (vm.nr_hugepages)");
-	ASSERT_EQ(0, mock_device(self->fd, ioas_id,
-				 MOCK_FLAGS_DEVICE_HUGE_IOVA, &dev));
+	ASSERT_EQ(0, mock_dev_add_flags(self->fd, ioas_id,
+					MOCK_FLAGS_DEVICE_HUGE_IOVA, &dev));
 	ASSERT_EQ(0, hwpt_alloc(self->fd, dev.idev_id, ioas_id,
 				IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &hwpt_id));
 	ASSERT_EQ(0, ioas_map_fixed(self->fd, ioas_id, huge, HUGE_2M, BASE));

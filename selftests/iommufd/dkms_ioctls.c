@@ -37,6 +37,7 @@ static const unsigned int dkms_numbers[] = {
 	IOMMUFD_DKMS_DEVICE_DETACH,
 	IOMMUFD_DKMS_VFIO_LINK,
 	IOMMUFD_DKMS_VFIO_DEVICES,
+	IOMMUFD_DKMS_DEVICE_PASID,
 };
 
 /*

@@ -42,6 +42,7 @@
 
 #include "iommufd_harness.h"
 #include "iommufd_utils.h"
+#include "iommufd_mock.h"
 
 #define NO_SUCH_ID	0x7fffff00u
 #define IOPF_COUNTS	"/sys/kernel/debug/iommufd/selftest_iopf"
@@ -100,37 +101,6 @@ static int hwpt_alloc_nested(int fd, uint32_t dev_id, uint32_t parent_id,
 	if (!rc && out_hwpt_id)
 		*out_hwpt_id = cmd.out_hwpt_id;
 	return rc;
-}
-
-struct mock_dev {
-	uint32_t stdev_id;
-	uint32_t idev_id;
-	uint32_t hwpt_id;
-};
-
-static int mock_device(int fd, uint32_t pt_id, struct mock_dev *dev)
-{
-	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_MOCK_DOMAIN,
-				      .id = pt_id };
-	int rc = test_cmd(fd, &cmd);
-
-	if (!rc) {
-		dev->stdev_id = cmd.mock_domain.out_stdev_id;
-		dev->idev_id = cmd.mock_domain.out_idev_id;
-		dev->hwpt_id = cmd.mock_domain.out_hwpt_id;
-	}
-	return rc;
-}
-
-static int mock_replace(int fd, uint32_t stdev_id, uint32_t pt_id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-		.id = stdev_id,
-		.mock_domain_replace = { .pt_id = pt_id },
-	};
-
-	return test_cmd(fd, &cmd);
 }
 
 static int trigger(int fd, uint32_t idev_id, uint32_t pasid, uint32_t grpid,
@@ -259,7 +229,7 @@ FIXTURE_SETUP(fault)
 	}
 	self->start = iopf_counts();
 	self->ioas_id = ioas_alloc(self->fd);
-	ASSERT_EQ(0, mock_device(self->fd, self->ioas_id, &self->dev));
+	ASSERT_EQ(0, mock_dev_add(self->fd, self->ioas_id, &self->dev));
 	ASSERT_EQ(0, fault_alloc(self->fd, &self->fault_id, &self->fault_fd));
 	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev_id, self->ioas_id,
 				IOMMU_HWPT_ALLOC_NEST_PARENT, 0,
@@ -268,8 +238,8 @@ FIXTURE_SETUP(fault)
 				       self->parent_id,
 				       IOMMU_HWPT_FAULT_ID_VALID,
 				       self->fault_id, &self->hwpt_id));
-	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id,
-				  self->hwpt_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->hwpt_id, NULL));
 }
 
 FIXTURE_TEARDOWN(fault)
@@ -451,8 +421,8 @@ TEST_F(fault, queue_is_busy_while_its_file_is_open_or_a_hwpt_uses_it)
 	EXPECT_ERRNO(EBUSY, destroy(self->fd, self->fault_id));
 	/* The device uses the HWPT, which uses the queue. */
 	EXPECT_ERRNO(EBUSY, destroy(self->fd, self->hwpt_id));
-	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id,
-				  self->ioas_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->ioas_id, NULL));
 	EXPECT_EQ(0, destroy(self->fd, self->hwpt_id));
 	EXPECT_EQ(0, destroy(self->fd, self->fault_id));
 	EXPECT_EQ(0, fdinfo_faults(self->fd));
@@ -693,8 +663,8 @@ TEST_F(fault, request_on_a_hwpt_without_queue_is_answered_at_once)
 {
 	struct iommu_hwpt_pgfault rec;
 
-	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id,
-				  self->ioas_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->ioas_id, NULL));
 	ASSERT_EQ(0, trigger(self->fd, self->dev.idev_id, 0, 1, 0x1000));
 	EXPECT_EQ(1, invalid_since(self->start));
 	EXPECT_EQ(0, unanswered_since(self->start));
@@ -706,8 +676,8 @@ TEST_F(fault, request_on_the_nest_parent_is_answered_at_once)
 {
 	struct iommu_hwpt_pgfault rec;
 
-	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id,
-				  self->parent_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->parent_id, NULL));
 	ASSERT_EQ(0, trigger(self->fd, self->dev.idev_id, 5, 1, 0x1000));
 	ASSERT_EQ(0, trigger(self->fd, self->dev.idev_id, 0, 2, 0x2000));
 	EXPECT_EQ(2, invalid_since(self->start));
@@ -739,7 +709,8 @@ TEST_F(fault, nested_hwpt_delivers_faults_with_and_without_pasid)
 	ASSERT_EQ(0, hwpt_alloc_nested(self->fd, self->dev.idev_id, parent,
 				       IOMMU_HWPT_FAULT_ID_VALID,
 				       self->fault_id, &nested));
-	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id, nested));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id, nested,
+				      NULL));
 	EXPECT_ERRNO(EBUSY, destroy(self->fd, nested));
 
 	ASSERT_EQ(0, trigger(self->fd, self->dev.idev_id, 1, 2, 0xdeadbeaf));
@@ -756,15 +727,16 @@ TEST_F(fault, nested_hwpt_delivers_faults_with_and_without_pasid)
 	EXPECT_EQ(IOMMU_PGFAULT_FLAGS_LAST_PAGE, rec.flags);
 	EXPECT_EQ(3, rec.grpid);
 	/* Left unanswered: moving to the parent answers it. */
-	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id, parent));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id, parent,
+				      NULL));
 	EXPECT_EQ(1, success_since(self->start));
 	EXPECT_EQ(1, invalid_since(self->start));
 	/* The nest parent has no queue: nobody takes a request there. */
 	ASSERT_EQ(0, trigger(self->fd, self->dev.idev_id, 1, 4, 0x4000));
 	EXPECT_EQ(2, invalid_since(self->start));
 	EXPECT_EQ(0, destroy(self->fd, nested));
-	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id,
-				  self->hwpt_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->hwpt_id, NULL));
 	EXPECT_EQ(0, destroy(self->fd, parent));
 }
 
@@ -803,8 +775,8 @@ TEST_F(fault, detaching_the_device_answers_its_pending_faults)
 	struct iommu_hwpt_pgfault rec;
 	uint32_t cookie = make_unread_and_awaiting(self);
 
-	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id,
-				  self->ioas_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->ioas_id, NULL));
 	EXPECT_EQ(2, invalid_since(self->start));
 	EXPECT_EQ(0, unanswered_since(self->start));
 	EXPECT_EQ(0, read(self->fault_fd, &rec, sizeof(rec)));
@@ -829,15 +801,16 @@ TEST_F(fault, replacing_the_hwpt_answers_what_came_under_the_old_one)
 				       IOMMU_HWPT_FAULT_ID_VALID,
 				       self->fault_id, &hwpt2));
 	make_unread_and_awaiting(self);
-	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id, hwpt2));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id, hwpt2,
+				      NULL));
 	EXPECT_EQ(2, invalid_since(self->start));
 	ASSERT_EQ(0, trigger(self->fd, self->dev.idev_id, 0, 9, 0x9000));
 	rec = read_one(self->fault_fd);
 	EXPECT_EQ(9, rec.grpid);
 	ASSERT_EQ((ssize_t)ANS, answer(self->fault_fd, rec.cookie,
 				       IOMMUFD_PAGE_RESP_SUCCESS));
-	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id,
-				  self->hwpt_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->hwpt_id, NULL));
 	EXPECT_EQ(0, destroy(self->fd, hwpt2));
 }
 
@@ -958,8 +931,9 @@ TEST_F_TIMEOUT(fault, requests_race_reads_answers_close_and_detach, 120)
 					       self->parent_id,
 					       IOMMU_HWPT_FAULT_ID_VALID, fid,
 					       &hwpt));
-		ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id, hwpt));
-		ASSERT_EQ(0, mock_device(self->fd, hwpt, &dev2));
+		ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+					      hwpt, NULL));
+		ASSERT_EQ(0, mock_dev_add(self->fd, hwpt, &dev2));
 		r.fault_fd = ffd;
 		r.stop = false;
 		r2 = r;
@@ -975,8 +949,9 @@ TEST_F_TIMEOUT(fault, requests_race_reads_answers_close_and_detach, 120)
 			ffd = -1;
 			break;
 		case 1:
-			ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id,
-						  self->ioas_id));
+			ASSERT_EQ(0, mock_dev_replace(self->fd,
+						      self->dev.stdev_id,
+						      self->ioas_id, NULL));
 			break;
 		default:
 			break;
@@ -988,8 +963,8 @@ TEST_F_TIMEOUT(fault, requests_race_reads_answers_close_and_detach, 120)
 		ASSERT_EQ(0, pthread_join(t[2], NULL));
 		/* Unplugging dev2 answers what it still waits for. */
 		ASSERT_EQ(0, destroy(self->fd, dev2.stdev_id));
-		ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id,
-					  self->ioas_id));
+		ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+					      self->ioas_id, NULL));
 		EXPECT_EQ(0, unanswered_since(self->start));
 		ASSERT_EQ(0, destroy(self->fd, hwpt));
 		if (ffd >= 0)
@@ -998,8 +973,8 @@ TEST_F_TIMEOUT(fault, requests_race_reads_answers_close_and_detach, 120)
 		TEST_LOG("round %d: %ld + %ld requests, %ld answered by the reader",
 			 round, r.triggered, r2.triggered, r.answered);
 	}
-	ASSERT_EQ(0, mock_replace(self->fd, self->dev.stdev_id,
-				  self->hwpt_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->hwpt_id, NULL));
 }
 
 TEST_HARNESS_MAIN

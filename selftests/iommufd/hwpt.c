@@ -44,7 +44,6 @@
 #include <sys/mman.h>
 #include <linux/iommufd.h>
 #include <linux/iommufd_test.h>
-#include <linux/iommufd_dkms.h>
 
 #include "iommufd_harness.h"
 
@@ -52,6 +51,8 @@
 #define PAGE			0x1000UL
 
 #include "iommufd_utils.h"
+#include "iommufd_mock.h"
+#include "dkms_attach.h"
 #define MAP_RW	(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 
 /* An object id no test ever reaches. */
@@ -119,76 +120,9 @@ static int hw_info(int fd, uint32_t dev_id, void *data, uint32_t *data_len,
 	return rc;
 }
 
-struct mock_dev {
-	uint32_t stdev_id;	/* the self-test object: destroy to unplug */
-	uint32_t idev_id;	/* the device's dev_id */
-	uint32_t hwpt_id;	/* the HWPT it got attached to */
-};
-
-/* A new mock device, attached to @pt_id (an IOAS or a HWPT). */
-static int mock_domain(int fd, uint32_t pt_id, struct mock_dev *dev)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
-		.id = pt_id,
-	};
-	int rc = test_cmd(fd, &cmd);
-
-	if (!rc && dev) {
-		dev->stdev_id = cmd.mock_domain.out_stdev_id;
-		dev->idev_id = cmd.mock_domain.out_idev_id;
-		dev->hwpt_id = cmd.mock_domain.out_hwpt_id;
-	}
-	return rc;
-}
-
-/*
- * Move the mock device @stdev_id to @pt_id; *out_hwpt_id (may be NULL)
- * gets the HWPT it is attached to now.
- */
-static int mock_domain_replace(int fd, uint32_t stdev_id, uint32_t pt_id,
-			       uint32_t *out_hwpt_id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-		.id = stdev_id,
-		.mock_domain_replace = { .pt_id = pt_id },
-	};
-	int rc = test_cmd(fd, &cmd);
-
-	if (!rc && out_hwpt_id)
-		*out_hwpt_id = cmd.mock_domain_replace.pt_id;
-	return rc;
-}
-
 /* ------------------------------------------------------------------------
  * Our extension, and telling iommufd-dkms from upstream.
  */
-
-static int dkms_attach(int fd, uint32_t dev_id, uint32_t pt_id,
-		       uint32_t *out_hwpt_id)
-{
-	struct iommufd_dkms_device_attach cmd = {
-		.size = sizeof(cmd),
-		.dev_id = dev_id,
-		.pt_id = pt_id,
-	};
-	int rc = ioctl(fd, IOMMUFD_DKMS_DEVICE_ATTACH, &cmd);
-
-	if (!rc && out_hwpt_id)
-		*out_hwpt_id = cmd.pt_id;
-	return rc;
-}
-
-static int dkms_detach(int fd, uint32_t dev_id)
-{
-	struct iommufd_dkms_device_detach cmd = {
-		.size = sizeof(cmd),
-		.dev_id = dev_id,
-	};
-
-	return ioctl(fd, IOMMUFD_DKMS_DEVICE_DETACH, &cmd);
-}
 
 /*
  * Upstream's /dev/iommu sends every number below its own range, ours
@@ -253,7 +187,7 @@ FIXTURE_SETUP(hwpt)
 		SKIP("no IOMMU_TEST_CMD: module not loaded with selftest=1");
 	}
 	self->ioas_id = ioas_alloc(self->fd);
-	ASSERT_EQ(0, mock_domain(self->fd, self->ioas_id, &self->dev));
+	ASSERT_EQ(0, mock_dev_add(self->fd, self->ioas_id, &self->dev));
 	ASSERT_NE(0, self->dev.stdev_id);
 	ASSERT_NE(0, self->dev.idev_id);
 	ASSERT_NE(0, self->dev.hwpt_id);
@@ -514,12 +448,12 @@ TEST_F(hwpt, hwpt_alloc_nest_parent_gives_a_paging_hwpt_devices_can_use)
 	ASSERT_EQ(0, rc);
 	ASSERT_EQ(0, check_map(self->fd, parent_id, BASE, 4 * PAGE,
 			       self->buf));
-	ASSERT_EQ(0, mock_domain_replace(self->fd, self->dev.stdev_id,
-					 parent_id, &now_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id, parent_id,
+				      &now_id));
 	EXPECT_EQ(parent_id, now_id);
 	EXPECT_ERRNO(EBUSY, destroy(self->fd, parent_id));
-	ASSERT_EQ(0, mock_domain_replace(self->fd, self->dev.stdev_id,
-					 self->ioas_id, NULL));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->ioas_id, NULL));
 	ASSERT_EQ(0, destroy(self->fd, parent_id));
 }
 
@@ -549,10 +483,10 @@ TEST_F(hwpt, dirty_tracking_is_offered_by_the_mock_iommu)
 	skip_if_not_yet_in_dkms(self->fd, rc, "IOMMU_HWPT_ALLOC_DIRTY_TRACKING");
 	ASSERT_EQ(0, rc);
 	ASSERT_EQ(0, check_map(self->fd, hwpt_id, BASE, 4 * PAGE, self->buf));
-	ASSERT_EQ(0, mock_domain_replace(self->fd, self->dev.stdev_id, hwpt_id,
-					 NULL));
-	ASSERT_EQ(0, mock_domain_replace(self->fd, self->dev.stdev_id,
-					 self->ioas_id, NULL));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id, hwpt_id,
+				      NULL));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->ioas_id, NULL));
 	ASSERT_EQ(0, destroy(self->fd, hwpt_id));
 }
 
@@ -571,7 +505,7 @@ TEST_F(hwpt, mock_domain_on_a_hwpt_attaches_the_new_device_to_it)
 			       BASE));
 	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev_id, self->ioas_id, 0,
 				&hwpt_id));
-	ASSERT_EQ(0, mock_domain(self->fd, hwpt_id, &second));
+	ASSERT_EQ(0, mock_dev_add(self->fd, hwpt_id, &second));
 	EXPECT_EQ(hwpt_id, second.hwpt_id);
 	EXPECT_NE(self->dev.idev_id, second.idev_id);
 	ASSERT_EQ(0, check_map(self->fd, second.hwpt_id, BASE, 4 * PAGE,
@@ -591,7 +525,7 @@ TEST_F(hwpt, devices_attached_to_one_ioas_share_its_automatic_hwpt)
 {
 	struct mock_dev second;
 
-	ASSERT_EQ(0, mock_domain(self->fd, self->ioas_id, &second));
+	ASSERT_EQ(0, mock_dev_add(self->fd, self->ioas_id, &second));
 	EXPECT_EQ(self->dev.hwpt_id, second.hwpt_id);
 	EXPECT_NE(self->dev.stdev_id, second.stdev_id);
 	EXPECT_NE(self->dev.idev_id, second.idev_id);
@@ -605,10 +539,10 @@ TEST_F(hwpt, devices_attached_to_one_ioas_share_its_automatic_hwpt)
  */
 TEST_F(hwpt, mock_domain_on_an_unknown_or_unsuitable_id_fails)
 {
-	EXPECT_ERRNO(ENOENT, mock_domain(self->fd, 0, NULL));
-	EXPECT_ERRNO(ENOENT, mock_domain(self->fd, NO_SUCH_ID, NULL));
-	EXPECT_ERRNO(EINVAL, mock_domain(self->fd, self->dev.idev_id, NULL));
-	EXPECT_ERRNO(EINVAL, mock_domain(self->fd, self->dev.stdev_id, NULL));
+	EXPECT_ERRNO(ENOENT, mock_dev_add(self->fd, 0, NULL));
+	EXPECT_ERRNO(ENOENT, mock_dev_add(self->fd, NO_SUCH_ID, NULL));
+	EXPECT_ERRNO(EINVAL, mock_dev_add(self->fd, self->dev.idev_id, NULL));
+	EXPECT_ERRNO(EINVAL, mock_dev_add(self->fd, self->dev.stdev_id, NULL));
 	/* Only the fixture's device uses the automatic HWPT. */
 	ASSERT_EQ(0, destroy(self->fd, self->dev.stdev_id));
 	EXPECT_ERRNO(ENOENT, destroy(self->fd, self->dev.hwpt_id));
@@ -629,20 +563,20 @@ TEST_F(hwpt, replace_moves_a_device_between_its_ioas_and_hwpts)
 	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev_id, self->ioas_id, 0,
 				&hwpt_id));
 
-	ASSERT_EQ(0, mock_domain_replace(self->fd, self->dev.stdev_id, hwpt_id,
-					 &now_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id, hwpt_id,
+				      &now_id));
 	EXPECT_EQ(hwpt_id, now_id);
 	/* The automatic HWPT had no other device: it is gone. */
 	EXPECT_ERRNO(ENOENT, destroy(self->fd, self->dev.hwpt_id));
 	EXPECT_ERRNO(EBUSY, destroy(self->fd, hwpt_id));
 
 	/* Replacing with the current HWPT changes nothing. */
-	ASSERT_EQ(0, mock_domain_replace(self->fd, self->dev.stdev_id, hwpt_id,
-					 &now_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id, hwpt_id,
+				      &now_id));
 	EXPECT_EQ(hwpt_id, now_id);
 
-	ASSERT_EQ(0, mock_domain_replace(self->fd, self->dev.stdev_id,
-					 self->ioas_id, &auto_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->ioas_id, &auto_id));
 	EXPECT_NE(0, auto_id);
 	EXPECT_NE(hwpt_id, auto_id);
 	EXPECT_NE(self->ioas_id, auto_id);
@@ -652,8 +586,8 @@ TEST_F(hwpt, replace_moves_a_device_between_its_ioas_and_hwpts)
 	EXPECT_ERRNO(EBUSY, destroy(self->fd, auto_id));
 
 	/* To the IOAS again: the same automatic HWPT. */
-	ASSERT_EQ(0, mock_domain_replace(self->fd, self->dev.stdev_id,
-					 self->ioas_id, &now_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->ioas_id, &now_id));
 	EXPECT_EQ(auto_id, now_id);
 	unmap_exact(self->fd, self->ioas_id, BASE, 8 * PAGE);
 }
@@ -666,8 +600,8 @@ TEST_F(hwpt, replace_to_another_ioas_gives_the_device_its_mappings)
 
 	ASSERT_EQ(0, map_fixed(self->fd, self->ioas_id, mine, 4 * PAGE, BASE));
 	ASSERT_EQ(0, map_fixed(self->fd, other, theirs, 4 * PAGE, BASE));
-	ASSERT_EQ(0, mock_domain_replace(self->fd, self->dev.stdev_id, other,
-					 &now_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id, other,
+				      &now_id));
 	EXPECT_NE(self->dev.hwpt_id, now_id);
 	ASSERT_EQ(0, check_map(self->fd, now_id, BASE, 4 * PAGE, theirs));
 	/* The device left the first IOAS: it can go, the second cannot. */
@@ -685,23 +619,23 @@ TEST_F(hwpt, replace_argument_errors)
 {
 	uint32_t now_id = 0;
 
-	EXPECT_ERRNO(ENOENT, mock_domain_replace(self->fd, 0, self->ioas_id,
-						 NULL));
-	EXPECT_ERRNO(ENOENT, mock_domain_replace(self->fd, NO_SUCH_ID,
-						 self->ioas_id, NULL));
-	EXPECT_ERRNO(ENOENT, mock_domain_replace(self->fd, self->dev.idev_id,
-						 self->ioas_id, NULL));
-	EXPECT_ERRNO(ENOENT, mock_domain_replace(self->fd, self->ioas_id,
-						 self->ioas_id, NULL));
-	EXPECT_ERRNO(ENOENT, mock_domain_replace(self->fd, self->dev.stdev_id,
-						 NO_SUCH_ID, NULL));
-	EXPECT_ERRNO(EINVAL, mock_domain_replace(self->fd, self->dev.stdev_id,
-						 self->dev.idev_id, NULL));
-	EXPECT_ERRNO(EINVAL, mock_domain_replace(self->fd, self->dev.stdev_id,
-						 self->dev.stdev_id, NULL));
+	EXPECT_ERRNO(ENOENT, mock_dev_replace(self->fd, 0, self->ioas_id,
+					      NULL));
+	EXPECT_ERRNO(ENOENT, mock_dev_replace(self->fd, NO_SUCH_ID,
+					      self->ioas_id, NULL));
+	EXPECT_ERRNO(ENOENT, mock_dev_replace(self->fd, self->dev.idev_id,
+					      self->ioas_id, NULL));
+	EXPECT_ERRNO(ENOENT, mock_dev_replace(self->fd, self->ioas_id,
+					      self->ioas_id, NULL));
+	EXPECT_ERRNO(ENOENT, mock_dev_replace(self->fd, self->dev.stdev_id,
+					      NO_SUCH_ID, NULL));
+	EXPECT_ERRNO(EINVAL, mock_dev_replace(self->fd, self->dev.stdev_id,
+					      self->dev.idev_id, NULL));
+	EXPECT_ERRNO(EINVAL, mock_dev_replace(self->fd, self->dev.stdev_id,
+					      self->dev.stdev_id, NULL));
 	/* Nothing changed: still on its automatic HWPT. */
-	ASSERT_EQ(0, mock_domain_replace(self->fd, self->dev.stdev_id,
-					 self->ioas_id, &now_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->ioas_id, &now_id));
 	EXPECT_EQ(self->dev.hwpt_id, now_id);
 }
 
@@ -719,8 +653,8 @@ TEST_F(hwpt, destroy_of_a_hwpt_or_its_ioas_is_ebusy_while_in_use)
 			       BASE));
 	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev_id, self->ioas_id, 0,
 				&hwpt_id));
-	ASSERT_EQ(0, mock_domain_replace(self->fd, self->dev.stdev_id, hwpt_id,
-					 NULL));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id, hwpt_id,
+				      NULL));
 	EXPECT_ERRNO(EBUSY, destroy(self->fd, hwpt_id));
 	EXPECT_ERRNO(EBUSY, destroy(self->fd, self->ioas_id));
 	/* A refused destroy leaves the HWPT working. */
@@ -755,7 +689,7 @@ TEST_F(hwpt, the_automatic_hwpt_goes_away_with_its_last_device)
 {
 	struct mock_dev second;
 
-	ASSERT_EQ(0, mock_domain(self->fd, self->ioas_id, &second));
+	ASSERT_EQ(0, mock_dev_add(self->fd, self->ioas_id, &second));
 	ASSERT_EQ(self->dev.hwpt_id, second.hwpt_id);
 	EXPECT_ERRNO(EBUSY, destroy(self->fd, self->dev.hwpt_id));
 
@@ -796,7 +730,7 @@ TEST_F(hwpt, closing_the_fd_releases_devices_and_hwpts_in_use)
 			       BASE));
 	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev_id, other, 0,
 				&hwpt_id));
-	ASSERT_EQ(0, mock_domain(self->fd, hwpt_id, &second));
+	ASSERT_EQ(0, mock_dev_add(self->fd, hwpt_id, &second));
 	ASSERT_EQ(0, check_refs(self->fd, self->buf, BUF_PAGES * PAGE, 2));
 }
 
@@ -1035,16 +969,16 @@ TEST_F(hwpt, dkms_attach_and_mock_domain_replace_see_the_same_attachment)
 	REQUIRE_DKMS_EXTENSION(self->fd);
 	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev_id, self->ioas_id, 0,
 				&hwpt_id));
-	ASSERT_EQ(0, mock_domain_replace(self->fd, self->dev.stdev_id, hwpt_id,
-					 NULL));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id, hwpt_id,
+				      NULL));
 	ASSERT_EQ(0, dkms_attach(self->fd, self->dev.idev_id, hwpt_id,
 				 &now_id));
 	EXPECT_EQ(hwpt_id, now_id);
 	ASSERT_EQ(0, dkms_attach(self->fd, self->dev.idev_id, self->ioas_id,
 				 &now_id));
 	ASSERT_EQ(0, destroy(self->fd, hwpt_id));
-	ASSERT_EQ(0, mock_domain_replace(self->fd, self->dev.stdev_id,
-					 self->ioas_id, &hwpt_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->ioas_id, &hwpt_id));
 	EXPECT_EQ(now_id, hwpt_id);
 }
 
@@ -1096,7 +1030,7 @@ TEST_F(hwpt, dkms_attach_argument_errors)
 	};
 
 	REQUIRE_DKMS_EXTENSION(self->fd);
-	ASSERT_EQ(0, mock_domain(self->fd, self->ioas_id, &second));
+	ASSERT_EQ(0, mock_dev_add(self->fd, self->ioas_id, &second));
 
 	for (unsigned int i = 0; i < ARRAY_LEN(not_devices); i++)
 		EXPECT_ERRNO(ENOENT, dkms_attach(self->fd, not_devices[i],

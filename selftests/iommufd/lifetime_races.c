@@ -31,10 +31,11 @@
 #include <sys/mman.h>
 #include <linux/iommufd.h>
 #include <linux/iommufd_test.h>
-#include <linux/iommufd_dkms.h>
 
 #include "iommufd_harness.h"
 #include "iommufd_utils.h"
+#include "iommufd_mock.h"
+#include "dkms_attach.h"
 
 #define RACE_SECONDS	3
 #define BUF_LEN		(16 * PAGE)
@@ -88,83 +89,6 @@ static unsigned int kmsg_count_splats(int fd)
 }
 
 /* --- the ioctls ---------------------------------------------------------- */
-
-struct mock_dev {
-	uint32_t stdev_id;
-	uint32_t idev_id;
-	uint32_t hwpt_id;
-};
-
-static int mock_domain(int fd, uint32_t pt_id, struct mock_dev *dev)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
-		.id = pt_id,
-	};
-	int rc = test_cmd(fd, &cmd);
-
-	if (!rc) {
-		dev->stdev_id = cmd.mock_domain.out_stdev_id;
-		dev->idev_id = cmd.mock_domain.out_idev_id;
-		dev->hwpt_id = cmd.mock_domain.out_hwpt_id;
-	}
-	return rc;
-}
-
-static int mock_replace(int fd, uint32_t stdev_id, uint32_t pt_id,
-			uint32_t *now)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-		.id = stdev_id,
-		.mock_domain_replace = { .pt_id = pt_id },
-	};
-	int rc = test_cmd(fd, &cmd);
-
-	if (!rc && now)
-		*now = cmd.mock_domain_replace.pt_id;
-	return rc;
-}
-
-static int dkms_attach(int fd, uint32_t dev_id, uint32_t pt_id, uint32_t *now)
-{
-	struct iommufd_dkms_device_attach cmd = {
-		.size = sizeof(cmd),
-		.dev_id = dev_id,
-		.pt_id = pt_id,
-	};
-	int rc = ioctl(fd, IOMMUFD_DKMS_DEVICE_ATTACH, &cmd);
-
-	if (!rc && now)
-		*now = cmd.pt_id;
-	return rc;
-}
-
-static int dkms_detach(int fd, uint32_t dev_id)
-{
-	struct iommufd_dkms_device_detach cmd = {
-		.size = sizeof(cmd),
-		.dev_id = dev_id,
-	};
-
-	return ioctl(fd, IOMMUFD_DKMS_DEVICE_DETACH, &cmd);
-}
-
-static int create_access(int fd, uint32_t ioas_id, int *access_fd)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_CREATE_ACCESS,
-		.id = ioas_id,
-		.create_access = {
-			.flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
-		},
-	};
-	int rc = test_cmd(fd, &cmd);
-
-	if (!rc)
-		*access_fd = cmd.create_access.out_access_fd;
-	return rc;
-}
 
 static int access_pin(int fd, int access_fd, uint64_t iova, uint64_t len)
 {
@@ -286,7 +210,7 @@ static bool item1_round(struct race_state *r)
 {
 	struct mock_dev dev;
 
-	ASSERT_EQ(0, mock_domain(r->fd, r->ioas_id, &dev));
+	ASSERT_EQ(0, mock_dev_add(r->fd, r->ioas_id, &dev));
 	r->target_a = dev.hwpt_id;
 	r->target_b = dev.idev_id;
 	EXPECT_EQ(0, destroy(r->fd, dev.stdev_id));
@@ -323,11 +247,11 @@ static void item7_spin(struct race_state *r)
 
 	if (!target)
 		return;
-	if (!mock_replace(r->fd, r->dev2.stdev_id, target, NULL))
+	if (!mock_dev_replace(r->fd, r->dev2.stdev_id, target, NULL))
 		r->hits++;
 	else if (errno != ENOENT)
 		race_wrong(r, errno);
-	if (mock_replace(r->fd, r->dev2.stdev_id, r->ioas2_id, NULL))
+	if (mock_dev_replace(r->fd, r->dev2.stdev_id, r->ioas2_id, NULL))
 		race_wrong(r, errno);
 }
 
@@ -335,7 +259,7 @@ static bool item7_round(struct race_state *r)
 {
 	struct mock_dev dev;
 
-	ASSERT_EQ(0, mock_domain(r->fd, r->ioas_id, &dev));
+	ASSERT_EQ(0, mock_dev_add(r->fd, r->ioas_id, &dev));
 	r->target_a = dev.hwpt_id;
 	EXPECT_EQ(0, destroy(r->fd, dev.stdev_id));
 	return !r->wrong;
@@ -348,12 +272,12 @@ TEST_F_TIMEOUT(race, moving_onto_an_auto_hwpt_that_the_kernel_destroys_works_or_
 
 	self->r.ioas_id = ioas_alloc(self->fd);
 	self->r.ioas2_id = ioas_alloc(self->fd);
-	ASSERT_EQ(0, mock_domain(self->fd, self->r.ioas2_id, &self->r.dev2));
+	ASSERT_EQ(0, mock_dev_add(self->fd, self->r.ioas2_id, &self->r.dev2));
 	/*
 	 * A third device keeps the second IOAS's HWPT alive while the second
 	 * device is away, so that no HWPT id is freed and reused meanwhile.
 	 */
-	ASSERT_EQ(0, mock_domain(self->fd, self->r.ioas2_id, &dev3));
+	ASSERT_EQ(0, mock_dev_add(self->fd, self->r.ioas2_id, &dev3));
 	self->r.spin = item7_spin;
 	race_run(&self->r, item7_round);
 	EXPECT_EQ(0, self->r.wrong);
@@ -383,8 +307,8 @@ static bool item6_round(struct race_state *r)
 	if (dkms_attach(r->fd, r->dev.idev_id, r->ioas_id, &now) ||
 	    now != r->dev2.hwpt_id)
 		race_wrong(r, errno);
-	if (mock_replace(r->fd, r->dev.stdev_id, r->ioas_id, &now) ||
-	    now != r->dev2.hwpt_id)
+	if (mock_dev_replace(r->fd, r->dev.stdev_id, r->ioas_id,
+			     &now) || now != r->dev2.hwpt_id)
 		race_wrong(r, errno);
 	return !r->wrong;
 }
@@ -394,12 +318,12 @@ TEST_F_TIMEOUT(race, attach_answers_its_hwpt_while_a_detach_runs, 30)
 	uint32_t now = 0;
 
 	self->r.ioas_id = ioas_alloc(self->fd);
-	ASSERT_EQ(0, mock_domain(self->fd, self->r.ioas_id, &self->r.dev));
+	ASSERT_EQ(0, mock_dev_add(self->fd, self->r.ioas_id, &self->r.dev));
 	/*
 	 * A second device keeps the automatic HWPT alive, so that every
 	 * attach of the first one answers the same id.
 	 */
-	ASSERT_EQ(0, mock_domain(self->fd, self->r.ioas_id, &self->r.dev2));
+	ASSERT_EQ(0, mock_dev_add(self->fd, self->r.ioas_id, &self->r.dev2));
 	ASSERT_EQ(self->r.dev.hwpt_id, self->r.dev2.hwpt_id);
 	self->r.spin = item6_spin;
 	race_run(&self->r, item6_round);
@@ -436,7 +360,9 @@ static bool item10_round(struct race_state *r)
 	if (ioas_map_fixed(r->fd, r->ioas_id, r->buf, BUF_LEN, BUF_IOVA) &&
 	    errno != EEXIST)
 		race_wrong(r, errno);
-	ASSERT_EQ(0, create_access(r->fd, r->ioas_id, &access_fd));
+	access_fd = create_access(r->fd, r->ioas_id,
+				  MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES);
+	ASSERT_LE(0, access_fd);
 	/*
 	 * The spinner may have unmapped it already (ENOENT) or be unmapping
 	 * it (EINVAL: the area refuses new pins until its accesses left).
@@ -475,7 +401,7 @@ TEST_F_TIMEOUT(race, hwpt_alloc_into_read_only_memory_is_efault, 20)
 	struct mock_dev dev;
 	uint32_t ioas_id = ioas_alloc(self->fd);
 
-	ASSERT_EQ(0, mock_domain(self->fd, ioas_id, &dev));
+	ASSERT_EQ(0, mock_dev_add(self->fd, ioas_id, &dev));
 	cmd = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, cmd);
@@ -508,7 +434,7 @@ TEST_F(race, hw_info_reports_dirty_tracking_only_where_hwpt_alloc_grants_it)
 	uint32_t ioas_id = ioas_alloc(self->fd);
 	struct mock_dev dev;
 
-	ASSERT_EQ(0, mock_domain(self->fd, ioas_id, &dev));
+	ASSERT_EQ(0, mock_dev_add(self->fd, ioas_id, &dev));
 	info.dev_id = dev.idev_id;
 	ASSERT_EQ(0, ioctl(self->fd, IOMMU_GET_HW_INFO, &info));
 	alloc.dev_id = dev.idev_id;

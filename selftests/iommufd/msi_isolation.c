@@ -14,23 +14,6 @@
 
 #define UNSAFE "/sys/module/iommufd_vfio/parameters/allow_unsafe_interrupts"
 
-/* Did the kernel turn interrupt remapping on at boot? */
-static int irq_remapping_enabled(void)
-{
-	char line[512];
-	int found = 0;
-	FILE *f = popen("dmesg", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "Enabled IRQ remapping") ||
-		    strstr(line, "Interrupt remapping enabled"))
-			found = 1;
-	pclose(f);
-	return found;
-}
-
 TEST(a_group_without_msi_isolation_is_refused_unless_allowed)
 {
 	char bdf[32], path[64];

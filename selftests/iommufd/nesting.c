@@ -37,10 +37,11 @@
 #include <sys/mman.h>
 #include <linux/iommufd.h>
 #include <linux/iommufd_test.h>
-#include <linux/iommufd_dkms.h>
 
 #include "iommufd_harness.h"
 #include "iommufd_utils.h"
+#include "iommufd_mock.h"
+#include "dkms_attach.h"
 #include "vfio_edu.h"
 
 #define MAP_RW	(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
@@ -127,70 +128,6 @@ static unsigned int iotlb_holding(int fd, uint32_t hwpt_id, uint32_t value)
 
 #define IOTLB_ALL	((1u << MOCK_NESTED_DOMAIN_IOTLB_NUM) - 1)
 
-struct mock_dev {
-	uint32_t stdev_id;
-	uint32_t idev_id;
-	uint32_t hwpt_id;
-};
-
-static int mock_domain_flags(int fd, uint32_t pt_id, uint32_t dev_flags,
-			     struct mock_dev *dev)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
-		.id = pt_id,
-		.mock_domain_flags = { .dev_flags = dev_flags },
-	};
-	int rc = test_cmd(fd, &cmd);
-
-	if (!rc && dev) {
-		dev->stdev_id = cmd.mock_domain_flags.out_stdev_id;
-		dev->idev_id = cmd.mock_domain_flags.out_idev_id;
-		dev->hwpt_id = cmd.mock_domain_flags.out_hwpt_id;
-	}
-	return rc;
-}
-
-static int replace(int fd, uint32_t stdev_id, uint32_t pt_id,
-		   uint32_t *out_hwpt_id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-		.id = stdev_id,
-		.mock_domain_replace = { .pt_id = pt_id },
-	};
-	int rc = test_cmd(fd, &cmd);
-
-	if (!rc && out_hwpt_id)
-		*out_hwpt_id = cmd.mock_domain_replace.pt_id;
-	return rc;
-}
-
-static int dkms_attach(int fd, uint32_t dev_id, uint32_t pt_id,
-		       uint32_t *out_hwpt_id)
-{
-	struct iommufd_dkms_device_attach cmd = {
-		.size = sizeof(cmd),
-		.dev_id = dev_id,
-		.pt_id = pt_id,
-	};
-	int rc = ioctl(fd, IOMMUFD_DKMS_DEVICE_ATTACH, &cmd);
-
-	if (!rc && out_hwpt_id)
-		*out_hwpt_id = cmd.pt_id;
-	return rc;
-}
-
-static int dkms_detach(int fd, uint32_t dev_id)
-{
-	struct iommufd_dkms_device_detach cmd = {
-		.size = sizeof(cmd),
-		.dev_id = dev_id,
-	};
-
-	return ioctl(fd, IOMMUFD_DKMS_DEVICE_DETACH, &cmd);
-}
-
 /* The value of "iommufd-@key:" in the fdinfo of @fd, or -1. */
 static long fdinfo_count(int fd, const char *key)
 {
@@ -237,7 +174,8 @@ FIXTURE_SETUP(nest)
 	self->buf = alloc_buffer(BUF_PAGES * PAGE);
 	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
 				    BUF_PAGES * PAGE, BASE));
-	ASSERT_EQ(0, mock_domain_flags(self->fd, self->ioas_id, 0, &self->dev));
+	ASSERT_EQ(0, mock_dev_add_flags(self->fd, self->ioas_id, 0,
+					&self->dev));
 	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev_id, self->ioas_id,
 				IOMMU_HWPT_ALLOC_NEST_PARENT,
 				&self->parent_id));
@@ -269,8 +207,8 @@ TEST_F(nest, a_nest_parent_mirrors_its_ioas_and_takes_a_device)
 
 	ASSERT_EQ(0, check_map(self->fd, self->parent_id, BASE,
 			       BUF_PAGES * PAGE, self->buf));
-	ASSERT_EQ(0, replace(self->fd, self->dev.stdev_id, self->parent_id,
-			     &now));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->parent_id, &now));
 	EXPECT_EQ(self->parent_id, now);
 	EXPECT_ERRNO(EBUSY, destroy(self->fd, self->parent_id));
 }
@@ -295,8 +233,8 @@ TEST_F(nest, a_no_dirty_device_gets_eopnotsupp_for_a_dirty_nest_parent)
 {
 	struct mock_dev nodirty;
 
-	ASSERT_EQ(0, mock_domain_flags(self->fd, self->ioas_id,
-				       MOCK_FLAGS_DEVICE_NO_DIRTY, &nodirty));
+	ASSERT_EQ(0, mock_dev_add_flags(self->fd, self->ioas_id,
+					MOCK_FLAGS_DEVICE_NO_DIRTY, &nodirty));
 	EXPECT_ERRNO(EOPNOTSUPP,
 		     hwpt_alloc(self->fd, nodirty.idev_id, self->ioas_id,
 				IOMMU_HWPT_ALLOC_NEST_PARENT |
@@ -501,11 +439,11 @@ TEST_F(nest, destroying_what_a_nested_hwpt_uses_is_ebusy)
 {
 	EXPECT_ERRNO(EBUSY, destroy(self->fd, self->parent_id));
 	EXPECT_ERRNO(EBUSY, destroy(self->fd, self->ioas_id));
-	ASSERT_EQ(0, replace(self->fd, self->dev.stdev_id, self->nested_id,
-			     NULL));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->nested_id, NULL));
 	EXPECT_ERRNO(EBUSY, destroy(self->fd, self->nested_id));
-	ASSERT_EQ(0, replace(self->fd, self->dev.stdev_id, self->ioas_id,
-			     NULL));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->ioas_id, NULL));
 	ASSERT_EQ(0, destroy(self->fd, self->nested_id));
 	EXPECT_ERRNO(ENOENT, destroy(self->fd, self->nested_id));
 	ASSERT_EQ(0, destroy(self->fd, self->parent_id));
@@ -761,8 +699,8 @@ TEST_F(nest, invalidate_works_while_a_device_is_attached)
 	};
 	uint32_t num = 1;
 
-	ASSERT_EQ(0, replace(self->fd, self->dev.stdev_id, self->nested_id,
-			     NULL));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->nested_id, NULL));
 	ASSERT_EQ(0, invalidate_mock(self->fd, self->nested_id, &req, &num));
 	EXPECT_EQ(1, num);
 	EXPECT_EQ(IOTLB_ALL, iotlb_holding(self->fd, self->nested_id, 0));
@@ -792,8 +730,8 @@ TEST_F(nest, a_device_moves_among_ioas_paging_parent_and_nested_hwpts)
 	order[6] = nested2;
 	order[7] = self->ioas_id;
 	for (i = 0; i < ARRAY_LEN(order); i++) {
-		ASSERT_EQ(0, replace(self->fd, self->dev.stdev_id, order[i],
-				     &now));
+		ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+					      order[i], &now));
 		if (order[i] == self->ioas_id) {
 			EXPECT_EQ(self->dev.hwpt_id, now);
 		} else {
@@ -802,8 +740,8 @@ TEST_F(nest, a_device_moves_among_ioas_paging_parent_and_nested_hwpts)
 		}
 	}
 	/* Replacing with the HWPT in use is a no-op that still answers. */
-	ASSERT_EQ(0, replace(self->fd, self->dev.stdev_id, self->ioas_id,
-			     &now));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->ioas_id, &now));
 	EXPECT_EQ(self->dev.hwpt_id, now);
 	ASSERT_EQ(0, destroy(self->fd, nested2));
 	ASSERT_EQ(0, destroy(self->fd, self->nested_id));
@@ -816,15 +754,15 @@ TEST_F(nest, a_failed_move_keeps_the_nested_attachment)
 {
 	uint32_t now;
 
-	ASSERT_EQ(0, replace(self->fd, self->dev.stdev_id, self->nested_id,
-			     NULL));
-	EXPECT_ERRNO(ENOENT, replace(self->fd, self->dev.stdev_id, NO_SUCH_ID,
-				     NULL));
-	EXPECT_ERRNO(EINVAL, replace(self->fd, self->dev.stdev_id,
-				     self->dev.idev_id, NULL));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->nested_id, NULL));
+	EXPECT_ERRNO(ENOENT, mock_dev_replace(self->fd, self->dev.stdev_id,
+					      NO_SUCH_ID, NULL));
+	EXPECT_ERRNO(EINVAL, mock_dev_replace(self->fd, self->dev.stdev_id,
+					      self->dev.idev_id, NULL));
 	EXPECT_ERRNO(EBUSY, destroy(self->fd, self->nested_id));
-	ASSERT_EQ(0, replace(self->fd, self->dev.stdev_id, self->nested_id,
-			     &now));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->nested_id, &now));
 	EXPECT_EQ(self->nested_id, now);
 }
 
@@ -856,8 +794,8 @@ TEST_F(nest, a_mock_device_can_be_created_on_a_nested_hwpt)
 {
 	struct mock_dev born;
 
-	ASSERT_EQ(0, mock_domain_flags(self->fd, self->nested_id,
-				       MOCK_FLAGS_DEVICE_NO_DIRTY, &born));
+	ASSERT_EQ(0, mock_dev_add_flags(self->fd, self->nested_id,
+					MOCK_FLAGS_DEVICE_NO_DIRTY, &born));
 	EXPECT_EQ(self->nested_id, born.hwpt_id);
 	EXPECT_ERRNO(EBUSY, destroy(self->fd, self->nested_id));
 	ASSERT_EQ(0, destroy(self->fd, born.stdev_id));
@@ -869,9 +807,9 @@ TEST_F(nest, closing_the_fd_with_devices_on_nested_hwpts_frees_all)
 {
 	struct mock_dev second;
 
-	ASSERT_EQ(0, replace(self->fd, self->dev.stdev_id, self->nested_id,
-			     NULL));
-	ASSERT_EQ(0, mock_domain_flags(self->fd, self->nested_id, 0, &second));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->nested_id, NULL));
+	ASSERT_EQ(0, mock_dev_add_flags(self->fd, self->nested_id, 0, &second));
 	/* The teardown closes the fd and checks that no page stays pinned. */
 }
 
@@ -918,10 +856,10 @@ TEST_F(nest, invalidate_races_attach_and_destroy)
 	for (i = 0; i < 2000; i++) {
 		uint32_t id;
 
-		ASSERT_EQ(0, replace(self->fd, self->dev.stdev_id,
-				     r.nested_id, NULL));
-		ASSERT_EQ(0, replace(self->fd, self->dev.stdev_id,
-				     self->parent_id, NULL));
+		ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+					      r.nested_id, NULL));
+		ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+					      self->parent_id, NULL));
 		while (destroy(self->fd, r.nested_id)) {
 			ASSERT_EQ(EBUSY, errno);
 			r.busy++;

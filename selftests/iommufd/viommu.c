@@ -35,6 +35,7 @@
 
 #include "iommufd_harness.h"
 #include "iommufd_utils.h"
+#include "iommufd_mock.h"
 
 #if defined(IOMMU_VIOMMU_ALLOC) && defined(IOMMU_VEVENTQ_ALLOC) && \
 	defined(IOMMU_HW_QUEUE_ALLOC)
@@ -49,39 +50,6 @@
 	(offsetof(type, field) + sizeof(((type *)0)->field))
 
 /* --- the ioctls, one helper each ----------------------------------------- */
-
-struct mock_dev {
-	uint32_t stdev_id;	/* IOMMU_DESTROY of it unplugs the device */
-	uint32_t idev_id;	/* the dev_id of the regular ABI */
-	uint32_t hwpt_id;	/* where it was attached */
-};
-
-static int mock_device(int fd, uint32_t pt_id, struct mock_dev *dev)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
-		.id = pt_id,
-	};
-	int rc = test_cmd(fd, &cmd);
-
-	if (!rc) {
-		dev->stdev_id = cmd.mock_domain.out_stdev_id;
-		dev->idev_id = cmd.mock_domain.out_idev_id;
-		dev->hwpt_id = cmd.mock_domain.out_hwpt_id;
-	}
-	return rc;
-}
-
-static int replace(int fd, uint32_t stdev_id, uint32_t pt_id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-		.id = stdev_id,
-		.mock_domain_replace.pt_id = pt_id,
-	};
-
-	return test_cmd(fd, &cmd);
-}
 
 /* A mock nested HWPT on @pt_id (a vIOMMU or a nest parent). */
 static int nested_alloc(int fd, uint32_t dev_id, uint32_t pt_id,
@@ -227,7 +195,7 @@ FIXTURE_SETUP(viommu)
 		SKIP("no IOMMU_TEST_CMD: module not loaded with selftest=1");
 	}
 	self->ioas_id = ioas_alloc(self->fd);
-	ASSERT_EQ(0, mock_device(self->fd, self->ioas_id, &self->dev));
+	ASSERT_EQ(0, mock_dev_add(self->fd, self->ioas_id, &self->dev));
 	ASSERT_EQ(0, hwpt_alloc_data(self->fd, self->dev.idev_id, self->ioas_id,
 				IOMMU_HWPT_ALLOC_NEST_PARENT,
 				IOMMU_HWPT_DATA_NONE, NULL, 0,
@@ -255,7 +223,8 @@ static void behind_viommu(struct ih__data_viommu *self, uint64_t virt_id,
 				  self->viommu_id, nested_id));
 	ASSERT_EQ(0, vdevice_alloc(self->fd, self->viommu_id,
 				   self->dev.idev_id, virt_id, vdev_id));
-	ASSERT_EQ(0, replace(self->fd, self->dev.stdev_id, *nested_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id, *nested_id,
+				      NULL));
 }
 
 /* --- IOMMU_VIOMMU_ALLOC ------------------------------------------------------ */
@@ -450,12 +419,15 @@ TEST_F(viommu, nested_hwpt_on_a_viommu_needs_a_vdevice_to_attach)
 				0, IOMMU_HWPT_DATA_NONE, NULL, 0, NULL));
 	ASSERT_EQ(0, nested_alloc(self->fd, self->dev.idev_id, self->viommu_id,
 				  &nested_id));
-	EXPECT_ERRNO(ENOENT, replace(self->fd, self->dev.stdev_id, nested_id));
+	EXPECT_ERRNO(ENOENT, mock_dev_replace(self->fd, self->dev.stdev_id,
+					      nested_id, NULL));
 	ASSERT_EQ(0, vdevice_alloc(self->fd, self->viommu_id,
 				   self->dev.idev_id, 0x99, &vdev_id));
-	ASSERT_EQ(0, replace(self->fd, self->dev.stdev_id, nested_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id, nested_id,
+				      NULL));
 	EXPECT_ERRNO(EBUSY, destroy(self->fd, nested_id));
-	ASSERT_EQ(0, replace(self->fd, self->dev.stdev_id, self->ioas_id));
+	ASSERT_EQ(0, mock_dev_replace(self->fd, self->dev.stdev_id,
+				      self->ioas_id, NULL));
 	ASSERT_EQ(0, destroy(self->fd, nested_id));
 	ASSERT_EQ(0, destroy(self->fd, vdev_id));
 }
@@ -505,7 +477,7 @@ TEST_F(viommu, vdevice_ids_are_unique_per_device_and_per_viommu)
 	uint32_t vdev_id, other_vdev_id, viommu2_id;
 	struct mock_dev dev2;
 
-	ASSERT_EQ(0, mock_device(self->fd, self->ioas_id, &dev2));
+	ASSERT_EQ(0, mock_dev_add(self->fd, self->ioas_id, &dev2));
 	ASSERT_EQ(0, vdevice_alloc(self->fd, self->viommu_id,
 				   self->dev.idev_id, UINT64_MAX, &vdev_id));
 	EXPECT_ERRNO(EEXIST, vdevice_alloc(self->fd, self->viommu_id,
@@ -539,7 +511,7 @@ TEST_F(viommu, unbinding_a_device_tombstones_its_vdevice)
 	uint32_t vdev_id, ioas2_id;
 	struct mock_dev dev2;
 
-	ASSERT_EQ(0, mock_device(self->fd, self->ioas_id, &dev2));
+	ASSERT_EQ(0, mock_dev_add(self->fd, self->ioas_id, &dev2));
 	ASSERT_EQ(0, vdevice_alloc(self->fd, self->viommu_id, dev2.idev_id,
 				   0x42, &vdev_id));
 	ASSERT_EQ(0, destroy(self->fd, dev2.stdev_id));
@@ -1347,7 +1319,7 @@ TEST_F_TIMEOUT(viommu, race_vdevice_destroy_against_device_unbind, 60)
 		struct mock_dev dev2;
 		pthread_t t;
 
-		ASSERT_EQ(0, mock_device(self->fd, self->ioas_id, &dev2));
+		ASSERT_EQ(0, mock_dev_add(self->fd, self->ioas_id, &dev2));
 		ASSERT_EQ(0, vdevice_alloc(self->fd, self->viommu_id,
 					   dev2.idev_id, 0x1000 + rounds,
 					   &u.vdev_id));

@@ -69,4 +69,69 @@ static inline int access_pages(int fd, int access_fd, uint64_t iova,
 	return rc;
 }
 
+/*
+ * A mock device with its three ids: @stdev_id (IOMMU_DESTROY of it unplugs
+ * the device), @idev_id (its dev_id in the regular ABI) and @hwpt_id (where
+ * it was attached when it was plugged in).
+ */
+struct mock_dev {
+	uint32_t stdev_id;
+	uint32_t idev_id;
+	uint32_t hwpt_id;
+};
+
+/*
+ * Plug in a mock device attached to @pt_id; @dev_flags are the
+ * MOCK_FLAGS_DEVICE_* bits, and 0 takes the plain MOCK_DOMAIN op, so that
+ * suites exercise both.  @dev may be NULL.
+ */
+static inline int mock_dev_add_flags(int fd, uint32_t pt_id,
+				     uint32_t dev_flags, struct mock_dev *dev)
+{
+	struct iommu_test_cmd cmd = { .id = pt_id };
+	int rc;
+
+	if (dev_flags) {
+		cmd.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS;
+		cmd.mock_domain_flags.dev_flags = dev_flags;
+	} else {
+		cmd.op = IOMMU_TEST_OP_MOCK_DOMAIN;
+	}
+	rc = test_cmd(fd, &cmd);
+	if (!rc && dev && dev_flags) {
+		dev->stdev_id = cmd.mock_domain_flags.out_stdev_id;
+		dev->idev_id = cmd.mock_domain_flags.out_idev_id;
+		dev->hwpt_id = cmd.mock_domain_flags.out_hwpt_id;
+	} else if (!rc && dev) {
+		dev->stdev_id = cmd.mock_domain.out_stdev_id;
+		dev->idev_id = cmd.mock_domain.out_idev_id;
+		dev->hwpt_id = cmd.mock_domain.out_hwpt_id;
+	}
+	return rc;
+}
+
+static inline int mock_dev_add(int fd, uint32_t pt_id, struct mock_dev *dev)
+{
+	return mock_dev_add_flags(fd, pt_id, 0, dev);
+}
+
+/*
+ * Move the mock device @stdev_id to @pt_id; *out_hwpt_id (may be NULL)
+ * gets the HWPT it is attached to now (for an IOAS, the one chosen).
+ */
+static inline int mock_dev_replace(int fd, uint32_t stdev_id, uint32_t pt_id,
+				   uint32_t *out_hwpt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+		.id = stdev_id,
+		.mock_domain_replace = { .pt_id = pt_id },
+	};
+	int rc = test_cmd(fd, &cmd);
+
+	if (!rc && out_hwpt_id)
+		*out_hwpt_id = cmd.mock_domain_replace.pt_id;
+	return rc;
+}
+
 #endif /* SELFTESTS_IOMMUFD_MOCK_H */

@@ -267,8 +267,11 @@ static inline int edu_open(struct edu *edu, unsigned long iommu_type)
 	return 0;
 }
 
-/* The device fd, BAR0 mapped, bus mastering on: ready to DMA. */
-static inline int edu_open_device(struct edu *edu)
+/*
+ * On an open device fd (edu->device_fd, from the group or the device
+ * cdev): BAR0 mapped, bus mastering on, ready to DMA.
+ */
+static inline int edu_enable_device(struct edu *edu)
 {
 	struct vfio_region_info bar0 = {
 		.argsz = sizeof(bar0),
@@ -280,10 +283,6 @@ static inline int edu_open_device(struct edu *edu)
 	};
 	uint16_t cmd;
 
-	edu->device_fd = ioctl(edu->group_fd, VFIO_GROUP_GET_DEVICE_FD,
-			       edu->bdf);
-	if (edu->device_fd < 0)
-		return edu_err("VFIO_GROUP_GET_DEVICE_FD");
 	if (ioctl(edu->device_fd, VFIO_DEVICE_GET_REGION_INFO, &bar0) ||
 	    ioctl(edu->device_fd, VFIO_DEVICE_GET_REGION_INFO, &config))
 		return edu_err("VFIO_DEVICE_GET_REGION_INFO");
@@ -301,6 +300,16 @@ static inline int edu_open_device(struct edu *edu)
 	if (pwrite(edu->device_fd, &cmd, 2, config.offset + 4) != 2)
 		return edu_err("write PCI_COMMAND");
 	return 0;
+}
+
+/* The device fd from the group, ready to DMA. */
+static inline int edu_open_device(struct edu *edu)
+{
+	edu->device_fd = ioctl(edu->group_fd, VFIO_GROUP_GET_DEVICE_FD,
+			       edu->bdf);
+	if (edu->device_fd < 0)
+		return edu_err("VFIO_GROUP_GET_DEVICE_FD");
+	return edu_enable_device(edu);
 }
 
 static inline void edu_close(struct edu *edu)
@@ -353,6 +362,27 @@ static inline int edu_dma(struct edu *edu, uint64_t iova, uint64_t offset,
 		usleep(100);
 	}
 	return 0;
+}
+
+/*
+ * Did the kernel turn interrupt remapping on at boot?  Without it, MSIs
+ * are not isolated (the runner boots such a machine for the suites that
+ * need one).  -1 when the log cannot be read.
+ */
+static inline int irq_remapping_enabled(void)
+{
+	char line[512];
+	int found = 0;
+	FILE *f = popen("dmesg", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "Enabled IRQ remapping") ||
+		    strstr(line, "Interrupt remapping enabled"))
+			found = 1;
+	pclose(f);
+	return found;
 }
 
 #endif /* SELFTESTS_VFIO_EDU_H */

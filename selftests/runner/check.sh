@@ -38,7 +38,7 @@ iommus=${IOMMUS:-"intel amd"}
 debug_boot=${DEBUG_BOOT:-1}
 # The debug boot runs every suite but the few below, -khdr builds (ABI
 # headers, not kernel behaviour) and the 2 MiB mock page variants.
-debug_suites=${DEBUG_SUITES:-dispatcher,selftest_gate,ledger,lifetime_races,change_process,pages_defects,pfn_runs,dirty,hwpt,nesting,fault,viommu,vfio_compat,vfio_lifetime,vfio_rejoin,dkms_ioctls,iommufdctl,fail_nth_ours,upstream_iommufd_fail_nth,vfio_edu_dma,pages_edu,vmm_qemu,fuzz}
+debug_suites=${DEBUG_SUITES:-dispatcher,selftest_gate,ledger,lifetime_races,change_process,pages_defects,pfn_runs,dirty,hwpt,nesting,fault,viommu,pasid,vfio_compat,vfio_lifetime,vfio_rejoin,dkms_ioctls,iommufdctl,fail_nth_ours,upstream_iommufd_fail_nth,vfio_edu_dma,pages_edu,vmm_qemu,fuzz}
 # A second, shorter debug boot in the other lane: the suites that need
 # its machine (no interrupt remapping, a Movable zone) and ioas, which
 # would make the first one the longest step by far.
@@ -76,6 +76,14 @@ done < <("$top/scripts/dkms-install.sh" $kernels 2>"$logdir/dkms-install.log" ||
 	 { cat "$logdir/dkms-install.log" >&2; echo FAILED; })
 for kver in $kernels; do
 	[ -n "${module[$kver]:-}" ] || { echo "DKMS build for $kver failed" >&2; exit 1; }
+done
+# The in-kernel API's test consumer (suite kapi), for the kernels that
+# have the API; on the others it costs the probes only.
+for kver in $kernels; do
+	kapi_ko=$("$top/selftests/kapi/build.sh" "$kver" "$build/kapi-$kver" \
+		2>>"$logdir/kapi-build.log") ||
+		{ cat "$logdir/kapi-build.log" >&2; echo "kapi test module build for $kver failed" >&2; exit 1; }
+	[ -z "$kapi_ko" ] || module[$kver]="${module[$kver]} $kapi_ko"
 done
 
 echo "# building the test programs"
@@ -164,6 +172,14 @@ guest_failed() {	# LOG: what the console said last
 	tail -n 40 "$1" | sed 's/^/#   /'
 }
 
+# The backports QEMU (qemu-backports.sh) that the suites of the native
+# iommufd path run as an unmodified VMM inside the guests: fetched (or
+# found in the cache) before any initramfs is packed.
+step host "$logdir/qemu-backports"
+host_suite qemu-backports "$here/qemu-backports.sh"
+bpo=$(grep -o 'QEMU_BPO_ROOT=[^ ]*' "$logdir/qemu-backports/out.log" || true)
+[ -z "$bpo" ] || export "${bpo?}"
+
 for name in build abi harness iommufdctl dkms deb; do
 	step host "$logdir/$name"
 done
@@ -250,7 +266,8 @@ guest_lane() {
 		GUEST_APPEND="movablecore=1G" \
 		"$here/run-guest.sh" "$noir_kver" intel-noir \
 			"$build/initramfs-$noir_kver.cpio" "$log" check \
-			msi_isolation,movable_pins || guest_failed "$log/console.log"
+			msi_isolation,kapi_msi_isolation,movable_pins ||
+			guest_failed "$log/console.log"
 	fi
 
 	# Real boot (selftests/realboot): Debian 12 with systemd and udev,

@@ -8,7 +8,7 @@
 # `make check` stays the real test run; this is for iterating.
 #
 # Usage: dev-run.sh [-k 6.1|6.12|debug|KVER] [-i intel|amd|intel-noir]
-#                   [-s suite,suite...] [-B builddir] [-u] [-q]
+#                   [-s suite,suite...] [-B builddir] [-u] [-q] [-V]
 #   -k  kernel (default 6.12; debug: the KASAN/lockdep/kmemleak build of
 #       linux-source-6.12 from debug-kernel.sh, built on first use)
 #   -i  emulated IOMMU (default intel)
@@ -16,6 +16,9 @@
 #   -B  build directory (default selftests/build/dev)
 #   -u  also build upstream's kselftest (suite upstream_iommufd)
 #   -q  skip Debian's QEMU inside the guest (smaller initramfs)
+#   -V  6.12: the kernel's VFIO modules rebuilt with the VFIO device cdev
+#       (vfio-cdev/build.sh, against this run's iommufd.ko) instead of
+#       Debian's; rebuilt only when iommufd's exports or vfio-cdev change
 # Environment: GUEST_TIMEOUT, GUEST_MEM, GUEST_CPU, GUEST_APPEND as for
 # run-guest.sh (e.g. GUEST_APPEND="fuzz.calls=1000000" for a longer fuzzer
 # run); EXTRA_TESTS, a directory of more static TAP programs to put in /tests.
@@ -26,8 +29,8 @@ top=$(cd "$here/../.." && pwd)
 . "$here/kernels.sh"
 
 kernel=6.12 iommu=intel suites="" build=$top/selftests/build/dev
-upstream=0 with_qemu=1
-while getopts k:i:s:B:uq opt; do
+upstream=0 with_qemu=1 vfio_cdev=0
+while getopts k:i:s:B:uqV opt; do
 	case $opt in
 	k) kernel=$OPTARG ;;
 	i) iommu=$OPTARG ;;
@@ -35,7 +38,8 @@ while getopts k:i:s:B:uq opt; do
 	B) build=$OPTARG ;;
 	u) upstream=1 ;;
 	q) with_qemu=0 ;;
-	*) sed -n '10,20p' "$0" >&2; exit 2 ;;
+	V) vfio_cdev=1 ;;
+	*) sed -n '10,23p' "$0" >&2; exit 2 ;;
 	esac
 done
 kdir="" label=""
@@ -62,6 +66,37 @@ make -s -C "$build/src/module" KVER="$kver" ${kdir:+KDIR="$kdir"} W=1 >"$build/m
 	exit 1
 }
 ko="$build/src/module/iommufd.ko $build/src/module/iommufd_vfio.ko"
+# The in-kernel API's test consumer (suite kapi), where the kernel has it.
+rm -rf "$build/kapi"
+cp -r "$top/selftests/kapi" "$build/kapi"
+make -s -C "$build/kapi" KVER="$kver" ${kdir:+KDIR="$kdir"} W=1 \
+	MODULE_DIR="$build/src/module" >>"$build/module-build.log" 2>&1 || {
+	cat "$build/module-build.log" >&2
+	exit 1
+}
+[ ! -e "$build/kapi/iommufd_kapi_test.ko" ] ||
+	ko="$ko $build/kapi/iommufd_kapi_test.ko"
+
+if [ $vfio_cdev = 1 ]; then
+	# The rebuilt modules record the CRCs of this iommufd's exports: a
+	# stamp of those and of the recipe says when to build again (about
+	# four minutes on two cores).
+	vc=$build/vfio-cdev
+	stamp=$(cat "$build/src/module/Module.symvers" "$top/vfio-cdev/build.sh" \
+		"$top/vfio-cdev/config.overlay" | { cat; echo "$kver"; } | sha256sum)
+	if [ ! -e "$vc/modules/vfio.ko" ] || [ "$(cat "$vc/stamp" 2>/dev/null)" != "$stamp" ]; then
+		echo "# dev-run: rebuilding VFIO with the cdev (vfio-cdev, log: $vc/build.log)"
+		rm -f "$vc/stamp"
+		bash "$top/vfio-cdev/build.sh" -k "$kver" -o "$vc" \
+			-S "$build/src/module/Module.symvers" >"$vc.out" 2>&1 || {
+			cat "$vc.out" >&2
+			exit 1
+		}
+		echo "$stamp" >"$vc/stamp"
+	fi
+	# kvmgt is rebuilt for the package but needs i915: not in a guest.
+	ko="$ko $(ls "$vc"/modules/vfio*.ko | tr '\n' ' ')"
+fi
 
 echo "# dev-run: suites"
 rm -rf "$build/suites" "$build/root"
@@ -79,6 +114,10 @@ for t in ${EXTRA_TESTS:+$EXTRA_TESTS/*}; do
 done
 [ $upstream = 0 ] || "$top/selftests/upstream/build-kselftest.sh" "$build/root/tests"
 
+# With QEMU, the backports one too (the native iommufd VMM suites).
+if [ "$with_qemu" = 1 ] && bpo=$("$here/qemu-backports.sh"); then
+	export "${bpo%% *}"
+fi
 WITH_QEMU=$with_qemu KMODCTL=$build/kmodctl \
 	IOMMUFDCTL=$build/iommufdctl/iommufdctl "$here/mkinitramfs.sh" "$kver" \
 	"$build/initramfs.cpio" "$build/root" "$ko" vfio-pci i2c-i801

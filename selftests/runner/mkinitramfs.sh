@@ -58,6 +58,21 @@ if [ "${WITH_QEMU:-0}" = 1 ]; then
 	cp -a /usr/share/qemu /usr/share/seabios "$root/usr/share/"
 fi
 
+# QEMU_BPO_ROOT=DIR (from qemu-backports.sh): the backports QEMU beside
+# it, under /opt/qemu-bpo (bin/, lib/qemu/ for QEMU_MODULE_DIR, share/
+# for -L), for the suites that run it on the native iommufd path.
+if [ -n "${QEMU_BPO_ROOT:-}" ]; then
+	copy_with_libs "$QEMU_BPO_ROOT/usr/bin/qemu-system-x86_64" \
+		/opt/qemu-bpo/bin/qemu-system-x86_64
+	for m in "$QEMU_BPO_ROOT"/usr/lib/x86_64-linux-gnu/qemu/*.so; do
+		copy_with_libs "$m" "/opt/qemu-bpo/lib/qemu/${m##*/}"
+	done
+	mkdir -p "$root/opt/qemu-bpo/share"
+	cp -a "$QEMU_BPO_ROOT/usr/share/qemu" "$QEMU_BPO_ROOT/usr/share/seabios" \
+		"$root/opt/qemu-bpo/share/"
+	cp "$QEMU_BPO_ROOT/.complete" "$root/opt/qemu-bpo/VERSION"
+fi
+
 # Kernel modules arrive compressed on 6.12 (.ko.xz); busybox's tools and
 # older kmods do not read that, so the guest gets them plain.
 copy_module() {

@@ -426,11 +426,13 @@ struct iommu_vfio_ioas {
  *                                   so may attach to it
  * @IOMMU_HWPT_FAULT_ID_VALID: the fault_id field names a fault queue that
  *                             receives this HWPT's I/O page faults
- * @IOMMU_HWPT_ALLOC_PASID: the HWPT may be attached to PASIDs of a device.
- *                          Once a device has a PASID attachment, whatever
- *                          is attached to its non-PASID side must carry this
- *                          flag too.  EOPNOTSUPP if the IOMMU lacks PASID
- *                          support.
+ * @IOMMU_HWPT_ALLOC_PASID: the HWPT may be attached to PASIDs of a device
+ *                          (nothing else may: not an IOAS, whose automatic
+ *                          HWPTs never carry the flag).  While a device has
+ *                          a PASID attached, whatever its non-PASID side is
+ *                          attached to must carry this flag too, and no
+ *                          PASID can be attached while it does not.  A
+ *                          device without PASIDs uses such a HWPT as any.
  */
 enum iommufd_hwpt_alloc_flags {
 	IOMMU_HWPT_ALLOC_NEST_PARENT = 1 << 0,

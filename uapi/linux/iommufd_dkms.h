@@ -25,7 +25,10 @@
  *   4. IOMMUFD_DKMS_VFIO_DEVICES on the container: their dev_ids by name;
  *   5. IOMMUFD_DKMS_DEVICE_ATTACH on /dev/iommu: DMA of a device goes
  *      through an IOAS or a HWPT (again to replace, DETACH to block);
- *      IOMMU_HWPT_ALLOC and IOMMU_GET_HW_INFO take the dev_id as upstream.
+ *      IOMMU_HWPT_ALLOC and IOMMU_GET_HW_INFO take the dev_id as upstream;
+ *   6. IOMMUFD_DKMS_DEVICE_PASID on /dev/iommu: the same for one PASID of
+ *      the device (upstream's VFIO_DEVICE_ATTACH_IOMMUFD_PT with
+ *      VFIO_DEVICE_ATTACH_PASID, and VFIO_DEVICE_DETACH_IOMMUFD_PT).
  */
 #ifndef _UAPI_IOMMUFD_DKMS_H
 #define _UAPI_IOMMUFD_DKMS_H
@@ -56,6 +59,7 @@ enum {
 	IOMMUFD_DKMS_CMD_DEVICE_DETACH = 0x02,
 	IOMMUFD_DKMS_CMD_VFIO_LINK = 0x03,
 	IOMMUFD_DKMS_CMD_VFIO_DEVICES = 0x04,
+	IOMMUFD_DKMS_CMD_DEVICE_PASID = 0x05,
 };
 
 /**
@@ -146,5 +150,49 @@ struct iommufd_dkms_vfio_devices {
 };
 #define IOMMUFD_DKMS_VFIO_DEVICES                                              \
 	_IO(IOMMUFD_DKMS_TYPE, IOMMUFD_DKMS_CMD_VFIO_DEVICES)
+
+/**
+ * enum iommufd_dkms_pasid_op - what IOMMUFD_DKMS_DEVICE_PASID does
+ * @IOMMUFD_DKMS_PASID_ATTACH: attach the PASID to @pt_id; EBUSY if it is
+ *                             attached already
+ * @IOMMUFD_DKMS_PASID_REPLACE: move the attached PASID to @pt_id; EINVAL
+ *                              if it is not attached; on failure it stays
+ *                              where it was
+ * @IOMMUFD_DKMS_PASID_DETACH: block the PASID (nothing if it is blocked);
+ *                             @pt_id is not read
+ */
+enum iommufd_dkms_pasid_op {
+	IOMMUFD_DKMS_PASID_ATTACH = 0,
+	IOMMUFD_DKMS_PASID_REPLACE = 1,
+	IOMMUFD_DKMS_PASID_DETACH = 2,
+};
+
+/**
+ * struct iommufd_dkms_device_pasid - ioctl(IOMMUFD_DKMS_DEVICE_PASID)
+ * @size: (in) sizeof(struct iommufd_dkms_device_pasid)
+ * @dev_id: (in) the device
+ * @op: (in) enum iommufd_dkms_pasid_op; another is EOPNOTSUPP
+ * @pasid: (in) the PASID; 0 (IOMMU_NO_PASID) means the device's requests
+ *         without a PASID, as IOMMUFD_DKMS_DEVICE_ATTACH/_DETACH do
+ * @pt_id: (in) a HWPT made with IOMMU_HWPT_ALLOC_PASID (an IOAS is EINVAL:
+ *         its automatic HWPTs cannot serve PASIDs); (out) the same
+ * @__reserved: must be 0
+ *
+ * Issued on /dev/iommu, with upstream's rules: a PASID beyond those the
+ * device has (IOMMU_GET_HW_INFO's out_max_pasid_log2, 0 for a device
+ * without the PCIe PASID capability) is EINVAL; while a PASID is
+ * attached, the device itself may only use a PASID-compatible HWPT, and
+ * no PASID can be attached while it uses another (EINVAL both ways).
+ */
+struct iommufd_dkms_device_pasid {
+	__u32 size;
+	__u32 dev_id;
+	__u32 op;
+	__u32 pasid;
+	__u32 pt_id;
+	__u32 __reserved;
+};
+#define IOMMUFD_DKMS_DEVICE_PASID                                              \
+	_IO(IOMMUFD_DKMS_TYPE, IOMMUFD_DKMS_CMD_DEVICE_PASID)
 
 #endif /* _UAPI_IOMMUFD_DKMS_H */

@@ -10,8 +10,8 @@
  * which binds the device to the iommufd, attaches it and maps all guest
  * RAM with IOMMU_IOAS_MAP, then waits: we read its pins in its /dev/iommu
  * file's fdinfo and in its VmPin/VmLck (root: VmPin only, as upstream
- * charges a mapper with CAP_IPC_LOCK), then end it with SIGTERM, which it
- * must survive into a clean exit, and see every object go.
+ * charges a mapper with CAP_IPC_LOCK), then quit it through QMP as a
+ * management tool does, expect a clean exit and see every object go.
  *
  * Skips where the guest image has no backports QEMU, no edu device, or
  * VFIO without the device cdev (Debian's own modules, 6.1).
@@ -27,6 +27,8 @@
 #define QEMU		BPO "/bin/qemu-system-x86_64"
 #define QEMU_LOG	"/tmp/vmm_qemu_iommufd.log"
 #define GUEST_RAM_MB	128
+#define QMP_QUIT	"{\"execute\": \"qmp_capabilities\"}\n" \
+			"{\"execute\": \"quit\"}\n"
 
 static long status_kb(pid_t pid, const char *key)
 {
@@ -135,6 +137,7 @@ struct vmm_run {
 	char cdev[300];
 	long refs;
 	pid_t pid;
+	int qmp;	/* the write end of QEMU's QMP stdin */
 };
 
 /* edu on vfio-pci with its cdev; SKIP (returns 1) where there is none. */
@@ -154,26 +157,43 @@ static int vmm_prepare(struct vmm_run *r)
 	return 0;
 }
 
-static void vmm_exec(const char *object, const char *device)
+/*
+ * In the child: QEMU with its QMP monitor on stdin (@qmp_in, the read end
+ * of the test's pipe), what it prints in QEMU_LOG.
+ */
+static void vmm_exec(int qmp_in, const char *object, const char *device)
 {
 	char mem[16];
 
 	snprintf(mem, sizeof(mem), "%d", GUEST_RAM_MB);
 	setenv("QEMU_MODULE_DIR", BPO "/lib/qemu", 1);
-	/* What it says goes to a file the test prints if it ends early. */
-	if (!freopen(QEMU_LOG, "w", stderr))
+	if (dup2(qmp_in, 0) < 0 || !freopen(QEMU_LOG, "w", stdout) ||
+	    dup2(1, 2) < 0)
 		_exit(126);
 	execl(QEMU, QEMU, "-S", "-M", "q35", "-accel", "tcg", "-m", mem,
 	      "-L", BPO "/share/qemu", "-L", BPO "/share/seabios",
 	      "-nodefaults", "-display", "none", "-monitor", "none",
-	      "-serial", "none", "-object", object, "-device", device,
-	      (char *)NULL);
+	      "-qmp", "stdio", "-serial", "none", "-object", object,
+	      "-device", device, (char *)NULL);
 	_exit(127);
+}
+
+static void print_qemu_log(int status)
+{
+	FILE *f = fopen(QEMU_LOG, "r");
+	char line[256];
+
+	TEST_LOG("QEMU ended with status 0x%x (signal %d); it said:", status,
+		 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	while (f && fgets(line, sizeof(line), f))
+		TEST_LOG("  %s", line);
+	if (f)
+		fclose(f);
 }
 
 /*
  * QEMU maps its RAM while it builds the machine: wait for the pins, look
- * at them, end it with SIGTERM and wait for everything to go.
+ * at them, quit it and wait for everything to go.
  */
 static void vmm_check(struct vmm_run *r)
 {
@@ -188,15 +208,7 @@ static void vmm_check(struct vmm_run *r)
 		usleep(100 * 1000);
 	}
 	if (pinned < 0) {
-		char line[256];
-		FILE *f = fopen(QEMU_LOG, "r");
-
-		TEST_LOG("QEMU ended (status 0x%x) before mapping its RAM:",
-			 status);
-		while (f && fgets(line, sizeof(line), f))
-			TEST_LOG("  %s", line);
-		if (f)
-			fclose(f);
+		print_qemu_log(status);
 		ASSERT_LE(0, pinned);
 	}
 	vmpin = status_kb(r->pid, "VmPin:");
@@ -215,14 +227,34 @@ static void vmm_check(struct vmm_run *r)
 	EXPECT_EQ(0, qemu_iommufd_info(r->pid, "iommufd-charged-pages"));
 	EXPECT_LT(r->refs, module_refcnt("iommufd"));
 
-	ASSERT_EQ(0, kill(r->pid, SIGTERM));
+	/* A management tool's clean quit: QMP's "quit", exit status 0. */
+	ASSERT_EQ((ssize_t)strlen(QMP_QUIT),
+		  write(r->qmp, QMP_QUIT, strlen(QMP_QUIT)));
+	close(r->qmp);
 	ASSERT_EQ(r->pid, waitpid(r->pid, &status, 0));
-	/* QEMU ends a SIGTERM with its own clean shutdown: exit status 0. */
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		print_qemu_log(status);
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	for (i = 0; i < 50 && module_refcnt("iommufd") != r->refs; i++)
 		usleep(100 * 1000);
 	ASSERT_EQ(r->refs, module_refcnt("iommufd"));
+}
+
+static void vmm_start(struct vmm_run *r, const char *object,
+		      const char *device)
+{
+	int p[2];
+
+	ASSERT_EQ(0, pipe(p));
+	r->pid = fork();
+	ASSERT_NE(-1, r->pid);
+	if (r->pid == 0) {
+		close(p[1]);
+		vmm_exec(p[0], object, device);
+	}
+	close(p[0]);
+	r->qmp = p[1];
 }
 
 TEST_TIMEOUT(qemu_host_form_maps_its_ram_through_our_iommufd, 180)
@@ -233,10 +265,7 @@ TEST_TIMEOUT(qemu_host_form_maps_its_ram_through_our_iommufd, 180)
 	ASSERT_EQ(0, vmm_prepare(&r));
 	snprintf(device, sizeof(device), "vfio-pci,host=%s,iommufd=fd0",
 		 r.bdf);
-	r.pid = fork();
-	ASSERT_NE(-1, r.pid);
-	if (r.pid == 0)
-		vmm_exec("iommufd,id=fd0", device);
+	vmm_start(&r, "iommufd,id=fd0", device);
 	vmm_check(&r);
 }
 
@@ -254,10 +283,7 @@ TEST_TIMEOUT(qemu_fd_form_uses_the_descriptors_it_is_given, 180)
 	ASSERT_LE(0, devfd);
 	snprintf(object, sizeof(object), "iommufd,id=fd0,fd=%d", iommufd);
 	snprintf(device, sizeof(device), "vfio-pci,iommufd=fd0,fd=%d", devfd);
-	r.pid = fork();
-	ASSERT_NE(-1, r.pid);
-	if (r.pid == 0)
-		vmm_exec(object, device);
+	vmm_start(&r, object, device);
 	/* Ours closed, QEMU's copies are the only ones. */
 	close(iommufd);
 	close(devfd);

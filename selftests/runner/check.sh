@@ -85,12 +85,34 @@ for kver in $kernels; do
 		{ cat "$logdir/kapi-build.log" >&2; echo "kapi test module build for $kver failed" >&2; exit 1; }
 	[ -z "$kapi_ko" ] || module[$kver]="${module[$kver]} $kapi_ko"
 done
+# Debian 6.12's own VFIO rebuilt with the device cdev (vfio-cdev/), for
+# the boots of the native iommufd path: built in the background, against
+# the iommufd symbols of the kapi module's scratch build (those of the
+# DKMS-built iommufd.ko the guests load); the cdev lane waits for it.
+k612=$(kernel_612)
+cdev_suites=vfio_cdev,vmm_qemu_iommufd,kapi
+if [ -n "${SUITES:-}" ]; then
+	cdev_suites=$(echo "$cdev_suites" | tr , '\n' |
+		grep -Fx -f <(echo "$SUITES" | tr , '\n') | paste -sd, || true)
+fi
+cdev=0
+rm -f "$logdir/vfio-cdev.rc"
+if [[ " $kernels " == *" $k612 "* ]] && [ -n "$cdev_suites" ]; then
+	cdev=1
+	{
+		rc=0
+		nice -n 10 bash "$top/vfio-cdev/build.sh" -k "$k612" \
+			-o "$build/vfio-cdev" \
+			-S "$build/kapi-$k612/src/module/Module.symvers" \
+			>"$logdir/vfio-cdev-build.log" 2>&1 || rc=$?
+		echo "$rc" >"$logdir/vfio-cdev.rc"
+	} &
+fi
 
 echo "# building the test programs"
 # Every suite twice: against our uapi header and against the iommufd.h the
 # Debian 6.12 kernel ships, so a client built on upstream's header is seen
 # to get the same answers (suites named NAME-khdr).
-k612=$(kernel_612)
 khdr=/usr/src/linux-headers-${k612%-amd64}-common/include/uapi/linux/iommufd.h
 rm -rf "$build/suites" "$build/suites-khdr"
 make -s -C "$top/selftests" O="$build/suites"
@@ -211,6 +233,12 @@ if [ -z "${SUITES:-}" ] || [[ ",${SUITES}," == *,msi_isolation,* ]] ||
 	noir=1
 	step "$(echo "$noir_kver" | cut -d. -f1,2)/intel-noir" \
 		"$logdir/$noir_kver-intel-noir"
+fi
+if [ "$cdev" = 1 ]; then
+	for iommu in intel amd; do
+		step "$(echo "$k612" | cut -d. -f1,2)/$iommu-cdev" \
+			"$logdir/$k612-$iommu-cdev"
+	done
 fi
 realboot=0
 if [ -z "${SUITES:-}" ] || [[ ",${SUITES}," == *,realboot,* ]]; then
@@ -389,6 +417,34 @@ debug_noir_lane() {
 	echo "# debug kernel boot without interrupt remapping: $(($(date +%s) - start)) s"
 }
 
+# The VFIO cdev boots: 6.12 under each IOMMU with VFIO rebuilt by
+# vfio-cdev/build.sh in place of Debian's (iommufd_vfio beside it must be
+# refused by module versioning), running the suites of the native path,
+# the backports QEMU's -object iommufd among them.
+cdev_lane() {
+	local iommu log rc initrd=$build/initramfs-$k612-cdev.cpio
+	echo "# waiting for VFIO's rebuild with the cdev (vfio-cdev/build.sh)"
+	while [ ! -s "$logdir/vfio-cdev.rc" ]; do sleep 5; done
+	rc=$(cat "$logdir/vfio-cdev.rc")
+	if [ "$rc" != 0 ]; then
+		# Its steps leave no results.log: the run fails.
+		echo "# vfio-cdev build failed ($rc): $logdir/vfio-cdev-build.log"
+		return 0
+	fi
+	WITH_QEMU=1 KMODCTL=$build/kmodctl \
+		IOMMUFDCTL=$build/iommufdctl/iommufdctl \
+		"$here/mkinitramfs.sh" "$k612" "$initrd" "$rootfiles" \
+		"${module[$k612]} $(ls "$build"/vfio-cdev/modules/vfio*.ko |
+			tr '\n' ' ')" vfio-pci i2c-i801
+	for iommu in intel amd; do
+		log=$logdir/$k612-$iommu-cdev
+		echo "# booting $k612 with the $iommu IOMMU and VFIO rebuilt with the cdev"
+		GUEST_APPEND="runner.khdr=0" \
+		"$here/run-guest.sh" "$k612" "$iommu" "$initrd" "$log" \
+			check "$cdev_suites" || guest_failed "$log/console.log"
+	done
+}
+
 # Lane 1: the debug kernel (its build, when not cached, has been running
 # in the background since the start).  Lane 2: the production guests.
 # The host checks go where there is room: before the production guests
@@ -416,6 +472,7 @@ lane1_steps() {
 	# Whatever stopped the debug lane early, the other one stops waiting.
 	[ -e "$logdir/debug-initramfs.ready" ] ||
 		echo failed >"$logdir/debug-initramfs.ready"
+	[ "$cdev" != 1 ] || cdev_lane
 }
 lane2_steps() {
 	[ $host_first != lane2 ] || host_lane

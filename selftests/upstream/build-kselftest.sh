@@ -11,8 +11,11 @@
 # (wrappers the guest runner runs) and their hidden binaries.  Each wrapper
 # leaves out the tests of capabilities iommufd-dkms does not offer yet,
 # listed beside this script (known-gaps.txt, known-gaps-fail-nth.txt), so
-# that everything it runs must pass.  iommufd_fail_nth needs a kernel with
-# fault injection (the debug kernel); elsewhere its tests say SKIP.
+# that everything it runs must pass; on the debug kernel (uname -r ending
+# in -iommufd-debug) also the tests of debug-excluded.txt, too slow there
+# (the production boots run them), and it names them in its TAP.
+# iommufd_fail_nth needs a kernel with fault injection (the debug kernel);
+# elsewhere its tests say SKIP.
 #
 # Usage: build-kselftest.sh OUTDIR
 set -euo pipefail
@@ -42,11 +45,12 @@ cp "$top/uapi/linux/iommufd_test.h" "$work/drivers/iommu/iommufd/iommufd_test.h"
 
 mkdir -p "$out"
 
-# build NAME GAPS: compile iommu/NAME.c into OUTDIR/.upstream_NAME.bin and
-# write the wrapper OUTDIR/upstream_NAME, which passes the exclusions of
-# the GAPS file (every line, plus the "6.1:" ones on 6.1 kernels).
+# build NAME GAPS [DEBUG]: compile iommu/NAME.c into
+# OUTDIR/.upstream_NAME.bin and write the wrapper OUTDIR/upstream_NAME,
+# which passes the exclusions of the GAPS file (every line, plus the "6.1:"
+# ones on 6.1 kernels) and, on the debug kernel, those of the DEBUG file.
 build() {
-	local name=$1 gaps=$2 args args_61
+	local name=$1 gaps=$2 debug=${3:-} args args_61 args_debug=""
 
 	gcc -std=gnu11 -D_GNU_SOURCE -O2 -static -pthread -Wall -Wno-unused \
 		-include "$here/timeout-scale.h" \
@@ -58,17 +62,25 @@ build() {
 		"$gaps")
 	args_61=$(awk '!/^#/ && $1 == "6.1:" { printf " %s %s", $2, $3 }' \
 		"$gaps")
+	[ -z "$debug" ] ||
+		args_debug=$(awk '!/^#/ && NF { printf " %s %s", $1, $2 }' \
+			"$debug")
 	cat >"$out/upstream_$name" <<EOW
 #!/bin/sh
 # Upstream 6.12's $name kselftest, built against iommufd-dkms's headers.
 extra=
 case "\$(uname -r)" in
 6.1.*) extra="$args_61" ;;
+*-iommufd-debug)
+	extra="$args_debug"
+	[ -z "\$extra" ] ||
+		echo "# left out on the debug kernel for time (selftests/upstream/${debug##*/}):\$extra"
+	;;
 esac
 exec /tests/.upstream_$name.bin$args \$extra
 EOW
 	chmod 755 "$out/upstream_$name"
 }
 
-build iommufd "$here/known-gaps.txt"
+build iommufd "$here/known-gaps.txt" "$here/debug-excluded.txt"
 build iommufd_fail_nth "$here/known-gaps-fail-nth.txt"

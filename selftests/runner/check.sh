@@ -201,10 +201,8 @@ guest_failed() {	# LOG: what the console said last
 # The backports QEMU (qemu-backports.sh) that the suites of the native
 # iommufd path run as an unmodified VMM inside the guests: fetched (or
 # found in the cache) before any initramfs is packed.
+# (after the step directories are cleared, below).
 step host "$logdir/qemu-backports"
-host_suite qemu-backports "$here/qemu-backports.sh"
-bpo=$(grep -o 'QEMU_BPO_ROOT=[^ ]*' "$logdir/qemu-backports/out.log" || true)
-[ -z "$bpo" ] || export "${bpo?}"
 
 for name in build abi harness iommufdctl dkms deb; do
 	step host "$logdir/$name"
@@ -460,6 +458,9 @@ for name in "${steps[@]}"; do
 	dir=${name#*|}
 	rm -rf "${dir%%|*}"
 done
+host_suite qemu-backports "$here/qemu-backports.sh"
+bpo=$(grep -o 'QEMU_BPO_ROOT=[^ ]*' "$logdir/qemu-backports/out.log" || true)
+[ -z "$bpo" ] || export "${bpo?}"
 host_first=lane1
 if [ "$debug_boot" != 1 ] ||
    [ -e "$("$here/debug-kernel.sh" -n)/complete" ]; then

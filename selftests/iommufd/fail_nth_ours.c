@@ -510,16 +510,6 @@ static int backend_loaded(void)
 	return access("/sys/module/iommufd_vfio", F_OK) == 0;
 }
 
-static long module_refcnt(const char *name)
-{
-	char path[128], buf[32];
-
-	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
-	if (fi_read_knob(path, buf, sizeof(buf)))
-		return -1;
-	return atol(buf);
-}
-
 static void require_edu_backend(void)
 {
 	char bdf[32];

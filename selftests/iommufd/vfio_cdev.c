@@ -176,21 +176,6 @@ static int attach_pt(int cdev_fd, uint32_t *pt_id)
 	return rc;
 }
 
-static long module_refcnt(const char *name)
-{
-	char path[128], buf[32];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	return atol(buf);
-}
-
 /*
  * The edu device bound to vfio-pci, its cdev found; SKIPs (with the
  * reason) when any of that is missing.

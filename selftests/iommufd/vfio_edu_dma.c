@@ -47,21 +47,6 @@ static int backend_loaded(void)
 	return access("/sys/module/iommufd_vfio", F_OK) == 0;
 }
 
-static long module_refcnt(const char *name)
-{
-	char path[128], buf[32];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	return atol(buf);
-}
-
 /* --- iommufd mode ----------------------------------------------------- */
 
 FIXTURE(iommufd_mode) {

@@ -30,38 +30,6 @@
 #define QMP_QUIT	"{\"execute\": \"qmp_capabilities\"}\n" \
 			"{\"execute\": \"quit\"}\n"
 
-static long status_kb(pid_t pid, const char *key)
-{
-	char path[64], line[256];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)))
-			v = atol(line + strlen(key));
-	fclose(f);
-	return v;
-}
-
-static long module_refcnt(const char *name)
-{
-	char path[128], buf[32] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	return atol(buf);
-}
-
 /*
  * The cdev QEMU will find: /dev/vfio/devices/NAME, where vfio-dev/NAME has
  * a `dev` (major:minor) attribute.  VFIO registers vfio-dev/NAME with or

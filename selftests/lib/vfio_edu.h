@@ -52,6 +52,40 @@ struct edu {
 	size_t bar0_size;
 };
 
+/* /sys/module/NAME/refcnt: who holds a module (-1: not loaded). */
+static inline long module_refcnt(const char *name)
+{
+	char path[128], buf[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return atol(buf);
+}
+
+/* A "KEY:" line of /proc/PID/status in kB (VmPin:, VmLck:), or -1. */
+static inline long status_kb(pid_t pid, const char *key)
+{
+	char path[64], line[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			v = atol(line + strlen(key));
+	fclose(f);
+	return v;
+}
+
 static inline int edu_err(const char *what)
 {
 	int e = errno ? errno : EIO;
